@@ -1,0 +1,5 @@
+"""Allow `python -m aidermem`."""
+
+from aidermem.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per management command; each returns data that cli renders."""

@@ -1,0 +1,70 @@
+"""One memory <-> one Markdown file with YAML front matter.
+
+Pure text transformation: no disk or git access here. Parsing never raises
+anything but MemoryFileError, whatever the input (merge markers, binary junk,
+a hand edit that broke the YAML), so callers can report and skip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import frontmatter
+import yaml
+from pydantic import ValidationError
+
+from aidermem.errors import MemoryFileError
+from aidermem.models import Memory
+
+# Front matter keys in the order people want to read them.
+_KEY_ORDER = (
+    "id", "title", "kind", "status", "project", "project_name", "topics", "created",
+    "updated", "author", "files", "symbols", "commits", "supersedes", "related", "source",
+)
+
+
+def dump(memory: Memory) -> str:
+    data = memory.model_dump(mode="json", exclude={"body"})
+    ordered: dict[str, Any] = {k: data[k] for k in _KEY_ORDER if k in data}
+    front = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=1000)
+    body = memory.body.rstrip("\n")
+    return f"---\n{front}---\n\n{body}\n"
+
+
+def parse(text: str, path: str = "<memory>") -> Memory:
+    if "\x00" in text:
+        raise MemoryFileError(path, "binary content (NUL bytes)")
+    if not text.startswith("---"):
+        raise MemoryFileError(path, "no YAML front matter (file must start with '---')")
+    if "\n<<<<<<< " in text or "\n>>>>>>> " in text:
+        raise MemoryFileError(path, "unresolved git merge conflict markers")
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        raise MemoryFileError(path, f"invalid YAML front matter: {_one_line(exc)}") from exc
+    except ValueError as exc:
+        raise MemoryFileError(path, f"unreadable front matter: {_one_line(exc)}") from exc
+    meta = dict(post.metadata)
+    if not meta:
+        raise MemoryFileError(path, "empty front matter")
+    meta["body"] = post.content.strip("\n")
+    try:
+        return Memory.model_validate(meta)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'front matter'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise MemoryFileError(path, problems) from exc
+
+
+def parse_bytes(raw: bytes, path: str = "<memory>") -> Memory:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MemoryFileError(path, f"not UTF-8 text ({exc.reason})") from exc
+    return parse(text, path)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

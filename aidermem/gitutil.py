@@ -1,0 +1,182 @@
+"""Thin helpers over the `git` command line, for the store and project identity.
+
+This is the edge: the only module that spawns git for aidermem's own needs.
+Every query helper answers None or [] for "not a repository" and "no commits
+yet" instead of raising, because callers run inside arbitrary directories.
+Only `run_git(check=True)` raises, and only StoreError (never a raw
+CalledProcessError). It must never import anything from aider.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from aidermem.errors import StoreError
+
+# Variables that would point git at some other repository than `cwd`; they leak in
+# when aidermem runs from a git hook or an editor integration.
+_REPO_ENV = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE",
+)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+    env["GIT_TERMINAL_PROMPT"] = "0"  # never hang on a credential prompt
+    # Reads must not take .git/index.lock, or they would make a concurrent writer fail.
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    return env
+
+
+def run_git(
+    args: list[str], cwd: Path | str, *, check: bool = True, input: str | None = None
+) -> str:
+    """Run `git <args>` in `cwd` and return its stdout (undecoded bytes kept via surrogates).
+
+    With check=True a non-zero exit raises StoreError carrying git's stderr; with
+    check=False the stdout is returned whatever the exit status.
+    """
+    return run_git_full(args, cwd, check=check, input=input)[1]
+
+
+def run_git_full(
+    args: list[str], cwd: Path | str, *, check: bool = True, input: str | None = None
+) -> tuple[int, str, str]:
+    """Like run_git, but returns (returncode, stdout, stderr)."""
+    if not Path(cwd).is_dir():
+        if check:
+            raise StoreError(f"cannot run git in {cwd}: not a directory")
+        return 128, "", f"{cwd}: not a directory"
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            input=input.encode("utf-8", "surrogateescape") if input is not None else None,
+            capture_output=True,
+            env=_env(),
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise StoreError(
+            "git is not installed or not on PATH", "install git; aidermem keeps memories in git"
+        ) from exc
+    out = proc.stdout.decode("utf-8", "surrogateescape")
+    err = proc.stderr.decode("utf-8", "replace")
+    if check and proc.returncode != 0:
+        detail = " ".join(err.split()) or f"exit status {proc.returncode}"
+        raise StoreError(f"git {' '.join(args[:2])} failed in {cwd}: {detail}")
+    return proc.returncode, out, err
+
+
+def _one(args: list[str], cwd: Path | str) -> str | None:
+    """The single-line answer of a query, or None when git says no."""
+    code, out, _ = run_git_full(args, cwd, check=False)
+    value = out.strip()
+    return value if code == 0 and value else None
+
+
+def git_root(path: Path) -> Path | None:
+    """The top of the work tree containing `path`, or None outside git (or in a bare repo)."""
+    path = Path(path)
+    if path.is_file():
+        path = path.parent
+    top = _one(["rev-parse", "--show-toplevel"], path)
+    return Path(top) if top else None
+
+
+def head(path: Path) -> str | None:
+    """The full sha of HEAD, or None (not a repo, or no commits yet)."""
+    return _one(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], path)
+
+
+def current_branch(path: Path) -> str | None:
+    """The checked-out branch name (also on an unborn branch), None when detached."""
+    return _one(["symbolic-ref", "--quiet", "--short", "HEAD"], path)
+
+
+def remote_url(path: Path, name: str = "origin") -> str | None:
+    return _one(["config", "--get", f"remote.{name}.url"], path)
+
+
+def user_identity(path: Path) -> str | None:
+    """'Name <email>' from git config (repo, then global), or whatever part is set."""
+    name = _one(["config", "--get", "user.name"], path)
+    email = _one(["config", "--get", "user.email"], path)
+    if name and email:
+        return f"{name} <{email}>"
+    return name or (f"<{email}>" if email else None)
+
+
+def recent_commit_subjects(path: Path, n: int) -> list[str]:
+    if n <= 0:
+        return []
+    out = _one(["log", f"-n{n}", "--format=%s"], path)
+    return out.splitlines() if out else []
+
+
+def changed_files(path: Path) -> list[str]:
+    """Paths (relative to the repo root) that differ from HEAD: staged, unstaged, untracked."""
+    code, out, _ = run_git_full(
+        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],
+        path,
+        check=False,
+    )
+    return parse_porcelain_z(out) if code == 0 else []
+
+
+def parse_porcelain_z(out: str) -> list[str]:
+    """Paths out of `git status --porcelain=v1 -z --no-renames`, in git's order."""
+    paths: list[str] = []
+    for entry in out.split("\0"):
+        if len(entry) > 3:
+            paths.append(entry[3:])
+    return paths
+
+
+def commits_between(path: Path, a: str | None, b: str = "HEAD") -> list[tuple[str, str]]:
+    """(sha, subject) of commits reachable from b but not a, oldest first.
+
+    a=None means "from the beginning" (the repo had no commits when we started).
+    Unknown revisions give [].
+    """
+    rng = [b] if a is None else [f"{a}..{b}"]
+    code, out, _ = run_git_full(
+        ["log", "--reverse", "--format=%H%x00%s", *rng, "--"], path, check=False
+    )
+    if code != 0:
+        return []
+    result: list[tuple[str, str]] = []
+    for line in out.splitlines():
+        sha, _, subject = line.partition("\0")
+        if sha:
+            result.append((sha, subject))
+    return result
+
+
+def files_changed_between(path: Path, a: str | None, b: str = "HEAD") -> list[str]:
+    """Paths changed between commits a and b (a=None: everything in b). Unknown revs give []."""
+    if a is None:
+        a = empty_tree(path)
+        if a is None:
+            return []
+    code, out, _ = run_git_full(
+        ["diff", "--name-only", "-z", "--no-renames", a, b, "--"], path, check=False
+    )
+    return [p for p in out.split("\0") if p] if code == 0 else []
+
+
+def empty_tree(path: Path) -> str | None:
+    """The id of the empty tree in this repo's hash format (sha1 or sha256)."""
+    code, out, _ = run_git_full(
+        ["hash-object", "-t", "tree", "--stdin"], path, check=False, input=""
+    )
+    return out.strip() if code == 0 else None
+
+
+def is_commit(path: Path, rev: str) -> bool:
+    if not rev or rev.startswith("-"):
+        return False
+    return _one(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], path) is not None

@@ -1,0 +1,173 @@
+"""Project identity: remote normalization, identify() against real git repos, store folder names."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from aidermem.project import Project, identify, normalize_remote, project_dirname
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("git@github.com:Owner/Repo.git", "github.com/owner/repo"),
+        ("https://user:tok@github.com/Owner/Repo.git", "github.com/owner/repo"),
+        ("ssh://git@github.com:22/Owner/Repo", "github.com/owner/repo"),
+        ("https://github.com/owner/repo/", "github.com/owner/repo"),
+        ("https://github.com/owner/repo.git/", "github.com/owner/repo"),
+        ("http://GitHub.COM/Owner/Repo", "github.com/owner/repo"),
+        ("git://github.com/owner/repo.git", "github.com/owner/repo"),
+        ("git+ssh://git@github.com/owner/repo.git", "github.com/owner/repo"),
+        ("ssh://git@gitlab.example.com:2222/grp/sub/proj.git", "gitlab.example.com/grp/sub/proj"),
+        ("https://oauth2:glpat-XYZ@gitlab.com/Group/Proj.git", "gitlab.com/group/proj"),
+        ("https://github.com/owner/repo?tab=readme#top", "github.com/owner/repo"),
+        ("gitea@host.example:repo.git", "host.example/repo"),
+        ("  git@github.com:owner/repo.git\n", "github.com/owner/repo"),
+        ("/srv/git/x.git", "/srv/git/x"),
+        ("/srv/git/x.git/", "/srv/git/x"),
+        ("file:///srv/git/x.git", "/srv/git/x"),
+        ("file:///srv/git/My%20Repo.git", "/srv/git/My Repo"),
+        ("/srv/Git/CaseKept", "/srv/Git/CaseKept"),
+        ("/srv/git/../git/x.git", "/srv/git/x"),
+    ],
+)
+def test_normalize_remote(url: str, expected: str) -> None:
+    assert normalize_remote(url) == expected
+
+
+def test_normalize_remote_strips_credentials_everywhere() -> None:
+    for url in ("https://alice:s3cret@github.com/a/b.git", "ssh://alice:s3cret@github.com/a/b"):
+        result = normalize_remote(url)
+        assert "s3cret" not in result
+        assert "alice" not in result
+        assert result == "github.com/a/b"
+
+
+def test_normalize_remote_same_project_many_spellings() -> None:
+    spellings = [
+        "git@github.com:Acme/Shop.git",
+        "https://github.com/acme/shop",
+        "https://x:y@github.com/ACME/SHOP.git/",
+        "ssh://git@github.com:22/acme/shop.git",
+    ]
+    assert {normalize_remote(u) for u in spellings} == {"github.com/acme/shop"}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_identify_with_origin(tmp_path: Path) -> None:
+    repo = tmp_path / "checkout-dir"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "remote", "add", "origin", "git@github.com:Acme/MyShop.git")
+    sub = repo / "src" / "pkg"
+    sub.mkdir(parents=True)
+    project = identify(sub)
+    assert project == Project(id="github.com/acme/myshop", name="MyShop", root=repo.resolve())
+
+
+def test_identify_without_origin_uses_root_path(tmp_path: Path) -> None:
+    repo = tmp_path / "local-only"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "remote", "add", "upstream", "https://github.com/other/thing")
+    project = identify(repo / ".")
+    assert project.id == str(repo.resolve())
+    assert project.name == "local-only"
+    assert project.root == repo.resolve()
+
+
+def test_identify_relative_local_origin_is_made_absolute(tmp_path: Path) -> None:
+    bare = tmp_path / "remotes" / "proj.git"
+    _git(tmp_path, "init", "-q", "--bare", str(bare))
+    repo = tmp_path / "work"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "remote", "add", "origin", "../remotes/proj.git")
+    project = identify(repo)
+    assert project.id == str((tmp_path / "remotes" / "proj").resolve())
+    assert project.name == "proj"
+
+
+def test_identify_two_clones_agree(tmp_path: Path) -> None:
+    ids = set()
+    for name, url in (("a", "git@github.com:acme/shop.git"), ("b", "https://github.com/Acme/Shop")):
+        repo = tmp_path / name
+        repo.mkdir()
+        _git(repo, "init", "-q")
+        _git(repo, "remote", "add", "origin", url)
+        ids.add(identify(repo).id)
+    assert ids == {"github.com/acme/shop"}
+
+
+def test_identify_outside_git(tmp_path: Path) -> None:
+    plain = tmp_path / "not a repo"
+    plain.mkdir()
+    assert identify(plain) == Project(id=str(plain.resolve()), name="not a repo", root=None)
+
+
+@pytest.mark.parametrize(
+    ("project_id", "expected"),
+    [
+        ("", "_global"),
+        ("github.com/acme/shop", "github.com-acme-shop"),
+        ("gitlab.com/group/sub/proj", "gitlab.com-group-sub-proj"),
+    ],
+)
+def test_project_dirname_readable(project_id: str, expected: str) -> None:
+    assert project_dirname(project_id) == expected
+
+
+SAMPLE_IDS = [
+    "github.com/acme/shop",
+    "github.com/acme/my-shop",
+    "github.com/acme-my/shop",
+    "github.com/acme/my_shop",
+    "github.com/Acme/shop",
+    "/srv/git/x",
+    "/srv/Git/x",
+    "/srv/git/x y",
+    "/home/me/.hidden",
+    ".",
+    "..",
+    "/",
+    "C:/Users/me/proj",
+    "/home/me/東京プロジェクト",
+    "github.com/" + "a" * 200,
+    "github.com/" + "a" * 199 + "b",
+    "host/" + "x/" * 50 + "end",
+]
+
+
+def test_project_dirname_is_safe() -> None:
+    for pid in SAMPLE_IDS:
+        name = project_dirname(pid)
+        assert re.fullmatch(r"[a-z0-9._-]+", name), (pid, name)
+        assert not name.startswith("."), pid
+        assert not name.endswith("."), pid
+        assert name not in (".", "..")
+        assert len(name) <= 80, pid
+
+
+def test_project_dirname_is_injective() -> None:
+    names = [project_dirname(pid) for pid in SAMPLE_IDS]
+    assert len(set(names)) == len(names)
+    assert "_global" not in names
+
+
+def test_project_dirname_is_stable_and_hashes_lossy_ids() -> None:
+    assert project_dirname("/srv/git/x") == project_dirname("/srv/git/x")
+    lossy = project_dirname("/srv/git/x")
+    assert lossy.startswith("srv-git-x_")
+    assert re.fullmatch(r"srv-git-x_[0-9a-f]{10}", lossy)
+    long = project_dirname("github.com/" + "a" * 200)
+    assert long.startswith("github.com-aaaa")
+    assert re.search(r"_[0-9a-f]{10}$", long)

@@ -1,0 +1,421 @@
+"""The memory store: a git repository of Markdown memory files.
+
+The store is the truth; the search index is a cache rebuilt from it. Layout:
+`<project_dirname>/<YYYY>/<MM>/<id>-<slug>.md`, one memory per file, with a
+README.md at the top. Every write takes the store lock, writes atomically
+(temp file + fsync + os.replace), then `git add` + `git commit` of exactly the
+touched paths, so concurrent writers all land and history can recover anything.
+A failed commit rolls the touched files back; nothing half-written is left.
+
+Never: parse more files than a lookup needs, commit files it did not touch,
+or let one malformed file stop iteration over the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import UTC
+from pathlib import Path
+
+import filelock
+
+from aidermem import gitutil, memfile, paths
+from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
+from aidermem.models import Memory, Status, now, slugify
+from aidermem.project import project_dirname
+
+LOCK_NAME = "aidermem.lock"
+DEFAULT_LOCK_TIMEOUT = 60.0
+_FALLBACK_IDENTITY = ["-c", "user.name=aidermem", "-c", "user.email=aidermem@localhost"]
+# Never let the user's signing setup or hooks block (or prompt during) a memory commit.
+_COMMIT_CONFIG = ["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]
+# Ids start the file name and end at the first '-', so they may not contain one.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
+_MEMORY_PATH = re.compile(r"^[^./][^/]*/[0-9]{4}/[0-9]{2}/[^./][^/]*\.md$")
+
+README = """\
+# aidermem memory store
+
+This git repository holds the memories that [aidermem](https://github.com/) keeps
+for Aider sessions. It is plain text: read it, grep it, edit it, push it.
+
+Layout:
+
+    <project>/<YYYY>/<MM>/<id>-<slug>.md
+
+- `<project>` is the project's id made into a folder name (`github.com-acme-shop`);
+  `_global` holds memories that belong to no project.
+- `<YYYY>/<MM>` is when the memory was created (UTC).
+- Each file is Markdown with YAML front matter (`id`, `title`, `kind`, `status`,
+  `topics`, `created`, ...). The first part of the file name is the memory's id.
+
+Every change aidermem makes is one commit, so `git log` is the history of your
+memories and anything forgotten can be restored from it. Hand edits are fine:
+aidermem notices files that differ from HEAD and re-reads them. The search index
+is a cache kept elsewhere and rebuilt from these files (`aidermem reindex`).
+"""
+
+GITIGNORE = """\
+# temporary files of interrupted atomic writes
+.*.tmp
+"""
+
+
+def is_memory_path(relpath: str) -> bool:
+    """Whether a store-relative posix path has the shape of a memory file."""
+    return bool(_MEMORY_PATH.match(relpath))
+
+
+class Store:
+    """One store directory. Cheap to construct; every method talks to disk/git directly."""
+
+    def __init__(self, root: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+        self._identity: tuple[bool, str | None] | None = None
+
+    # ---- opening -----------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, root: Path | None = None, *, create: bool = True,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> Store:
+        """Open the store at `root` (default: paths.default_store_dir()), creating it if asked."""
+        root = Path(root) if root is not None else paths.default_store_dir()
+        root = root.expanduser().absolute()
+        store = cls(root, lock_timeout=lock_timeout)
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"memory store {root} is not a directory",
+                             "point AIDERMEM_HOME or the store setting at a directory")
+        if (root / ".git").exists():
+            top = gitutil.git_root(root)
+            if top is None or top.resolve() != root.resolve():
+                raise StoreError(f"memory store {root} is not a usable git repository",
+                                 f"check it with `git -C {root} status`")
+            if gitutil.head(root) is None:
+                if not create:
+                    raise StoreError(f"memory store {root} has no commits yet",
+                                     "add a memory (`aidermem add`) to initialize it")
+                store._first_commit()
+            return store
+        if root.is_dir() and any(root.iterdir()):
+            raise StoreError(
+                f"memory store {root} exists but is not a git repository",
+                f"run `git init` in {root}, or choose an empty directory for the store",
+            )
+        if not create:
+            raise StoreError(f"no memory store at {root}",
+                             "add a memory first (`aidermem add`), which creates it")
+        store._create()
+        return store
+
+    def _create(self) -> None:
+        """Build the repo beside `root`, then rename it into place: two first runs at once
+        cannot both initialize, and a crash never leaves a half-made store."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.root.parent, prefix=f".{self.root.name}.new-"))
+        try:
+            gitutil.run_git(["init", "-q", "-b", "main"], staging)
+            Store(staging)._first_commit()
+            try:
+                staging.rename(self.root)  # replaces an empty dir; fails if another won
+            except OSError:
+                if not (self.root / ".git").exists():
+                    raise
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def _first_commit(self) -> None:
+        with self.lock():
+            if gitutil.head(self.root) is not None:  # another process got here first
+                return
+            files = {"README.md": README, ".gitignore": GITIGNORE}
+            for name in files:  # keep what a user already put there
+                with contextlib.suppress(FileNotFoundError, UnicodeDecodeError):
+                    files[name] = (self.root / name).read_text(encoding="utf-8")
+            self._write_and_commit(files, [], "init aidermem store")
+
+    # ---- layout and reading ----------------------------------------------------------
+
+    def relpath_for(self, memory: Memory) -> str:
+        if not _SAFE_ID.match(memory.id):
+            raise StoreError(f"memory id {memory.id!r} cannot be used as a file name",
+                             "ids must be letters, digits or '_'")
+        created = memory.created.astimezone(UTC)
+        return (f"{project_dirname(memory.project)}/{created:%Y}/{created:%m}/"
+                f"{memory.id}-{slugify(memory.title)}.md")
+
+    def load(self, relpath: str) -> Memory:
+        try:
+            raw = (self.root / relpath).read_bytes()
+        except OSError as exc:
+            raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
+        return memfile.parse_bytes(raw, relpath)
+
+    def iter_paths(self) -> Iterator[str]:
+        """Every memory file as a posix relpath, walking only <project>/<YYYY>/<MM>/."""
+        for project in _scan_dirs(self.root, lambda n: not n.startswith(".")):
+            for year in _scan_dirs(project.path, _is_year):
+                for month in _scan_dirs(year.path, _is_month):
+                    prefix = f"{project.name}/{year.name}/{month.name}/"
+                    for name in sorted(_memory_names(month.path)):
+                        yield prefix + name
+
+    def iter_memories(self) -> Iterator[tuple[str, Memory | MemoryFileError]]:
+        for relpath in self.iter_paths():
+            try:
+                yield relpath, self.load(relpath)
+            except MemoryFileError as exc:
+                yield relpath, exc
+
+    def find(self, id_or_prefix: str) -> tuple[str, Memory]:
+        """The memory whose id starts with `id_or_prefix` (case-insensitive), unique."""
+        prefix = id_or_prefix.strip().lower()
+        if not prefix:
+            raise UsageError("empty memory id", "give an id or a unique prefix of one")
+        matches = [p for p in self.iter_paths()
+                   if p.rsplit("/", 1)[1].lower().startswith(prefix)]
+        if len(matches) > 1:
+            # An exact id beats longer ids that merely share it as a prefix.
+            exact = [p for p in matches if _id_of_path(p).lower() == prefix]
+            if len(exact) == 1:
+                matches = exact
+        if not matches:
+            raise NotFoundError(f"no memory with id {id_or_prefix!r}",
+                                "check the id with `aidermem list`")
+        if len(matches) > 1:
+            shown = ", ".join(_id_of_path(p) for p in matches[:10])
+            more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
+            raise AidermemError(f"id prefix {id_or_prefix!r} is ambiguous: {shown}{more}",
+                                "use more characters of the id")
+        return matches[0], self.load(matches[0])
+
+    def _path_of_id(self, memory_id: str) -> str:
+        """The file of exactly this id, by name only (so a broken file can be rewritten)."""
+        matches = [p for p in self.iter_paths() if _id_of_path(p) == memory_id]
+        if not matches:
+            raise NotFoundError(f"no memory with id {memory_id!r}",
+                                "check the id with `aidermem list`")
+        if len(matches) > 1:
+            raise StoreError(f"several files hold memory id {memory_id}: {', '.join(matches)}",
+                             "merge them by hand and delete the extra files")
+        return matches[0]
+
+    # ---- git state -------------------------------------------------------------------
+
+    def head(self) -> str | None:
+        return gitutil.head(self.root)
+
+    def changed_paths(self, since: str) -> list[str] | None:
+        """Memory relpaths added, modified or deleted between `since` and HEAD.
+
+        None when `since` is not a commit of this store: the caller must rebuild.
+        """
+        if not gitutil.is_commit(self.root, since):
+            return None
+        out = gitutil.run_git(["diff", "--name-only", "-z", "--no-renames", since, "HEAD", "--"],
+                              self.root)
+        return [p for p in out.split("\0") if p and is_memory_path(p)]
+
+    def dirty_paths(self) -> list[str]:
+        """Memory relpaths whose work tree differs from HEAD (hand edits, deletions, new)."""
+        return [p for p in gitutil.changed_files(self.root) if is_memory_path(p)]
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """The store's write lock (a file lock under .git, so it is never committed)."""
+        lock_path = self._git_dir() / LOCK_NAME
+        try:
+            with filelock.FileLock(str(lock_path), timeout=self.lock_timeout):
+                yield
+        except filelock.Timeout as exc:
+            raise StoreError(
+                f"memory store is locked by another process (waited {self.lock_timeout:g}s)",
+                f"wait for the other aidermem to finish; if none is running, delete {lock_path}",
+            ) from exc
+
+    def _git_dir(self) -> Path:
+        dotgit = self.root / ".git"
+        if dotgit.is_dir():
+            return dotgit
+        # A worktree or submodule: .git is a file pointing elsewhere.
+        return Path(gitutil.run_git(["rev-parse", "--absolute-git-dir"], self.root).strip())
+
+    # ---- writing -------------------------------------------------------------------
+
+    def add(self, memory: Memory, message: str | None = None) -> str:
+        """Write and commit a new memory. Fills `memory.author` in place when missing."""
+        return self.add_many([memory], message or f"add {memory.kind}: {memory.title}")[0]
+
+    def add_many(self, memories: list[Memory], message: str) -> list[str]:
+        """Write and commit new memories in one commit; returns their relpaths."""
+        if not memories:
+            return []
+        ids = [m.id for m in memories]
+        if len(set(ids)) != len(ids):
+            raise StoreError("two memories in one batch share an id")
+        author = self._author()
+        for memory in memories:
+            if memory.author is None and author:
+                memory.author = author
+        relpaths = [self.relpath_for(m) for m in memories]
+        with self.lock():
+            for memory, relpath in zip(memories, relpaths, strict=True):
+                clash = self._existing_with_id(relpath, memory.id)
+                if clash:
+                    raise StoreError(f"a memory with id {memory.id} already exists: {clash}",
+                                     "use update() / `aidermem edit` to change it")
+            texts = {p: memfile.dump(m) for p, m in zip(relpaths, memories, strict=True)}
+            self._write_and_commit(texts, [], message)
+        return relpaths
+
+    def update(self, memory: Memory, message: str | None = None) -> str:
+        """Rewrite the memory's existing file (found by id, path kept) and bump `updated`."""
+        with self.lock():
+            relpath = self._path_of_id(memory.id)
+            memory.updated = max(now(), memory.created)
+            self._write_and_commit({relpath: memfile.dump(memory)}, [],
+                                   message or f"edit {memory.kind}: {memory.title}")
+        return relpath
+
+    def forget(self, id_or_prefix: str, *, delete: bool = False) -> Memory:
+        """Archive (default) or delete a memory; either way git history keeps it."""
+        with self.lock():
+            relpath, memory = self.find(id_or_prefix)
+            if delete:
+                self._write_and_commit({}, [relpath], f"forget (deleted): {memory.title}")
+                return memory
+            if memory.status == Status.ARCHIVED:
+                return memory  # already forgotten; an empty commit would say nothing
+            memory.status = Status.ARCHIVED
+            memory.updated = max(now(), memory.created)
+            self._write_and_commit({relpath: memfile.dump(memory)}, [],
+                                   f"forget: {memory.title}")
+        return memory
+
+    def _write_and_commit(self, writes: dict[str, str], deletes: list[str], message: str) -> None:
+        """Under the lock: write/delete the files, stage and commit exactly them, or roll back."""
+        touched = [*writes, *deletes]
+        before = {p: _read_or_none(self.root / p) for p in touched}
+        try:
+            for relpath, text in writes.items():
+                target = self.root / relpath
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_write(target, text.encode("utf-8"))
+            for relpath in deletes:
+                (self.root / relpath).unlink(missing_ok=True)
+            self._git_paths(["add", "-A"], touched)  # -A stages the deletions too
+            if self._git_paths(["diff", "--cached", "--quiet"], touched, check=False) == 0:
+                return  # the files already held exactly this; nothing to record
+            identity = [] if self._identity_configured() else _FALLBACK_IDENTITY
+            self._git_paths([*_COMMIT_CONFIG, *identity, "commit", "-q", "--no-verify",
+                             "--no-gpg-sign", "-m", message], touched)
+        except BaseException as exc:
+            self._rollback(before)
+            if isinstance(exc, OSError):
+                raise StoreError(f"cannot write to memory store {self.root}: {exc}") from exc
+            raise
+
+    def _git_paths(self, args: list[str], relpaths: list[str], *, check: bool = True) -> int:
+        """Run a git command on exactly these paths, fed on stdin (no argv limit, no globbing)."""
+        code, _, _ = gitutil.run_git_full(
+            ["--literal-pathspecs", *args, "--pathspec-from-file=-", "--pathspec-file-nul"],
+            self.root, check=check, input="".join(f"{p}\0" for p in relpaths),
+        )
+        return code
+
+    def _rollback(self, before: dict[str, bytes | None]) -> None:
+        """Put the touched files and their index entries back as they were before the write."""
+        self._git_paths(["reset", "-q", "HEAD"], list(before), check=False)
+        for relpath, content in before.items():
+            target = self.root / relpath
+            with contextlib.suppress(OSError):
+                if content is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    _atomic_write(target, content)
+
+    def _existing_with_id(self, relpath: str, memory_id: str) -> str | None:
+        """A file in the target month folder already named for this id (any slug)."""
+        folder, _, _ = relpath.rpartition("/")
+        for name in _memory_names(self.root / folder):
+            if name.startswith(f"{memory_id}-") or name == f"{memory_id}.md":
+                return f"{folder}/{name}"
+        return None
+
+    def _identity_configured(self) -> bool:
+        return self._lookup_identity()[0]
+
+    def _author(self) -> str | None:
+        return self._lookup_identity()[1]
+
+    def _lookup_identity(self) -> tuple[bool, str | None]:
+        # Asked once per Store: two git calls, not two per commit.
+        if self._identity is None:
+            who = gitutil.user_identity(self.root if self.root.is_dir() else Path.cwd())
+            complete = bool(who and not who.startswith("<") and who.endswith(">"))
+            env_ok = all(os.environ.get(v) for v in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+                                                     "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"))
+            self._identity = (complete or env_ok, who)
+        return self._identity
+
+
+def _is_year(name: str) -> bool:
+    return len(name) == 4 and name.isascii() and name.isdigit()
+
+
+def _is_month(name: str) -> bool:
+    return len(name) == 2 and name.isascii() and name.isdigit()
+
+
+def _scan_dirs(path: Path | str, keep: Callable[[str], bool]) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            entries = [e for e in it if keep(e.name) and e.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(entries, key=lambda e: e.name)
+
+
+def _memory_names(folder: Path | str) -> list[str]:
+    try:
+        with os.scandir(folder) as it:
+            return [e.name for e in it
+                    if e.name.endswith(".md") and not e.name.startswith(".") and e.is_file()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _id_of_path(relpath: str) -> str:
+    """The id part of a memory file name (ids never contain '-' when made by aidermem)."""
+    name = relpath.rsplit("/", 1)[-1].removesuffix(".md")
+    return name.split("-", 1)[0]
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder, fsync, then os.replace (never half a file)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise

@@ -26,6 +26,7 @@ _REPO_ENV = (
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
     env["GIT_TERMINAL_PROMPT"] = "0"  # never hang on a credential prompt
+    env["GIT_EDITOR"] = ":"  # nor in an editor
     # Reads must not take .git/index.lock, or they would make a concurrent writer fail.
     env["GIT_OPTIONAL_LOCKS"] = "0"
     return env
@@ -67,8 +68,21 @@ def run_git_full(
     err = proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:
         detail = " ".join(err.split()) or f"exit status {proc.returncode}"
-        raise StoreError(f"git {' '.join(args[:2])} failed in {cwd}: {detail}")
+        raise StoreError(f"git {_command_name(args)} failed in {cwd}: {detail}")
     return proc.returncode, out, err
+
+
+def _command_name(args: list[str]) -> str:
+    """The git subcommand in args, skipping global options such as `-c key=value`."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-c", "-C"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return " ".join(args[:2])
 
 
 def _one(args: list[str], cwd: Path | str) -> str | None:

@@ -41,10 +41,8 @@ _MEMORY_PATH = re.compile(r"^[^./][^/]*/[0-9]{4}/[0-9]{2}/[^./][^/]*\.md$")
 README = """\
 # aidermem memory store
 
-This git repository holds the memories that [aidermem](https://github.com/) keeps
-for Aider sessions. It is plain text: read it, grep it, edit it, push it.
-
-Layout:
+This git repository holds the memories aidermem keeps for Aider sessions.
+It is plain text: read it, grep it, edit it, push it. Layout:
 
     <project>/<YYYY>/<MM>/<id>-<slug>.md
 
@@ -180,8 +178,8 @@ class Store:
         prefix = id_or_prefix.strip().lower()
         if not prefix:
             raise UsageError("empty memory id", "give an id or a unique prefix of one")
-        matches = [p for p in self.iter_paths()
-                   if p.rsplit("/", 1)[1].lower().startswith(prefix)]
+        # File names start with the id, so only the few matching files get parsed.
+        matches = [p for p in self.iter_paths() if _id_of_path(p).lower().startswith(prefix)]
         if len(matches) > 1:
             # An exact id beats longer ids that merely share it as a prefix.
             exact = [p for p in matches if _id_of_path(p).lower() == prefix]
@@ -197,8 +195,9 @@ class Store:
                                 "use more characters of the id")
         return matches[0], self.load(matches[0])
 
-    def _path_of_id(self, memory_id: str) -> str:
-        """The file of exactly this id, by name only (so a broken file can be rewritten)."""
+    def path_of(self, memory_id: str) -> str:
+        """The file of exactly this id, by name only: nothing is parsed, so it is a cheap
+        existence check and lets update() rewrite a file that no longer parses."""
         matches = [p for p in self.iter_paths() if _id_of_path(p) == memory_id]
         if not matches:
             raise NotFoundError(f"no memory with id {memory_id!r}",
@@ -230,16 +229,23 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """The store's write lock (a file lock under .git, so it is never committed)."""
+        """The store's write lock: a file lock under .git (never committed), reentrant
+        within a process, so a caller may hold it around several writes."""
         lock_path = self._git_dir() / LOCK_NAME
+        # One lock object per path in this process: a second flock on a new file
+        # descriptor would block against our own first one.
+        flock = filelock.FileLock(str(lock_path), is_singleton=True)
         try:
-            with filelock.FileLock(str(lock_path), timeout=self.lock_timeout):
-                yield
+            flock.acquire(timeout=self.lock_timeout)
         except filelock.Timeout as exc:
             raise StoreError(
                 f"memory store is locked by another process (waited {self.lock_timeout:g}s)",
                 f"wait for the other aidermem to finish; if none is running, delete {lock_path}",
             ) from exc
+        try:
+            yield
+        finally:
+            flock.release()
 
     def _git_dir(self) -> Path:
         dotgit = self.root / ".git"
@@ -261,7 +267,7 @@ class Store:
         ids = [m.id for m in memories]
         if len(set(ids)) != len(ids):
             raise StoreError("two memories in one batch share an id")
-        author = self._author()
+        author = self._lookup_identity()[1]
         for memory in memories:
             if memory.author is None and author:
                 memory.author = author
@@ -279,7 +285,7 @@ class Store:
     def update(self, memory: Memory, message: str | None = None) -> str:
         """Rewrite the memory's existing file (found by id, path kept) and bump `updated`."""
         with self.lock():
-            relpath = self._path_of_id(memory.id)
+            relpath = self.path_of(memory.id)
             memory.updated = max(now(), memory.created)
             self._write_and_commit({relpath: memfile.dump(memory)}, [],
                                    message or f"edit {memory.kind}: {memory.title}")
@@ -311,25 +317,35 @@ class Store:
                 _atomic_write(target, text.encode("utf-8"))
             for relpath in deletes:
                 (self.root / relpath).unlink(missing_ok=True)
-            self._git_paths(["add", "-A"], touched)  # -A stages the deletions too
-            if self._git_paths(["diff", "--cached", "--quiet"], touched, check=False) == 0:
+            # Exact paths, no pathspec: stages writes and deletions, ignores untracked-gone files.
+            gitutil.run_git(["update-index", "--add", "--remove", "-z", "--stdin"], self.root,
+                            input="".join(f"{p}\0" for p in touched))
+            staged = set(gitutil.run_git(["diff", "--cached", "--name-only", "--no-renames", "-z"],
+                                         self.root).split("\0")) - {""}
+            if not staged & set(touched):
                 return  # the files already held exactly this; nothing to record
-            identity = [] if self._identity_configured() else _FALLBACK_IDENTITY
-            self._git_paths([*_COMMIT_CONFIG, *identity, "commit", "-q", "--no-verify",
-                             "--no-gpg-sign", "-m", message], touched)
+            identity = [] if self._lookup_identity()[0] else _FALLBACK_IDENTITY
+            commit = [*_COMMIT_CONFIG, *identity, "commit", "-q", "--no-verify", "-m", message]
+            if staged - set(touched):  # someone staged other changes: commit only ours (slower)
+                self._git_paths(commit, touched)
+            else:
+                gitutil.run_git(commit, self.root)
         except BaseException as exc:
             self._rollback(before)
             if isinstance(exc, OSError):
-                raise StoreError(f"cannot write to memory store {self.root}: {exc}") from exc
+                raise StoreError(f"cannot write to memory store {self.root}: {exc}",
+                                 "check free space and permissions; nothing was changed") from exc
+            if isinstance(exc, StoreError) and not exc.hint:
+                exc.hint = f"nothing was changed; see `git -C {self.root} status`, then retry"
             raise
 
-    def _git_paths(self, args: list[str], relpaths: list[str], *, check: bool = True) -> int:
-        """Run a git command on exactly these paths, fed on stdin (no argv limit, no globbing)."""
-        code, _, _ = gitutil.run_git_full(
+    def _git_paths(self, args: list[str], relpaths: list[str], *, check: bool = True) -> None:
+        """Run git (commit or reset) on exactly these paths, fed on stdin: no argv limit and
+        no globbing."""
+        gitutil.run_git(
             ["--literal-pathspecs", *args, "--pathspec-from-file=-", "--pathspec-file-nul"],
             self.root, check=check, input="".join(f"{p}\0" for p in relpaths),
         )
-        return code
 
     def _rollback(self, before: dict[str, bytes | None]) -> None:
         """Put the touched files and their index entries back as they were before the write."""
@@ -350,14 +366,8 @@ class Store:
                 return f"{folder}/{name}"
         return None
 
-    def _identity_configured(self) -> bool:
-        return self._lookup_identity()[0]
-
-    def _author(self) -> str | None:
-        return self._lookup_identity()[1]
-
     def _lookup_identity(self) -> tuple[bool, str | None]:
-        # Asked once per Store: two git calls, not two per commit.
+        """(can git commit with the user's own identity, "Name <email>"); asked once per Store."""
         if self._identity is None:
             who = gitutil.user_identity(self.root if self.root.is_dir() else Path.cwd())
             complete = bool(who and not who.startswith("<") and who.endswith(">"))

@@ -357,3 +357,119 @@ def test_concurrent_adds_from_processes_all_land(tmp_path: Path) -> None:
     assert porcelain(store) == ""
     git(root, "fsck", "--no-progress")
     assert all(isinstance(m, Memory) for _, m in store.iter_memories())
+
+
+# ---- the user's git setup never blocks a memory commit --------------------------------------
+
+
+def test_commits_without_any_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bare_home = tmp_path / "nohome"
+    bare_home.mkdir()
+    monkeypatch.setenv("HOME", str(bare_home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(bare_home / ".config"))
+    monkeypatch.setenv("EMAIL", "")
+    s = Store.open(tmp_path / "store")
+    m = mem()
+    s.add(m)
+    assert m.author is None
+    assert git(s.root, "log", "-1", "--format=%an <%ae>").strip() == "aidermem <aidermem@localhost>"
+
+
+def test_hooks_and_signing_in_user_config_are_bypassed(tmp_path: Path, isolated_home: Path) -> None:
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    for name in ("pre-commit", "commit-msg", "prepare-commit-msg", "post-commit"):
+        hook = hooks / name
+        hook.write_text("#!/bin/sh\necho hook ran >&2\nexit 1\n")
+        hook.chmod(0o755)
+    with (isolated_home / ".gitconfig").open("a") as fh:
+        fh.write(f"[core]\n\thooksPath = {hooks}\n[commit]\n\tgpgsign = true\n"
+                 "[gpg]\n\tprogram = /bin/false\n")
+    s = Store.open(tmp_path / "store")
+    s.add(mem())
+    assert log_subjects(s)[0] == "add note: Use Postgres"
+    assert porcelain(s) == ""
+
+
+def test_other_changes_in_the_store_are_never_swept_into_a_commit(store: Store) -> None:
+    hand = store.add(mem(title="Hand edited"))
+    staged = store.add(mem(title="Staged by hand"))
+    (store.root / hand).write_text((store.root / hand).read_text() + "\nunstaged edit\n")
+    (store.root / staged).write_text((store.root / staged).read_text() + "\nstaged edit\n")
+    git(store.root, "add", staged)
+    new = store.add(mem(title="New one"))
+    assert git(store.root, "show", "--name-only", "--format=", "HEAD").split() == [new]
+    assert sorted(store.dirty_paths()) == sorted([hand, staged])
+    assert git(store.root, "diff", "--cached", "--name-only").split() == [staged]
+
+
+def test_lock_is_reentrant_within_a_process(store: Store) -> None:
+    other = Store.open(store.root, lock_timeout=0.5)
+    with store.lock():
+        store.add(mem(title="inside"))
+        other.add(mem(title="also inside"))
+    assert len(list(store.iter_paths())) == 2
+
+
+def test_leftover_temp_file_of_a_killed_writer_is_ignored(store: Store) -> None:
+    relpath = store.add(mem())
+    folder = (store.root / relpath).parent
+    (folder / f".{relpath.rsplit('/', 1)[1]}.abc123.tmp").write_text("half a fi")
+    assert porcelain(store) == ""
+    assert store.dirty_paths() == []
+    assert list(store.iter_paths()) == [relpath]
+
+
+def test_forget_delete_of_a_never_committed_file(store: Store) -> None:
+    relpath = "_global/2024/02/HANDMADE-never-committed.md"
+    (store.root / relpath).parent.mkdir(parents=True)
+    (store.root / relpath).write_text("---\ntitle: Never committed\nid: HANDMADE\n---\n")
+    before = log_subjects(store)
+    forgotten = store.forget("handmade", delete=True)
+    assert forgotten.title == "Never committed"
+    assert not (store.root / relpath).exists()
+    assert log_subjects(store) == before  # nothing was in git, so nothing to record
+    assert porcelain(store) == ""
+
+
+def test_update_repairs_a_file_that_no_longer_parses(store: Store) -> None:
+    m = mem()
+    relpath = store.add(m)
+    (store.root / relpath).write_text("<<<<<<< HEAD\nbroken by a bad merge\n")
+    with pytest.raises(MemoryFileError):
+        store.find(m.id)
+    assert store.path_of(m.id) == relpath
+    assert store.update(m) == relpath
+    assert store.find(m.id)[1].title == m.title
+    assert porcelain(store) == ""
+
+
+def test_unsafe_ids_are_refused(store: Store) -> None:
+    for bad in ("../../etc/passwd", "a/b", "with-hyphen", ".hidden", ""):
+        with pytest.raises(StoreError):
+            store.relpath_for(Memory(id="x", title="t").model_copy(update={"id": bad}))
+    assert list(store.iter_paths()) == []
+
+
+def test_folder_is_the_utc_creation_month(store: Store) -> None:
+    from datetime import timedelta, timezone
+
+    # 00:30 on March 1st in UTC+2 is still February in UTC.
+    m = mem(created=datetime(2024, 3, 1, 0, 30, tzinfo=timezone(timedelta(hours=2))))
+    assert store.add(m).startswith("github.com-acme-shop/2024/02/")
+
+
+def _open_store(root: str) -> str | None:
+    return Store.open(Path(root)).head()
+
+
+def test_first_open_from_many_processes_makes_one_store(tmp_path: Path) -> None:
+    root = tmp_path / "fresh" / "store"
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        heads = pool.map(_open_store, [str(root)] * 4)
+    assert len(set(heads)) == 1
+    s = Store.open(root)
+    assert log_subjects(s) == ["init aidermem store"]
+    assert porcelain(s) == ""
+    assert [p.name for p in root.parent.iterdir()] == ["store"]  # no staging dirs left

@@ -1,0 +1,156 @@
+"""The capture journal: what guarantees no session is ever lost.
+
+Before aider starts, an entry records where this session's transcript will
+begin (history file and offset) and the repo's HEAD. When aider exits, the
+redacted transcript slice is written next to the entry before anything
+summarizes it. An entry is removed only once its memories are committed and
+indexed. A killed aidermem leaves a `running` entry whose owner is dead; the
+next aidermem run (or `aidermem capture --pending`) finishes it.
+
+This module only reads and writes journal files (atomically, one lock per
+entry). It never holds secrets: the slice it stores is already redacted, and
+API keys are never part of an entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import filelock
+
+from aidermem import paths
+
+
+class State(StrEnum):
+    RUNNING = "running"  # aider is (or was) running; slice not read yet
+    PENDING = "pending"  # slice journaled; memories not stored yet
+    STORED = "stored"  # extractive memories stored; model summary still owed
+
+
+@dataclass
+class Entry:
+    session_id: str
+    state: State
+    started: str  # ISO 8601, aware
+    cwd: str
+    repo_root: str | None
+    project_id: str
+    project_name: str
+    store_root: str
+    history_path: str
+    history_offset: int
+    head_before: str | None
+    owner_pid: int
+    owner_host: str = field(default_factory=socket.gethostname)
+    main_model: str | None = None
+    weak_model: str | None = None
+    summary_model: str | None = None
+    api_base: str | None = None
+    tool: str = "aider"
+    memory_ids: list[str] = field(default_factory=list)  # assigned before storing
+    facts: dict[str, object] = field(default_factory=dict)
+    attempts: int = 0
+    last_error: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Entry:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        entry = cls(**known)  # type: ignore[arg-type]
+        entry.state = State(entry.state)
+        return entry
+
+
+class Journal:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or paths.journal_dir()
+
+    def _entry_path(self, session_id: str) -> Path:
+        return self.root / f"{session_id}.json"
+
+    def slice_path(self, session_id: str) -> Path:
+        return self.root / f"{session_id}.slice.md"
+
+    def write(self, entry: Entry) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _atomic_write(self._entry_path(entry.session_id), json.dumps(asdict(entry), indent=1))
+
+    def write_slice(self, session_id: str, text: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _atomic_write(self.slice_path(session_id), text)
+
+    def read_slice(self, session_id: str) -> str:
+        return self.slice_path(session_id).read_text(encoding="utf-8")
+
+    def load(self, session_id: str) -> Entry | None:
+        try:
+            data = json.loads(self._entry_path(session_id).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return Entry.from_json(data)
+
+    def entries(self) -> Iterator[Entry | tuple[Path, str]]:
+        """Every entry, oldest first; an unreadable one is yielded as (path, reason)."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("*.json")):
+            try:
+                yield Entry.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError) as exc:
+                yield path, str(exc)
+
+    def remove(self, session_id: str) -> None:
+        self.slice_path(session_id).unlink(missing_ok=True)
+        self._entry_path(session_id).unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def claim(self, session_id: str, timeout: float = 0) -> Iterator[bool]:
+        """Hold the entry's lock; yields False when another process holds it."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = filelock.FileLock(str(self.root / f"{session_id}.lock"), timeout=timeout)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
+            with contextlib.suppress(OSError):
+                if not self._entry_path(session_id).exists():
+                    (self.root / f"{session_id}.lock").unlink()
+
+
+def owner_alive(entry: Entry) -> bool:
+    """Is the aidermem process that owns a RUNNING entry still alive?"""
+    if entry.owner_host != socket.gethostname():
+        return True  # a shared home on another machine: not ours to judge
+    try:
+        os.kill(entry.owner_pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,4 +1,4 @@
-"""Project identity: remote normalization, identify() against real git repos, store folder names."""
+"""Project identity (remotes, identify(), store folder names) and the gitutil queries it uses."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from aidermem import gitutil
+from aidermem.errors import StoreError
 from aidermem.project import Project, identify, normalize_remote, project_dirname
 
 
@@ -171,3 +173,117 @@ def test_project_dirname_is_stable_and_hashes_lossy_ids() -> None:
     long = project_dirname("github.com/" + "a" * 200)
     assert long.startswith("github.com-aaaa")
     assert re.search(r"_[0-9a-f]{10}$", long)
+
+
+# ---- gitutil: the git queries identify() and the launcher rely on --------------------------
+
+
+def _commit(repo: Path, name: str, text: str, message: str) -> str:
+    (repo / name).parent.mkdir(parents=True, exist_ok=True)
+    (repo / name).write_text(text)
+    _git(repo, "add", name)
+    _git(repo, "commit", "-q", "-m", message)
+    return _git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_gitutil_outside_a_repo_answers_none(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert gitutil.git_root(plain) is None
+    assert gitutil.head(plain) is None
+    assert gitutil.current_branch(plain) is None
+    assert gitutil.remote_url(plain) is None
+    assert gitutil.recent_commit_subjects(plain, 5) == []
+    assert gitutil.changed_files(plain) == []
+    assert gitutil.commits_between(plain, None, "HEAD") == []
+    assert gitutil.files_changed_between(plain, None, "HEAD") == []
+    assert gitutil.head(tmp_path / "missing") is None
+    # The user's global identity is still readable outside any repo.
+    assert gitutil.user_identity(plain) == "Test User <test@example.com>"
+
+
+def test_gitutil_in_a_repo_without_commits(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "trunk")
+    (repo / "new.txt").write_text("x")
+    assert gitutil.git_root(repo / ".") == repo.resolve()
+    assert gitutil.head(repo) is None
+    assert gitutil.current_branch(repo) == "trunk"
+    assert gitutil.recent_commit_subjects(repo, 3) == []
+    assert gitutil.changed_files(repo) == ["new.txt"]
+    assert gitutil.commits_between(repo, None, "HEAD") == []
+    assert gitutil.files_changed_between(repo, None, "HEAD") == []
+
+
+def test_gitutil_history_queries(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    first = _commit(repo, "a.py", "a = 1\n", "add a")
+    second = _commit(repo, "pkg/b.py", "b = 2\n", "add b")
+    third = _commit(repo, "a.py", "a = 3\n", "change a: größer")
+    assert gitutil.head(repo) == third
+    assert gitutil.current_branch(repo) == "main"
+    assert gitutil.recent_commit_subjects(repo, 2) == ["change a: größer", "add b"]
+    assert gitutil.commits_between(repo, first, third) == [
+        (second, "add b"), (third, "change a: größer")]
+    assert gitutil.commits_between(repo, None, third)[0] == (first, "add a")
+    assert gitutil.commits_between(repo, third, third) == []
+    assert gitutil.commits_between(repo, "f" * 40, third) == []
+    assert sorted(gitutil.files_changed_between(repo, first, third)) == ["a.py", "pkg/b.py"]
+    assert sorted(gitutil.files_changed_between(repo, None, second)) == ["a.py", "pkg/b.py"]
+    assert gitutil.files_changed_between(repo, "nope", third) == []
+    assert gitutil.is_commit(repo, first[:10])
+    assert not gitutil.is_commit(repo, "--all")
+
+
+def test_gitutil_changed_files_sees_every_kind_of_change(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _commit(repo, "keep.txt", "k", "keep")
+    _commit(repo, "edit.txt", "e", "edit")
+    _commit(repo, "gone.txt", "g", "gone")
+    _commit(repo, "old name.txt", "o", "rename me")
+    (repo / "edit.txt").write_text("edited")
+    (repo / "gone.txt").unlink()
+    _git(repo, "mv", "old name.txt", "new name.txt")
+    (repo / "dir").mkdir()
+    (repo / "dir" / "ünïcode.txt").write_text("u")
+    (repo / "staged.txt").write_text("s")
+    _git(repo, "add", "staged.txt")
+    assert sorted(gitutil.changed_files(repo)) == sorted([
+        "edit.txt", "gone.txt", "old name.txt", "new name.txt", "dir/ünïcode.txt", "staged.txt"])
+
+
+def test_gitutil_user_identity_variants(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.name", "Repo Person")
+    _git(repo, "config", "user.email", "repo@example.com")
+    assert gitutil.user_identity(repo) == "Repo Person <repo@example.com>"
+    _git(repo, "config", "user.name", "")
+    assert gitutil.user_identity(repo) == "<repo@example.com>"
+
+
+def test_gitutil_run_git_errors_are_store_errors(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="rev-parse"):
+        gitutil.run_git(["rev-parse", "--verify", "HEAD"], tmp_path)
+    with pytest.raises(StoreError, match="not a directory"):
+        gitutil.run_git(["status"], tmp_path / "missing")
+    assert gitutil.run_git(["rev-parse", "--verify", "HEAD"], tmp_path, check=False) == ""
+
+
+def test_gitutil_ignores_git_dir_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _git(elsewhere, "init", "-q")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    # As when aidermem is started from a git hook of another repository.
+    monkeypatch.setenv("GIT_DIR", str(elsewhere / ".git"))
+    assert gitutil.git_root(plain) is None

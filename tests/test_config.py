@@ -488,3 +488,66 @@ def test_errors_in_a_file_stop_even_when_another_layer_would_override(repo):
     assert "invalid value for budget_tokens: -1" in error_of(
         repo, env={"AIDERMEM_BUDGET": "100"}, cli={"budget_tokens": 50}
     )
+
+
+# The example the README shows; kept here so it cannot drift from what the code accepts.
+README_EXAMPLE = """\
+# .aidermem.toml: committed at the repository root and shared by the team.
+# Top-level keys apply to every launch; [profiles.NAME] tables layer on top.
+# Relative paths (read, store) are relative to this file.
+
+read = ["CONVENTIONS.md"]                 # every session sees the team conventions
+summary_model = "openai/gpt-4o-mini"      # model for end-of-session summaries
+# store = "../shop-memories"              # a shared team store checked out next to the repo
+
+[profiles.default]
+description = "Everyday work anywhere in the repo"
+aider_args = ["--model", "openai/gpt-4o"]
+
+[profiles.backend]
+description = "services/api and services/worker: Python, FastAPI, Postgres"
+aider_args = ["--model", "openai/gpt-4o", "--edit-format", "diff",
+              "--test-cmd", "pytest -q services", "--auto-test"]
+read = ["CONVENTIONS.md", "services/ARCHITECTURE.md"]
+topics_prefer = ["api", "database", "migrations"]
+query_words = ["fastapi", "sqlalchemy"]
+budget_tokens = 2500
+
+[profiles.docs]
+description = "docs/: the mkdocs site and API reference"
+aider_args = ["--model", "openai/gpt-4o-mini", "--edit-format", "whole"]
+read = ["CONVENTIONS.md", "docs/STYLE.md"]
+topics_prefer = ["docs"]
+budget_tokens = 1000
+capture = "ask"
+
+[profiles.review]
+description = "Read more, write less: questions and reviews, no edits"
+aider_args = ["--chat-mode", "ask", "--no-auto-commits", "--map-tokens", "4096"]
+scope = "all"                             # recall decisions from every project
+budget_tokens = 4000
+capture = "ask"
+summarize = "foreground"
+"""
+
+
+def test_readme_example(repo):
+    pf = project_file(repo, README_EXAMPLE)
+    root = repo.resolve()
+    plain = resolve(repo).settings
+    assert plain.aider_args == ["--model", "openai/gpt-4o"]
+    assert plain.read == [root / "CONVENTIONS.md"]
+    assert plain.summary_model == "openai/gpt-4o-mini"
+    backend = resolve(repo, profile="backend")
+    assert backend.settings.read == [root / "CONVENTIONS.md", root / "services/ARCHITECTURE.md"]
+    assert backend.settings.aider_args[-3:] == ["--test-cmd", "pytest -q services", "--auto-test"]
+    assert backend.settings.budget_tokens == 2500
+    review = resolve(repo, profile="review").settings
+    assert (review.scope, review.capture, review.summarize) == ("all", "ask", "foreground")
+    assert review.read == [root / "CONVENTIONS.md"]  # inherited from the top level
+    assert [(i.name, i.sources) for i in config.list_profiles(project_root=repo)] == [
+        ("default", [pf]),
+        ("backend", [pf]),
+        ("docs", [pf]),
+        ("review", [pf]),
+    ]

@@ -523,7 +523,9 @@ capture = "ask"
 
 [profiles.review]
 description = "Read more, write less: questions and reviews, no edits"
-aider_args = ["--chat-mode", "ask", "--no-auto-commits", "--map-tokens", "4096"]
+# a list replaces the inherited one, so repeat the model
+aider_args = ["--model", "openai/gpt-4o", "--chat-mode", "ask",
+              "--no-auto-commits", "--map-tokens", "4096"]
 scope = "all"                             # recall decisions from every project
 budget_tokens = 4000
 capture = "ask"
@@ -545,6 +547,7 @@ def test_readme_example(repo):
     review = resolve(repo, profile="review").settings
     assert (review.scope, review.capture, review.summarize) == ("all", "ask", "foreground")
     assert review.read == [root / "CONVENTIONS.md"]  # inherited from the top level
+    assert review.aider_args[:4] == ["--model", "openai/gpt-4o", "--chat-mode", "ask"]
     assert [(i.name, i.sources) for i in config.list_profiles(project_root=repo)] == [
         ("default", [pf]),
         ("backend", [pf]),

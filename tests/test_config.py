@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from aidermem import config, paths
-from aidermem.config import ConfigError, Settings
-from aidermem.errors import UsageError
+from aidermem.config import Settings
+from aidermem.errors import ConfigError, UsageError
 
 
 def write(path: Path, text: str) -> Path:

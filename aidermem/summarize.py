@@ -388,11 +388,14 @@ def summary_to_memories(
     Every derived memory shares the session's project, topics, source and
     commits, and is linked with `related` both ways to the session memory.
     """
+    started = facts.started
+    if started is not None and started.tzinfo is None:
+        started = started.astimezone()  # aider's headers are naive local time
     source = Source(
         tool=tool,
         session_id=facts.session_id,
         transcript=facts.transcript_path,
-        session_start=facts.started,
+        session_start=started,
         method=Method.LLM,
     )
     shared: dict[str, Any] = {  # pydantic copies these lists into each memory

@@ -211,18 +211,24 @@ def resolve_llm_config(
     dotenv_files: Sequence[Path] = (),
     timeout: float = DEFAULT_TIMEOUT,
     settings_files: Sequence[Path] = (),
+    set_env: Sequence[str] = (),
 ) -> LLMConfig | None:
     """The model and credentials to summarize with, or None if no model is known.
 
     Model: summary_model > weak_model > aider's weak model for main_model.
     Environment, built the way aider builds its own: `env` (the environment
     litellm will run in, normally os.environ), overridden by `.env` files
-    (aider loads them with override=True), then `--api-key provider=key`.
+    (aider loads them with override=True), then `--set-env NAME=value`, then
+    `--api-key provider=key` (pass `--anthropic-api-key K` as "anthropic=K").
     `api_base`/`api_key` are aider's --openai-api-base/--openai-api-key; they
     only apply to models served by the OpenAI provider, as in aider.
     """
     merged: dict[str, str] = dict(env)
     added: dict[str, str] = dict(read_dotenv(dotenv_files))
+    for setting in set_env:
+        name, sep, value = setting.partition("=")
+        if sep and name.strip():
+            added[name.strip()] = value.strip()
     for setting in api_keys:
         provider, sep, key = setting.partition("=")
         if sep and provider.strip():

@@ -124,6 +124,16 @@ def user_identity(path: Path) -> str | None:
     return name or (f"<{email}>" if email else None)
 
 
+def can_commit_as_user(path: Path) -> bool:
+    """Whether git has a name and an email for commits here (config or environment)."""
+    env = os.environ
+    if all(env.get(f"GIT_{who}_{what}") for who in ("AUTHOR", "COMMITTER")
+           for what in ("NAME", "EMAIL")):
+        return True
+    return bool(_one(["config", "--get", "user.name"], path)
+                and _one(["config", "--get", "user.email"], path))
+
+
 def recent_commit_subjects(path: Path, n: int) -> list[str]:
     if n <= 0:
         return []

@@ -3,8 +3,8 @@
 The store is the truth; the search index is a cache rebuilt from it. Layout:
 `<project_dirname>/<YYYY>/<MM>/<id>-<slug>.md`, one memory per file, with a
 README.md at the top. Every write takes the store lock, writes atomically
-(temp file + fsync + os.replace), then `git add` + `git commit` of exactly the
-touched paths, so concurrent writers all land and history can recover anything.
+(temp file + fsync + os.replace), then stages and commits exactly the touched
+paths, so concurrent writers all land and history can recover anything.
 A failed commit rolls the touched files back; nothing half-written is left.
 
 Never: parse more files than a lookup needs, commit files it did not touch,
@@ -31,37 +31,31 @@ from aidermem.project import project_dirname
 
 LOCK_NAME = "aidermem.lock"
 DEFAULT_LOCK_TIMEOUT = 60.0
+# Used only when the user has no git identity, so a commit never fails for lack of one.
 _FALLBACK_IDENTITY = ["-c", "user.name=aidermem", "-c", "user.email=aidermem@localhost"]
 # Never let the user's signing setup or hooks block (or prompt during) a memory commit.
 _COMMIT_CONFIG = ["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]
 # Ids start the file name and end at the first '-', so they may not contain one.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
+_YEAR, _MONTH = re.compile(r"[0-9]{4}"), re.compile(r"[0-9]{2}")
 _MEMORY_PATH = re.compile(r"^[^./][^/]*/[0-9]{4}/[0-9]{2}/[^./][^/]*\.md$")
 
 README = """\
 # aidermem memory store
 
-This git repository holds the memories aidermem keeps for Aider sessions.
-It is plain text: read it, grep it, edit it, push it. Layout:
+The memories aidermem keeps for Aider sessions, as plain Markdown files with YAML
+front matter: read them, grep them, edit them, push them. Layout:
 
     <project>/<YYYY>/<MM>/<id>-<slug>.md
 
-- `<project>` is the project's id made into a folder name (`github.com-acme-shop`);
-  `_global` holds memories that belong to no project.
-- `<YYYY>/<MM>` is when the memory was created (UTC).
-- Each file is Markdown with YAML front matter (`id`, `title`, `kind`, `status`,
-  `topics`, `created`, ...). The first part of the file name is the memory's id.
-
-Every change aidermem makes is one commit, so `git log` is the history of your
-memories and anything forgotten can be restored from it. Hand edits are fine:
-aidermem notices files that differ from HEAD and re-reads them. The search index
-is a cache kept elsewhere and rebuilt from these files (`aidermem reindex`).
+`<project>` is the project's id as a folder name (`github.com-acme-shop`; `_global`
+for memories of no project), `<YYYY>/<MM>` the creation month (UTC). Every change
+aidermem makes is one commit, so `git log` is the history of your memories and
+anything forgotten can be restored from it. Hand edits are fine: aidermem re-reads
+files that differ from HEAD. The search index is a cache rebuilt from these files.
 """
 
-GITIGNORE = """\
-# temporary files of interrupted atomic writes
-.*.tmp
-"""
+GITIGNORE = "# temporary files of interrupted atomic writes\n.*.tmp\n"
 
 
 def is_memory_path(relpath: str) -> bool:
@@ -77,40 +71,39 @@ class Store:
         self.lock_timeout = lock_timeout
         self._identity: tuple[bool, str | None] | None = None
 
-    # ---- opening -----------------------------------------------------------------
-
     @classmethod
     def open(
         cls, root: Path | None = None, *, create: bool = True,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> Store:
         """Open the store at `root` (default: paths.default_store_dir()), creating it if asked."""
-        root = Path(root) if root is not None else paths.default_store_dir()
-        root = root.expanduser().absolute()
-        store = cls(root, lock_timeout=lock_timeout)
+        root = (Path(root) if root is not None else paths.default_store_dir()).expanduser()
+        store = cls(root.absolute(), lock_timeout=lock_timeout)
+        root = store.root
         if root.exists() and not root.is_dir():
             raise StoreError(f"memory store {root} is not a directory",
                              "point AIDERMEM_HOME or the store setting at a directory")
         if (root / ".git").exists():
-            top = gitutil.git_root(root)
-            if top is None or top.resolve() != root.resolve():
+            # One git call answers both "is this the top of a work tree" and "any commits".
+            code, out, _ = gitutil.run_git_full(
+                ["rev-parse", "--show-toplevel", "--verify", "-q", "HEAD"], root, check=False)
+            top = out.splitlines()[0] if out.strip() else ""
+            if not top or Path(top).resolve() != root.resolve():
                 raise StoreError(f"memory store {root} is not a usable git repository",
                                  f"check it with `git -C {root} status`")
-            if gitutil.head(root) is None:
-                if not create:
-                    raise StoreError(f"memory store {root} has no commits yet",
-                                     "add a memory (`aidermem add`) to initialize it")
+            if code != 0 and not create:
+                raise StoreError(f"memory store {root} has no commits yet",
+                                 "add a memory (`aidermem add`) to initialize it")
+            if code != 0:
                 store._first_commit()
-            return store
-        if root.is_dir() and any(root.iterdir()):
-            raise StoreError(
-                f"memory store {root} exists but is not a git repository",
-                f"run `git init` in {root}, or choose an empty directory for the store",
-            )
-        if not create:
+        elif root.is_dir() and any(root.iterdir()):
+            raise StoreError(f"memory store {root} exists but is not a git repository",
+                             f"run `git init` in {root}, or use an empty directory for the store")
+        elif not create:
             raise StoreError(f"no memory store at {root}",
                              "add a memory first (`aidermem add`), which creates it")
-        store._create()
+        else:
+            store._create()
         return store
 
     def _create(self) -> None:
@@ -140,8 +133,6 @@ class Store:
                     files[name] = (self.root / name).read_text(encoding="utf-8")
             self._write_and_commit(files, [], "init aidermem store")
 
-    # ---- layout and reading ----------------------------------------------------------
-
     def relpath_for(self, memory: Memory) -> str:
         if not _SAFE_ID.match(memory.id):
             raise StoreError(f"memory id {memory.id!r} cannot be used as a file name",
@@ -160,8 +151,8 @@ class Store:
     def iter_paths(self) -> Iterator[str]:
         """Every memory file as a posix relpath, walking only <project>/<YYYY>/<MM>/."""
         for project in _scan_dirs(self.root, lambda n: not n.startswith(".")):
-            for year in _scan_dirs(project.path, _is_year):
-                for month in _scan_dirs(year.path, _is_month):
+            for year in _scan_dirs(project.path, _YEAR.fullmatch):
+                for month in _scan_dirs(year.path, _MONTH.fullmatch):
                     prefix = f"{project.name}/{year.name}/{month.name}/"
                     for name in sorted(_memory_names(month.path)):
                         yield prefix + name
@@ -207,8 +198,6 @@ class Store:
                              "merge them by hand and delete the extra files")
         return matches[0]
 
-    # ---- git state -------------------------------------------------------------------
-
     def head(self) -> str | None:
         return gitutil.head(self.root)
 
@@ -229,11 +218,10 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """The store's write lock: a file lock under .git (never committed), reentrant
-        within a process, so a caller may hold it around several writes."""
+        """The write lock: a file under .git (never committed). One lock object per path and
+        process (a second flock on a new descriptor would block on our own), so it is
+        reentrant: a caller may hold it around several writes."""
         lock_path = self._git_dir() / LOCK_NAME
-        # One lock object per path in this process: a second flock on a new file
-        # descriptor would block against our own first one.
         flock = filelock.FileLock(str(lock_path), is_singleton=True)
         try:
             flock.acquire(timeout=self.lock_timeout)
@@ -248,13 +236,10 @@ class Store:
             flock.release()
 
     def _git_dir(self) -> Path:
-        dotgit = self.root / ".git"
-        if dotgit.is_dir():
-            return dotgit
+        if (self.root / ".git").is_dir():
+            return self.root / ".git"
         # A worktree or submodule: .git is a file pointing elsewhere.
         return Path(gitutil.run_git(["rev-parse", "--absolute-git-dir"], self.root).strip())
-
-    # ---- writing -------------------------------------------------------------------
 
     def add(self, memory: Memory, message: str | None = None) -> str:
         """Write and commit a new memory. Fills `memory.author` in place when missing."""
@@ -310,6 +295,7 @@ class Store:
         """Under the lock: write/delete the files, stage and commit exactly them, or roll back."""
         touched = [*writes, *deletes]
         before = {p: _read_or_none(self.root / p) for p in touched}
+        head_before = self.head()
         try:
             for relpath, text in writes.items():
                 target = self.root / relpath
@@ -331,7 +317,8 @@ class Store:
             else:
                 gitutil.run_git(commit, self.root)
         except BaseException as exc:
-            self._rollback(before)
+            if self.head() == head_before:  # an interrupt may come after the commit landed
+                self._rollback(before)
             if isinstance(exc, OSError):
                 raise StoreError(f"cannot write to memory store {self.root}: {exc}",
                                  "check free space and permissions; nothing was changed") from exc
@@ -360,32 +347,19 @@ class Store:
 
     def _existing_with_id(self, relpath: str, memory_id: str) -> str | None:
         """A file in the target month folder already named for this id (any slug)."""
-        folder, _, _ = relpath.rpartition("/")
-        for name in _memory_names(self.root / folder):
-            if name.startswith(f"{memory_id}-") or name == f"{memory_id}.md":
-                return f"{folder}/{name}"
-        return None
+        folder = relpath.rpartition("/")[0]
+        names = _memory_names(self.root / folder)
+        return next((f"{folder}/{n}" for n in names if _id_of_path(n) == memory_id), None)
 
     def _lookup_identity(self) -> tuple[bool, str | None]:
-        """(can git commit with the user's own identity, "Name <email>"); asked once per Store."""
+        """(can git commit as the user, "Name <email>"), asked once per Store, not per commit."""
         if self._identity is None:
-            who = gitutil.user_identity(self.root if self.root.is_dir() else Path.cwd())
-            complete = bool(who and not who.startswith("<") and who.endswith(">"))
-            env_ok = all(os.environ.get(v) for v in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
-                                                     "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"))
-            self._identity = (complete or env_ok, who)
+            where = self.root if self.root.is_dir() else Path.cwd()
+            self._identity = (gitutil.can_commit_as_user(where), gitutil.user_identity(where))
         return self._identity
 
 
-def _is_year(name: str) -> bool:
-    return len(name) == 4 and name.isascii() and name.isdigit()
-
-
-def _is_month(name: str) -> bool:
-    return len(name) == 2 and name.isascii() and name.isdigit()
-
-
-def _scan_dirs(path: Path | str, keep: Callable[[str], bool]) -> list[os.DirEntry[str]]:
+def _scan_dirs(path: Path | str, keep: Callable[[str], object]) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(path) as it:
             entries = [e for e in it if keep(e.name) and e.is_dir()]
@@ -410,10 +384,7 @@ def _id_of_path(relpath: str) -> str:
 
 
 def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+    return path.read_bytes() if path.exists() else None
 
 
 def _atomic_write(target: Path, data: bytes) -> None:

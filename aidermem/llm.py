@@ -7,9 +7,10 @@ model (by reading aider's packaged `model-settings.yml`, never by importing
 aider's Python API) and `resolve_llm_config` mirrors how aider assembles its
 environment (`.env` files, `--api-key provider=key`, `--openai-api-*`).
 
-It must never mutate `os.environ` except for the duration of one litellm call
-(and then restore it), never import litellm at module import time (it takes
-seconds), and never let litellm fetch its cost map from the internet.
+It must never leave credentials in `os.environ` (they are exposed for one
+litellm call and then restored; only litellm's own switches stay set), never
+import litellm at module import time (it takes seconds), and never let
+litellm fetch its cost map from the internet.
 """
 
 from __future__ import annotations

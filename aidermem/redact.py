@@ -1,0 +1,330 @@
+"""Remove secrets from transcript text before anything keeps it.
+
+Every caller that journals, summarizes, stores or indexes transcript text runs
+`redact` first. It drops `<private>…</private>` spans, and replaces API keys,
+tokens, private key blocks, JWTs, URL passwords and `*_KEY=`/`password:`-style
+values with `[REDACTED:<kind>]`. Pure: no disk, no network, no logging of what
+it found (the secret would leak into the log).
+
+Detection = the regex denylists of detect-secrets' own plugins (the maintained
+list of token shapes) + our patterns for what those miss: newer OpenAI/Anthropic
+key shapes, GitHub fine-grained PATs, Google keys, Bearer headers, aider's
+`--api-key provider=…` flags, and assignments in .env/shell/YAML/JSON/code.
+Left out on purpose (measured on 1 MB of real transcripts): the high-entropy
+plugins and KeywordDetector (0.55 s/MB alone, and entropy flags commit shas,
+lockfile hashes and UUIDs, which memories must keep), the IBM/Cloudant/SoftLayer
+keyword regexes (~0.37 s/MB; our keyword rule covers their `key = value` shape),
+and the public-IP detector (an address is not a secret).
+
+Commit shas in `> Commit <sha> <msg>` lines are never redacted: memories link them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from detect_secrets.plugins.aws import AWSKeyDetector
+from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+from detect_secrets.plugins.discord import DiscordBotTokenDetector
+from detect_secrets.plugins.github_token import GitHubTokenDetector
+from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+from detect_secrets.plugins.mailchimp import MailchimpDetector
+from detect_secrets.plugins.npm import NpmDetector
+from detect_secrets.plugins.openai import OpenAIDetector
+from detect_secrets.plugins.pypi_token import PypiTokenDetector
+from detect_secrets.plugins.sendgrid import SendGridDetector
+from detect_secrets.plugins.slack import SlackDetector
+from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+from detect_secrets.plugins.stripe import StripeDetector
+from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+Span = tuple[int, int, str]  # start, end, kind
+
+_LIBRARY_PLUGINS: tuple[tuple[str, type], ...] = (
+    ("aws", AWSKeyDetector),
+    ("azure", AzureStorageKeyDetector),
+    ("discord", DiscordBotTokenDetector),
+    ("github", GitHubTokenDetector),
+    ("gitlab", GitLabTokenDetector),
+    ("mailchimp", MailchimpDetector),
+    ("npm", NpmDetector),
+    ("openai", OpenAIDetector),
+    ("pypi", PypiTokenDetector),
+    ("sendgrid", SendGridDetector),
+    ("slack", SlackDetector),
+    ("square", SquareOAuthDetector),
+    ("stripe", StripeDetector),
+    ("telegram", TelegramBotTokenDetector),
+    ("twilio", TwilioKeyDetector),
+)
+
+
+def _library_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    # The plugins match line by line; we scan whole text, so ^/$ must be per line.
+    return [
+        (kind, re.compile(p.pattern, p.flags | re.MULTILINE))
+        for kind, plugin in _LIBRARY_PLUGINS
+        for p in plugin.denylist
+    ]
+
+
+_T = r"[A-Za-z0-9_-]"  # token alphabet shared by most vendors
+# Each starts with a literal so the scan is fast (a leading look-behind made
+# each pattern ~20x slower); the word boundary before it is checked in Python.
+_OWN_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("anthropic", rf"sk-ant-{_T}{{20,}}"),
+    ("openrouter", rf"sk-or-{_T}{{20,}}"),
+    ("openai", rf"sk-(?:proj-|svcacct-|admin-)?{_T}{{20,}}"),
+    ("github", r"gh[pousr]_[A-Za-z0-9]{30,}"),
+    ("github", r"github_pat_[A-Za-z0-9_]{22,}"),
+    ("slack", r"xox[abposr]-[A-Za-z0-9-]{10,}"),
+    ("slack", r"xapp-[A-Za-z0-9-]{10,}"),
+    ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/]+"),
+    ("google", rf"AIza{_T}{{35}}"),
+    ("stripe", r"sk_(?:live|test)_[0-9a-zA-Z]{16,}"),
+    ("stripe", r"rk_(?:live|test)_[0-9a-zA-Z]{16,}"),
+    ("stripe", r"whsec_[0-9a-zA-Z]{16,}"),
+    ("huggingface", r"hf_[A-Za-z0-9]{30,}"),
+    ("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+)
+_OWN = [(kind, re.compile(p)) for kind, p in _OWN_PATTERNS]
+_LIBRARY = _library_patterns()
+
+_PRIVATE_TAG = re.compile(r"<private>.*?(?:</private>|\Z)", re.IGNORECASE | re.DOTALL)
+_KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+# A line of PEM body, possibly inside a `#### ` (user) or `> ` (tool) transcript line.
+_KEY_LINE = re.compile(r"(?:#### |> )?(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: [^\n]*)[ \t\r]*")
+_URL_PASSWORD = re.compile(r"://[^\s:/?#@\[\]\"'<>]+:([^\s@/?#\"'<>]+)@")
+_COMMIT_LINE = re.compile(r"^> Commit ([0-9a-f]{7,40}) ", re.MULTILINE)
+_AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
+_AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
+
+# Case-insensitive patterns are written in lowercase and run on text.lower(),
+# which keeps the scan fast (an (?i) pattern cannot use the literal-prefix
+# search); when lower() changes the length (rare letters such as 'İ'),
+# offsets would drift, so the (?i) twin runs on the original instead.
+_CI_SOURCES = {
+    "bearer": r"bearer[ \t]+([a-z0-9._~+/=-]{16,})",
+    "auth": r"authorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:basic|token)[ \t]+([a-z0-9._~+/=-]{8,})",
+    # Flags that take a secret: --openai-api-key X, --api-key openai=X, --password=X
+    "flag": r"--[a-z0-9-]*(?:api-key|api-token|-token|secret|password|passwd)(?:=|[ \t]+)"
+    r"(?:[a-z0-9_.-]+=)?([^\s'\"-][^\s'\"]*)",
+    # The secret-bearing word that ends a variable name, then a separator; a
+    # Python annotation (`key: str = "…"`) is tried before YAML's bare colon.
+    "keyword": r"(?P<word>key|token|secret|passw(?:or)?d|pwd|passphrase|credentials?)[\"']?"
+    r"(?P<sep>[ \t]*:[ \t]*[a-z_][\w.\[\] |,]{0,40}?[ \t]*=(?!=)|[ \t]*(?::=|=>|=(?!=)|:))",
+}
+_CI = {name: re.compile(p) for name, p in _CI_SOURCES.items()}
+_CI_FALLBACK = {name: re.compile(p, re.IGNORECASE) for name, p in _CI_SOURCES.items()}
+_QUOTED = re.compile(r"[ \t]*([\"'`])([^\"'`\n]{1,300})\1")
+_BARE = re.compile(r"[ \t]*([^\s\"'`,;)}\]]+)")
+_NAME_TAIL = re.compile(r"[\w.$-]*\Z")
+_KEY_NAMES = re.compile(
+    r"(?i:api|secret|access|private|client|auth|master|encryption|signing|app|account"
+    r"|service|admin|license|session|jwt|openai|anthropic|stripe|aws)[_-]?(?i:key)$"
+    r"|[_-](?i:key)$|[a-z0-9]Key$|^(?i:apikey)$"
+)
+# Names of keys that identify things rather than unlock them.
+_NOT_SECRET_KEYS = re.compile(
+    r"(?i)(?:cache|storage|sort|primary|foreign|partition|query|row|hash|map|lookup|index"
+    r"|unique|composite|react|dict|idempotency|group|order|public)[_-]?key$"
+)
+_CODE_WORDS = frozenset(
+    {
+        "none", "null", "nil", "true", "false", "undefined", "lambda", "self", "this", "new",
+        "await", "function", "str", "int", "bool", "string", "bytes", "optional", "any", "dict",
+        "list", "required", "env", "os", "process", "config", "settings", "getenv", "environ",
+        "password", "token", "secret", "key",
+    }
+)  # fmt: skip
+_ATTRIBUTE = re.compile(r"[A-Za-z_]\w*(?:\.\w*)+")
+_IDENTIFIER = re.compile(r"[a-z_]+")
+_ENV_PLACEHOLDER = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+
+
+@dataclass(frozen=True)
+class RedactionResult:
+    text: str
+    count: int  # secrets replaced + private spans dropped
+    kinds: tuple[str, ...]  # distinct kinds found, sorted
+
+
+def redact(text: str) -> RedactionResult:
+    """`text` with every secret we can recognise replaced by `[REDACTED:<kind>]`."""
+    kinds: set[str] = set()
+    text, dropped = _PRIVATE_TAG.subn("", text)
+    if dropped:
+        kinds.add("private")
+    spans = list(_find_spans(text))
+    protected = [(m.start(1), m.end(1)) for m in _COMMIT_LINE.finditer(text)]
+    spans = [s for s in spans if not any(s[0] < e and b < s[1] for b, e in protected)]
+    merged = _merge(spans)
+    out: list[str] = []
+    pos = 0
+    for start, end, kind in merged:
+        out.append(text[pos:start])
+        out.append(f"[REDACTED:{kind}]")
+        kinds.add(kind)
+        pos = end
+    out.append(text[pos:])
+    return RedactionResult("".join(out), dropped + len(merged), tuple(sorted(kinds)))
+
+
+def _find_spans(text: str) -> Iterator[Span]:
+    yield from _key_blocks(text)
+    for kind, pattern in _OWN:
+        for m in pattern.finditer(text):
+            if _boundary_before(text, m.start()):
+                yield m.start(), m.end(), kind
+    for kind, pattern in _LIBRARY:
+        for m in pattern.finditer(text):
+            # aws (key near a secret) and npm (registry line) mark the secret as group 1
+            g = 1 if kind in ("aws", "npm") and pattern.groups and m.group(1) else 0
+            yield m.start(g), m.end(g), kind
+    yield from _aws_secrets_near_ids(text)
+    for m in _URL_PASSWORD.finditer(text):
+        if not _placeholder(m.group(1)):
+            yield m.start(1), m.end(1), "url-password"
+    low = text.lower()
+    ci, hay = (_CI, low) if len(low) == len(text) else (_CI_FALLBACK, text)
+    for name, kind in (("bearer", "bearer"), ("auth", "bearer"), ("flag", "api-key")):
+        for m in ci[name].finditer(hay):
+            value = text[m.start(1) : m.end(1)]
+            if _boundary_before(text, m.start()) and not _placeholder(value):
+                yield m.start(1), m.end(1), kind
+    yield from _assignments(text, ci["keyword"].finditer(hay))
+
+
+def _boundary_before(text: str, pos: int) -> bool:
+    return pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in "_-")
+
+
+def _key_blocks(text: str) -> Iterator[Span]:
+    """BEGIN … END PRIVATE KEY; a block cut off before END runs to its last body line."""
+    pos = 0
+    while m := _KEY_BEGIN.search(text, pos):
+        end = _KEY_END.search(text, m.end())
+        if end:
+            stop = end.end()
+        else:
+            stop = m.end()
+            while stop < len(text) and text[stop] in " \t\r":
+                stop += 1
+            while stop < len(text) and text[stop] == "\n":
+                line = _KEY_LINE.match(text, stop + 1)
+                if not line or line.end() == stop + 1:
+                    break
+                if line.end() < len(text) and text[line.end()] != "\n":
+                    break
+                stop = line.end()
+        yield m.start(), stop, "private-key"
+        pos = stop
+
+
+def _aws_secrets_near_ids(text: str) -> Iterator[Span]:
+    """A 40-char mixed-case string close to an AWS key id is its secret key."""
+    for m in _AWS_ID.finditer(text):
+        if not _boundary_before(text, m.start()):
+            continue
+        window_end = min(len(text), m.end() + 300)
+        for s in _AWS_SECRET.finditer(text, max(0, m.start() - 300), window_end):
+            value = s.group(0)
+            before = text[s.start() - 1] if s.start() else " "
+            after = text[s.end()] if s.end() < len(text) else " "
+            if before.isalnum() or before in "/+" or after.isalnum() or after in "/+=":
+                continue
+            if not value.islower() and not value.isupper():
+                yield s.start(), s.end(), "aws"
+
+
+def _assignments(text: str, matches: Iterator[re.Match[str]]) -> Iterator[Span]:
+    """`API_KEY=…`, `export X_TOKEN=…`, `password: …`, `"secret": "…"`, `key: str = "…"`."""
+    for m in matches:
+        head = _NAME_TAIL.search(text, max(0, m.start() - 80), m.start())
+        name = (head.group(0) if head else "") + text[m.start() : m.end("word")]
+        if not _is_secret_name(name):
+            continue
+        q = _QUOTED.match(text, m.end())
+        if q:
+            value, start, stop, quoted = q.group(2), q.start(2), q.end(2), True
+        else:
+            b = _BARE.match(text, m.end())
+            if not b:
+                continue
+            value, start, stop, quoted = b.group(1), b.start(1), b.end(1), False
+        if _keep_value(text, name, value, stop, quoted=quoted, sep=m.group("sep")):
+            continue
+        yield start, stop, _assignment_kind(name)
+
+
+def _assignment_kind(name: str) -> str:
+    low = name.lower()
+    if "pass" in low or low.endswith("pwd"):
+        return "password"
+    if low.endswith("token"):
+        return "token"
+    return "api-key" if low.endswith("key") else "secret"
+
+
+def _is_secret_name(name: str) -> bool:
+    base = name.rsplit(".", 1)[-1].lstrip("$-")
+    if base.lower().endswith("key"):
+        return bool(_KEY_NAMES.search(base)) and not _NOT_SECRET_KEYS.search(base)
+    return bool(base)
+
+
+def _keep_value(text: str, name: str, value: str, end: int, *, quoted: bool, sep: str) -> bool:
+    """Values that are code or placeholders, not secrets."""
+    if len(value.strip()) < 4 or _placeholder(value):
+        return True
+    if quoted:
+        return False
+    low = value.lower()
+    if low in _CODE_WORDS or (value.isdigit() and len(value) < 8):
+        return True
+    if "(" in value or "[" in value or (end < len(text) and text[end] in "(["):
+        return True  # a call or subscript: token = get_token(...)
+    if _ATTRIBUTE.fullmatch(value):
+        return True  # attribute access: api_key = settings.api_key
+    short_name = name.rsplit(".", 1)[-1].lstrip("$-")
+    if low == short_name.lower() or low.endswith("_" + short_name.lower()):
+        return True  # api_key=api_key
+    env_style = short_name.isupper()
+    yaml_line = sep.strip() == ":" and _rest_of_line_empty(text, end)
+    # A bare lowercase name in code is a variable (password=password_input); in
+    # .env or a YAML line it is the value itself.
+    return bool(_IDENTIFIER.fullmatch(value)) and not env_style and not yaml_line
+
+
+def _rest_of_line_empty(text: str, pos: int) -> bool:
+    nl = text.find("\n", pos)
+    return not text[pos : nl if nl != -1 else len(text)].strip()
+
+
+def _placeholder(value: str) -> bool:
+    """$VAR, ${VAR}, <your-key>, {{ secret }}, YOUR_API_KEY, xxxx, ****, [REDACTED…]."""
+    v = value.strip("\"'`")
+    if not v or v[0] in "$<{%[" or v.startswith(("process.env", "os.environ", "os.getenv")):
+        return True
+    if _ENV_PLACEHOLDER.fullmatch(v):
+        return True
+    low = v.lower()
+    return len(set(low)) <= 2 or "your" in low or "..." in v or "…" in v
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    """Sorted, non-overlapping spans; overlaps merge and keep the first kind."""
+    merged: list[Span] = []
+    for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if start >= end:
+            continue
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], end), last[2])
+        else:
+            merged.append((start, end, kind))
+    return merged

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from aidermem.errors import StoreError
@@ -23,6 +24,9 @@ _REPO_ENV = (
 )
 
 
+_LOCKED_RETRIES = 11  # 0.03 s, 0.06 s, ...: ~2 s in all
+
+
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
     env["GIT_TERMINAL_PROMPT"] = "0"  # never hang on a credential prompt
@@ -33,37 +37,43 @@ def _env() -> dict[str, str]:
 
 
 def run_git(
-    args: list[str], cwd: Path | str, *, check: bool = True, input: str | None = None
+    args: list[str], cwd: Path | str, *, check: bool = True, input: str | None = None,
+    retries: int | None = None,
 ) -> str:
     """Run `git <args>` in `cwd` and return its stdout (undecoded bytes kept via surrogates).
 
     With check=True a non-zero exit raises StoreError carrying git's stderr; with
-    check=False the stdout is returned whatever the exit status.
+    check=False the stdout is returned whatever the exit status. While another git holds
+    .git/index.lock the command is retried (`retries` times, default ~2 s in all).
     """
-    return run_git_full(args, cwd, check=check, input=input)[1]
+    return run_git_full(args, cwd, check=check, input=input, retries=retries)[1]
 
 
 def run_git_full(
-    args: list[str], cwd: Path | str, *, check: bool = True, input: str | None = None
+    args: list[str], cwd: Path | str, *, check: bool = True, input: str | None = None,
+    retries: int | None = None,
 ) -> tuple[int, str, str]:
     """Like run_git, but returns (returncode, stdout, stderr)."""
     if not Path(cwd).is_dir():
         if check:
             raise StoreError(f"cannot run git in {cwd}: not a directory")
         return 128, "", f"{cwd}: not a directory"
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            input=input.encode("utf-8", "surrogateescape") if input is not None else None,
-            capture_output=True,
-            env=_env(),
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise StoreError(
-            "git is not installed or not on PATH", "install git; aidermem keeps memories in git"
-        ) from exc
+    data = input.encode("utf-8", "surrogateescape") if input is not None else None
+    retries = _LOCKED_RETRIES if retries is None else retries
+    for attempt in range(retries + 1):
+        try:
+            proc = subprocess.run(
+                ["git", *args], cwd=cwd, input=data, capture_output=True, env=_env(), check=False
+            )
+        except FileNotFoundError as exc:
+            raise StoreError(
+                "git is not installed or not on PATH", "install git; aidermem keeps memories in git"
+            ) from exc
+        # Another git (the user's, or an orphan of a killed aidermem) holds the index.
+        # git gave up before changing anything, so trying again is safe.
+        if proc.returncode == 0 or b"index.lock" not in proc.stderr or attempt == retries:
+            break
+        time.sleep(0.03 * (attempt + 1))
     out = proc.stdout.decode("utf-8", "surrogateescape")
     err = proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:

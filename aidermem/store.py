@@ -326,17 +326,19 @@ class Store:
                 exc.hint = f"nothing was changed; see `git -C {self.root} status`, then retry"
             raise
 
-    def _git_paths(self, args: list[str], relpaths: list[str], *, check: bool = True) -> None:
+    def _git_paths(self, args: list[str], relpaths: list[str], *, check: bool = True,
+                   retries: int | None = None) -> None:
         """Run git (commit or reset) on exactly these paths, fed on stdin: no argv limit and
         no globbing."""
         gitutil.run_git(
             ["--literal-pathspecs", *args, "--pathspec-from-file=-", "--pathspec-file-nul"],
-            self.root, check=check, input="".join(f"{p}\0" for p in relpaths),
+            self.root, check=check, input="".join(f"{p}\0" for p in relpaths), retries=retries,
         )
 
     def _rollback(self, before: dict[str, bytes | None]) -> None:
         """Put the touched files and their index entries back as they were before the write."""
-        self._git_paths(["reset", "-q", "HEAD"], list(before), check=False)
+        # No waiting here: the write already failed, and a held index is likely why.
+        self._git_paths(["reset", "-q", "HEAD"], list(before), check=False, retries=0)
         for relpath, content in before.items():
             target = self.root / relpath
             with contextlib.suppress(OSError):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import subprocess
+import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -473,3 +477,56 @@ def test_first_open_from_many_processes_makes_one_store(tmp_path: Path) -> None:
     assert log_subjects(s) == ["init aidermem store"]
     assert porcelain(s) == ""
     assert [p.name for p in root.parent.iterdir()] == ["store"]  # no staging dirs left
+
+
+def test_a_briefly_held_git_index_lock_is_waited_for(store: Store) -> None:
+    index_lock = store.root / ".git" / "index.lock"
+    index_lock.write_text("")  # as if the user ran git in the store at this moment
+    threading.Timer(0.3, index_lock.unlink).start()
+    relpath = store.add(mem())
+    assert store.find(relpath.rsplit("/", 1)[1][:26])[0] == relpath
+    assert porcelain(store) == ""
+
+
+def test_a_stale_git_index_lock_is_a_clear_error_and_changes_nothing(store: Store) -> None:
+    index_lock = store.root / ".git" / "index.lock"
+    index_lock.write_text("")
+    with pytest.raises(StoreError, match=r"index\.lock") as err:
+        store.add(mem())
+    assert "nothing was changed" in err.value.hint
+    index_lock.unlink()
+    assert list(store.iter_paths()) == []
+    assert porcelain(store) == ""
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from aidermem.models import Memory
+from aidermem.store import Store
+store = Store.open(Path(sys.argv[1]))
+for i in range(200):
+    store.add(Memory(title=f"killed writer note {i}", body="x" * 5000))
+    print(i, flush=True)
+"""
+
+
+def test_a_killed_writer_loses_nothing_committed_and_leaves_a_usable_store(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(store.root)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for _ in range(3):  # let it land a few commits, then kill it mid-stride
+        assert proc.stdout.readline()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # The kernel released its flock; whatever git child it left finishes on its own.
+    after = Store.open(store.root, lock_timeout=10)
+    late = after.add(mem(title="after the crash"))
+    git(store.root, "fsck", "--no-progress")
+    committed = {p for p in git(store.root, "ls-files").splitlines() if is_memory_path(p)}
+    assert late in committed
+    assert len(committed) >= 4
+    for relpath, result in after.iter_memories():
+        assert isinstance(result, Memory), relpath  # atomic writes: never half a file
+    assert set(after.dirty_paths()) <= set(after.iter_paths())

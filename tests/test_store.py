@@ -530,3 +530,14 @@ def test_a_killed_writer_loses_nothing_committed_and_leaves_a_usable_store(tmp_p
     for relpath, result in after.iter_memories():
         assert isinstance(result, Memory), relpath  # atomic writes: never half a file
     assert set(after.dirty_paths()) <= set(after.iter_paths())
+
+
+def test_changed_paths_reports_a_rename_as_delete_and_add(store: Store) -> None:
+    old = store.add(mem(title="Old name"))
+    since = store.head()
+    assert since is not None
+    new = old.replace("old-name", "renamed-by-hand")
+    git(store.root, "mv", old, new)
+    git(store.root, "commit", "-q", "-m", "rename by hand")
+    assert sorted(store.changed_paths(since[:12]) or []) == sorted([old, new])
+    assert store.changed_paths(store.head() or "") == []

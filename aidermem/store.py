@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
@@ -103,14 +104,20 @@ class Store:
             raise StoreError(f"no memory store at {root}",
                              "add a memory first (`aidermem add`), which creates it")
         else:
-            store._create()
+            try:
+                store._create()
+            except OSError as exc:
+                raise StoreError(f"cannot create memory store {root}: {exc.strerror or exc}",
+                                 "check the path and its permissions") from exc
         return store
 
     def _create(self) -> None:
         """Build the repo beside `root`, then rename it into place: two first runs at once
         cannot both initialize, and a crash never leaves a half-made store."""
         self.root.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=self.root.parent, prefix=f".{self.root.name}.new-"))
+        # mkdir (not mkdtemp, which forces 0700) so the store gets the user's umask like a clone.
+        staging = self.root.parent / f".{self.root.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
         try:
             gitutil.run_git(["init", "-q", "-b", "main"], staging)
             Store(staging)._first_commit()

@@ -86,6 +86,9 @@ def test_open_refuses_a_file(tmp_path: Path) -> None:
     f.write_text("x")
     with pytest.raises(StoreError, match="not a directory"):
         Store.open(f)
+    with pytest.raises(StoreError, match="cannot create memory store"):
+        Store.open(f / "below-a-file")
+    assert f.read_text() == "x"
 
 
 def test_open_uses_empty_existing_dir_and_repo_without_commits(tmp_path: Path) -> None:

@@ -149,6 +149,8 @@ class Store:
                 f"{memory.id}-{slugify(memory.title)}.md")
 
     def load(self, relpath: str) -> Memory:
+        if not is_memory_path(relpath):  # also keeps `..` and absolute paths out of the store
+            raise MemoryFileError(relpath, "not a memory file path (<project>/<YYYY>/<MM>/*.md)")
         try:
             raw = (self.root / relpath).read_bytes()
         except OSError as exc:
@@ -228,7 +230,7 @@ class Store:
         """The write lock: a file under .git (never committed). One lock object per path and
         process (a second flock on a new descriptor would block on our own), so it is
         reentrant: a caller may hold it around several writes."""
-        lock_path = self._git_dir() / LOCK_NAME
+        lock_path = self._git_dir().resolve() / LOCK_NAME
         flock = filelock.FileLock(str(lock_path), is_singleton=True)
         try:
             flock.acquire(timeout=self.lock_timeout)

@@ -230,6 +230,16 @@ def test_iter_paths_only_memory_files(store: Store) -> None:
     assert list(store.iter_paths()) == [relpath]
 
 
+def test_load_reads_only_memory_paths(store: Store) -> None:
+    relpath = store.add(mem())
+    assert store.load(relpath).title == "Use Postgres"
+    for bad in ("README.md", "../outside.md", "/etc/passwd", "x/2024/03/../../../README.md",
+                "github.com-acme-shop/2024/03/missing.md"):
+        with pytest.raises(MemoryFileError) as err:
+            store.load(bad)
+        assert err.value.path == bad
+
+
 def test_iter_memories_yields_errors_without_stopping(store: Store) -> None:
     good = store.add(mem(title="Good one"))
     month = store.root / "github.com-acme-shop" / "2024" / "03"

@@ -179,3 +179,14 @@ def test_corpus_redaction_keeps_every_commit_and_header() -> None:
         for line in text.splitlines():
             if line.startswith(("> Commit ", "# aider chat started at")):
                 assert line in out, (path.name, line)
+
+
+def test_text_whose_lowercase_changes_length() -> None:
+    # "İ".lower() is two characters, so the case-insensitive scans run on the original.
+    text = f"İstanbul ofisi: DB_PASSWORD={ENV_VALUE} and Authorization: Bearer {BEARER}"
+    assert len(text.lower()) != len(text)
+    out = redact(text).text
+    assert out == (
+        "İstanbul ofisi: DB_PASSWORD=[REDACTED:password] and Authorization: Bearer "
+        "[REDACTED:bearer]"
+    )

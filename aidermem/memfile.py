@@ -16,6 +16,9 @@ from pydantic import ValidationError
 from aidermem.errors import MemoryFileError
 from aidermem.models import Memory
 
+# libyaml's dumper is ~10x faster than the pure-Python one; same output.
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 # Front matter keys in the order people want to read them.
 _KEY_ORDER = (
     "id", "title", "kind", "status", "project", "project_name", "topics", "created",
@@ -26,7 +29,9 @@ _KEY_ORDER = (
 def dump(memory: Memory) -> str:
     data = memory.model_dump(mode="json", exclude={"body"})
     ordered: dict[str, Any] = {k: data[k] for k in _KEY_ORDER if k in data}
-    front = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=1000)
+    front = yaml.dump(
+        ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000
+    )
     body = memory.body.rstrip("\n")
     return f"---\n{front}---\n\n{body}\n"
 
@@ -44,9 +49,11 @@ def parse(text: str, path: str = "<memory>") -> Memory:
         raise MemoryFileError(path, f"invalid YAML front matter: {_one_line(exc)}") from exc
     except ValueError as exc:
         raise MemoryFileError(path, f"unreadable front matter: {_one_line(exc)}") from exc
+    if text.count("\n---", 3) == 0 and not text.startswith("---\n---"):
+        raise MemoryFileError(path, "front matter is never closed (no second '---' line)")
     meta = dict(post.metadata)
     if not meta:
-        raise MemoryFileError(path, "empty front matter")
+        raise MemoryFileError(path, "empty front matter, or front matter that is not key: value pairs")
     meta["body"] = post.content.strip("\n")
     try:
         return Memory.model_validate(meta)
@@ -60,7 +67,7 @@ def parse(text: str, path: str = "<memory>") -> Memory:
 
 def parse_bytes(raw: bytes, path: str = "<memory>") -> Memory:
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # editors on Windows may add a BOM
     except UnicodeDecodeError as exc:
         raise MemoryFileError(path, f"not UTF-8 text ({exc.reason})") from exc
     return parse(text, path)

@@ -181,3 +181,16 @@ def test_garbage_never_raises_anything_else() -> None:
             memfile.parse(text, "g.md")
         except MemoryFileError as exc:
             assert exc.reason
+
+
+def test_bom_from_windows_editor_is_accepted() -> None:
+    from aidermem.models import Memory
+
+    memory = Memory(title="Saved in Notepad", body="text")
+    raw = b"\xef\xbb\xbf" + memfile.dump(memory).encode("utf-8")
+    assert memfile.parse_bytes(raw, "x.md") == memory
+
+
+def test_unclosed_front_matter_says_so() -> None:
+    with pytest.raises(MemoryFileError, match="never closed"):
+        memfile.parse("---\ntitle: x\nkind: note\n\nbody without a closing line\n", "x.md")

@@ -1,0 +1,281 @@
+"""What the management commands hand back, and the pieces both renderers share.
+
+Every command returns a `Result`: a pydantic payload (its `--json` shape,
+documented by the models below and pinned by tests/test_cli_json.py) plus an
+exit code. The CLI prints the payload as JSON, or asks the command module to
+render it as text with a `Style` that knows whether bold is wanted.
+
+Pure: no disk, git, index or terminal access here. Bump SCHEMA_VERSION when a
+JSON shape changes incompatibly (a removed or retyped key); adding a key is
+not a break.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from aidermem.models import Kind, Memory, Status
+
+SCHEMA_VERSION = 1
+SHORT_ID_MIN = 8
+
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+
+
+# --- text rendering helpers --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Style:
+    """How text output may decorate: ANSI bold on a terminal, `**word**` otherwise."""
+
+    ansi: bool = False
+
+    @classmethod
+    def for_stream(cls, isatty: bool) -> Style:
+        # NO_COLOR (https://no-color.org) turns decoration off even on a terminal.
+        return cls(ansi=isatty and not os.environ.get("NO_COLOR"))
+
+    def bold(self, text: str) -> str:
+        return f"{_BOLD}{text}{_RESET}" if self.ansi else text
+
+    def mark(self, text: str) -> str:
+        """A matched word: bold on a terminal, wrapped in ** when piped."""
+        return f"{_BOLD}{text}{_RESET}" if self.ansi else f"**{text}**"
+
+
+def highlight(snippet: str, spans: Sequence[tuple[int, int]], style: Style) -> str:
+    """`snippet` with each (start, end) character span marked; bad spans are ignored."""
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        if start < pos or end <= start or end > len(snippet):
+            continue  # overlapping or out of range: never garble the text for it
+        out.append(snippet[pos:start])
+        out.append(style.mark(snippet[start:end]))
+        pos = end
+    out.append(snippet[pos:])
+    return " ".join("".join(out).split())
+
+
+def short_ids(shown: Iterable[str], known: Iterable[str]) -> dict[str, str]:
+    """The shortest prefix (at least SHORT_ID_MIN chars) of each shown id that no other
+    known id shares, so it can be pasted back into `show`, `edit` or `forget`."""
+    ids = sorted(set(known) | set(shown))
+    position = {value: i for i, value in enumerate(ids)}
+    result: dict[str, str] = {}
+    for value in shown:
+        i = position[value]
+        common = 0
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(ids):
+                common = max(common, _common_prefix(value, ids[j]))
+        result[value] = value[: max(SHORT_ID_MIN, common + 1)]
+    return result
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def day(moment: datetime) -> str:
+    """A date as the user reads it: in local time, YYYY-MM-DD."""
+    return moment.astimezone().date().isoformat()
+
+
+def where(project_name: str, project: str) -> str:
+    return project_name or project or "(global)"
+
+
+# --- JSON shapes -------------------------------------------------------------
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Payload(_Shape):
+    schema_version: int = SCHEMA_VERSION
+
+
+class MemorySummary(_Shape):
+    """One memory in a listing: everything but the body."""
+
+    id: str
+    short_id: str
+    path: str
+    title: str
+    kind: Kind
+    status: Status
+    project: str
+    project_name: str
+    topics: list[str]
+    files: list[str]
+    created: AwareDatetime
+    updated: AwareDatetime
+
+    @classmethod
+    def of(cls, memory: Memory, path: str, short_id: str) -> MemorySummary:
+        return cls(
+            id=memory.id, short_id=short_id, path=path, title=memory.title,
+            kind=memory.kind, status=memory.status, project=memory.project,
+            project_name=memory.project_name, topics=memory.topics, files=memory.files,
+            created=memory.created, updated=memory.updated,
+        )
+
+
+class MemoryPayload(Payload):
+    """`show --json`: the whole memory (fields as in models.Memory) and its file."""
+
+    store: str  # the store's directory
+    path: str  # the file, relative to the store
+    memory: Memory
+
+
+class AddPayload(Payload):
+    store: str
+    path: str
+    memory: Memory
+    redactions: int  # secrets replaced by [REDACTED:<kind>] before storing
+    redaction_kinds: list[str]
+
+
+class EditPayload(Payload):
+    store: str
+    path: str
+    changed: bool  # false when the editor saved the file unchanged
+    redactions: int
+    memory: Memory
+
+
+class ForgetPayload(Payload):
+    store: str
+    path: str
+    action: Literal["archived", "deleted", "unchanged"]  # unchanged: already archived
+    commit: str | None  # the store commit that recorded it
+    recover: str  # a shell command that undoes it
+    memory: MemorySummary
+
+
+class HitOut(_Shape):
+    id: str
+    short_id: str
+    path: str
+    score: float
+    title: str
+    kind: Kind
+    status: Status
+    project: str
+    project_name: str
+    topics: list[str]
+    files: list[str]
+    created: AwareDatetime
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+
+class SearchPayload(Payload):
+    query: str
+    projects: list[str] | None  # project ids searched; null = every project
+    count: int
+    hits: list[HitOut]
+
+
+class ListPayload(Payload):
+    projects: list[str] | None
+    count: int
+    memories: list[MemorySummary]
+
+
+class DigestDetailOut(_Shape):
+    label: str  # "Why", "Root cause", "Fix" or "Open threads"
+    text: str
+
+
+class DigestItemOut(_Shape):
+    id: str
+    short_id: str
+    path: str
+    title: str
+    kind: Kind
+    created: AwareDatetime
+    project: str
+    project_name: str
+    topics: list[str]
+    summary: str
+    details: list[DigestDetailOut]
+
+
+class DigestSectionOut(_Shape):
+    kind: Kind
+    heading: str
+    items: list[DigestItemOut]
+
+
+class DigestPayload(Payload):
+    scope: str
+    query: str | None
+    generated: AwareDatetime
+    sections: list[DigestSectionOut]
+    markdown: str
+
+
+class SkippedFile(_Shape):
+    path: str
+    reason: str
+
+
+class ReindexPayload(Payload):
+    count: int
+    seconds: float
+    rate: float  # memories per second
+    skipped: list[SkippedFile]
+
+
+class ProjectCount(_Shape):
+    project: str
+    project_name: str
+    count: int
+
+
+class StatsPayload(Payload):
+    store: str
+    index: str
+    store_files: int
+    index_docs: int
+    malformed: int
+    total: int
+    by_project: list[ProjectCount]
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+
+
+class Check(_Shape):
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    detail: str
+
+
+class DoctorPayload(Payload):
+    ok: bool
+    checks: list[Check]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command's `run` returns: the data, and the exit code it implies."""
+
+    payload: Payload
+    exit_code: int = 0

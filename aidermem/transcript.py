@@ -98,7 +98,7 @@ class Session:
 
     @property
     def trivial(self) -> bool:
-        """Nothing worth remembering: no request to the model and no commit."""
+        """Nothing worth remembering: no request to the model, commit or note."""
         return not self.requests and not self.commits and not self.remember
 
     def started_at(self, tz: tzinfo | None = None) -> datetime | None:
@@ -119,14 +119,12 @@ def split_sessions(text: str) -> list[Session]:
     """One Session per header, plus a header=False session for a headerless prefix."""
     sessions: list[Session] = []
     headers = list(_HEADER.finditer(text))
-    stripped_file = _whitespace_stripped(text)
     first = headers[0].start() if headers else len(text)
     if text[:first].strip():
-        sessions.append(_parse(text, 0, first, None, header=False, stripped=stripped_file))
+        sessions.append(_parse(text, 0, first, None, header=False))
     for i, m in enumerate(headers):
         end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
-        started = _parse_time(m.group(1))
-        sessions.append(_parse(text, m.start(), end, started, header=True, stripped=stripped_file))
+        sessions.append(_parse(text, m.start(), end, _parse_time(m.group(1)), header=True))
     return sessions
 
 
@@ -147,7 +145,10 @@ def _parse_time(stamp: str) -> datetime | None:
 
 
 def _whitespace_stripped(text: str) -> bool:
-    """True when no user line keeps aider's two trailing spaces (an editor stripped them)."""
+    """True when no user line keeps aider's two trailing spaces (an editor stripped them).
+
+    Decided per session: a stripped file may have had fresh sessions appended since.
+    """
     saw_user = False
     for m in re.finditer(r"^####[^\n]*$", text, re.MULTILINE):
         saw_user = True
@@ -217,10 +218,9 @@ def _add_unique(items: list[str], item: str) -> None:
         items.append(item)
 
 
-def _parse(
-    text: str, start: int, end: int, started: datetime | None, *, header: bool, stripped: bool
-) -> Session:
+def _parse(text: str, start: int, end: int, started: datetime | None, *, header: bool) -> Session:
     raw = text[start:end]
+    stripped = _whitespace_stripped(raw)
     b = _Builder()
     prev = "blank"  # kind of the previous line: blank|user|tool|assistant
     prev_nonblank = "blank"

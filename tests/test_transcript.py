@@ -238,6 +238,14 @@ def test_whitespace_stripped_file_merges_blank_separated_paste() -> None:
     assert "Step 1" in s.assistant_blocks[-1]
 
 
+def test_stripped_session_then_fresh_session_in_one_file() -> None:
+    stripped = "# aider chat started at 2024-08-20 16:44:22\n\n#### old question\n\nOld answer.\n"
+    fresh = "# aider chat started at 2025-01-01 09:00:00\n\n#### new question  \n\nNew.\n"
+    old, new = split_sessions(stripped + fresh)
+    assert old.user_turns == ["old question"]
+    assert new.user_turns == ["new question"]
+
+
 def test_architect_handoff_is_not_a_user_turn() -> None:
     plan = "Changes to implement the web service under backend/ as follows"
     text = (

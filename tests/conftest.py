@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
+from aider_harness import aider_env as aider_env
+from aider_harness import git_repo as git_repo
+from fakellm import fake_llm as fake_llm
 
 
 @pytest.fixture(autouse=True)

@@ -68,6 +68,7 @@ def highlight(snippet: str, spans: Sequence[tuple[int, int]], style: Style) -> s
 def short_ids(shown: Iterable[str], known: Iterable[str]) -> dict[str, str]:
     """The shortest prefix (at least SHORT_ID_MIN chars) of each shown id that no other
     known id shares, so it can be pasted back into `show`, `edit` or `forget`."""
+    shown = list(shown)
     ids = sorted(set(known) | set(shown))
     position = {value: i for i, value in enumerate(ids)}
     result: dict[str, str] = {}
@@ -99,6 +100,20 @@ def where(project_name: str, project: str) -> str:
     return project_name or project or "(global)"
 
 
+def heading_lines(items: Sequence[MemorySummary | HitOut], style: Style) -> list[str]:
+    """One aligned line per memory: short id, date, kind, project, title."""
+    ids = max((len(i.short_id) for i in items), default=0)
+    kinds = max((len(i.kind.value) for i in items), default=0)
+    projects = [where(i.project_name, i.project) for i in items]
+    width = max(map(len, projects), default=0)
+    lines = []
+    for item, project in zip(items, projects, strict=True):
+        archived = " [archived]" if item.status == Status.ARCHIVED else ""
+        lines.append(f"{item.short_id:<{ids}}  {day(item.created)}  {item.kind.value:<{kinds}}  "
+                     f"{project:<{width}}  {style.bold(item.title)}{archived}")
+    return lines
+
+
 # --- JSON shapes -------------------------------------------------------------
 
 
@@ -124,7 +139,6 @@ class MemorySummary(_Shape):
     topics: list[str]
     files: list[str]
     created: AwareDatetime
-    updated: AwareDatetime
 
     @classmethod
     def of(cls, memory: Memory, path: str, short_id: str) -> MemorySummary:
@@ -132,7 +146,7 @@ class MemorySummary(_Shape):
             id=memory.id, short_id=short_id, path=path, title=memory.title,
             kind=memory.kind, status=memory.status, project=memory.project,
             project_name=memory.project_name, topics=memory.topics, files=memory.files,
-            created=memory.created, updated=memory.updated,
+            created=memory.created,
         )
 
 

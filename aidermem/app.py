@@ -1,0 +1,100 @@
+"""What a management command works with: settings, project, store and index.
+
+Each is created on first use and at most once per command, so `aidermem show`
+never opens the index and `aidermem add --global` never asks git about the
+current directory. The index is synced with the store the first time it is
+asked for; files the sync had to skip are reported as warnings on stderr
+(`aidermem: warning: skipped <path>: <reason>`), never silently.
+
+This module wires existing pieces together; it never renders command output
+and never decides what a command does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+from aidermem import config
+from aidermem.index import MemoryIndex
+from aidermem.output import Style, short_ids
+from aidermem.project import Project, identify
+from aidermem.store import Store
+
+MAX_WARNINGS = 5
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+class App:
+    def __init__(
+        self,
+        *,
+        cwd: Path,
+        stdout_isatty: bool = False,
+        warn: Callable[[str], None] = _stderr,
+    ) -> None:
+        self.cwd = cwd
+        self.style = Style.for_stream(stdout_isatty)
+        self._warn = warn
+
+    def warn(self, message: str) -> None:
+        self._warn(f"aidermem: warning: {message}")
+
+    @cached_property
+    def project(self) -> Project:
+        return identify(self.cwd)
+
+    @cached_property
+    def resolved(self) -> config.ResolvedSettings:
+        """The settings a launch from this directory would use (no launcher flags)."""
+        return config.resolve(
+            cwd=self.cwd, project_root=self.project.root, profile=None, env=os.environ, cli={},
+        )
+
+    @property
+    def settings(self) -> config.Settings:
+        return self.resolved.settings
+
+    @property
+    def store_root(self) -> Path:
+        return self.settings.store
+
+    @cached_property
+    def store(self) -> Store:
+        return Store.open(self.store_root)
+
+    @cached_property
+    def unsynced_index(self) -> MemoryIndex:
+        """The store's index as it is on disk (for `reindex`, which rebuilds it anyway)."""
+        return MemoryIndex.open(self.store)
+
+    @cached_property
+    def index(self) -> MemoryIndex:
+        """The store's index, brought up to date with the store once per command.
+
+        Every file it cannot read is reported each time, not only when first
+        seen: until it is fixed, results are missing that memory.
+        """
+        index = self.unsynced_index
+        index.sync()
+        broken = index.broken()
+        for skipped in broken[:MAX_WARNINGS]:
+            self.warn(f"skipped {skipped.path}: {skipped.reason}")
+        if len(broken) > MAX_WARNINGS:
+            self.warn(f"skipped {len(broken) - MAX_WARNINGS} more malformed files "
+                      "(`aidermem doctor` lists them all)")
+        return index
+
+    def known_ids(self) -> list[str]:
+        """Every memory id in the store, from file names (nothing is parsed)."""
+        return [PurePosixPath(p).name.split("-", 1)[0] for p in self.store.iter_paths()]
+
+    def short_ids(self, ids: Iterable[str]) -> dict[str, str]:
+        return short_ids(ids, self.known_ids())

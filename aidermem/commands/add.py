@@ -1,0 +1,119 @@
+"""`aidermem add [TEXT]`: write a memory by hand.
+
+The text comes from the argument, else from stdin when it is not a terminal,
+else from $EDITOR. Secrets are redacted before anything is written; the
+memory is committed to the store first and indexed second, so a busy index
+never loses a memory (the next command's sync picks it up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aidermem.app import App
+from aidermem.commands import _editor
+from aidermem.commands._filters import resolve_project, split_words, topics_of
+from aidermem.errors import IndexBusyError, UsageError
+from aidermem.models import Kind, Memory, Source, Tool
+from aidermem.output import AddPayload, Result, Style
+from aidermem.redact import redact
+
+HELP = "add a memory (text from the argument, stdin, or $EDITOR)"
+TITLE_CHARS = 80
+
+TEMPLATE = f"""
+
+{_editor.SCISSORS}
+# Write the memory above this line; everything below it is ignored.
+# The first line becomes the title (unless --title was given), the rest the body.
+# Markdown is fine. Save an empty memory to cancel.
+# kind: {{kind}} · project: {{project}}
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="?", metavar="TEXT",
+                        help="the memory's text; omit to read stdin or open $EDITOR")
+    parser.add_argument("--title", help="title (default: the first line of the text)")
+    parser.add_argument("--kind", choices=[k.value for k in Kind], default=Kind.NOTE.value,
+                        help="what sort of memory this is (default: note)")
+    parser.add_argument("--topics", action="append", metavar="A,B",
+                        help="topics, comma-separated or repeated")
+    parser.add_argument("--files", action="append", metavar="PATH,…",
+                        help="files it is about, comma-separated or repeated")
+    parser.add_argument("-e", "--edit", action="store_true",
+                        help="open $EDITOR even when stdin is not a terminal")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--project", metavar="NAME_OR_ID",
+                       help="the project it belongs to (default: the current project)")
+    where.add_argument("--global", dest="is_global", action="store_true",
+                       help="belongs to no project (shown in every project)")
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """(title, body) from text whose first line is the title.
+
+    A first line that fits becomes the title and leaves the body; a longer one
+    is shortened for the title and the body keeps the whole text.
+    """
+    first, _, rest = text.strip().partition("\n")
+    first = first.strip().lstrip("#").strip() or "untitled"
+    if len(first) <= TITLE_CHARS:
+        return first, rest.strip()
+    cut = first[: TITLE_CHARS - 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > TITLE_CHARS // 2 else cut
+    return cut.rstrip(" ,.;:") + "…", text.strip()
+
+
+def _read_text(args: argparse.Namespace, project_label: str) -> str:
+    if args.text is not None and not args.edit:
+        return args.text
+    if not args.edit and not sys.stdin.isatty():
+        return sys.stdin.read()
+    initial = (args.text or "") + TEMPLATE.format(kind=args.kind, project=project_label)
+    return _editor.strip_scissors(_editor.edit_text(initial, name="add"))
+
+
+def run(args: argparse.Namespace, app: App) -> Result:
+    if args.is_global:
+        project_id, project_name = "", ""
+    elif args.project:
+        project_id, project_name = resolve_project(app, args.project)
+    else:
+        project_id, project_name = app.project.id, app.project.name
+    text = _read_text(args, project_name or project_id or "(global)")
+    if not text.strip():
+        raise UsageError("the memory is empty; nothing was added",
+                         "give the text as an argument, on stdin, or write it in the editor")
+    cleaned = redact(text)
+    title_given = redact(args.title) if args.title is not None else None
+    if title_given is not None and not title_given.text.strip():
+        raise UsageError("--title is empty", "give a title, or leave --title out")
+    if title_given is not None:
+        title, body = title_given.text, cleaned.text.strip()
+    else:
+        title, body = split_title(cleaned.text)
+    count = cleaned.count + (title_given.count if title_given else 0)
+    kinds = sorted({*cleaned.kinds, *(title_given.kinds if title_given else ())})
+    memory = Memory(
+        title=title, kind=Kind(args.kind), body=body, project=project_id,
+        project_name=project_name, topics=topics_of(args.topics),
+        files=split_words(args.files), source=Source(tool=Tool.CLI),
+    )
+    relpath = app.store.add(memory)
+    if count:
+        app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(kinds)}) before "
+                 "storing; the memory holds [REDACTED:<kind>] in their place")
+    try:
+        app.index.upsert([(relpath, memory)])
+    except IndexBusyError:
+        app.warn("the search index is busy; the memory is stored and will be indexed "
+                 "by the next aidermem command")
+    return Result(AddPayload(store=str(app.store.root), path=relpath, memory=memory,
+                             redactions=count, redaction_kinds=kinds))
+
+
+def render(payload: AddPayload, style: Style) -> str:
+    return f"{payload.memory.id} {style.bold(payload.memory.title)}"

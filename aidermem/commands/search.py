@@ -1,0 +1,53 @@
+"""`aidermem search QUERY…`: BM25 search over memories, best first.
+
+Any text is a valid query: it is analyzed into terms, never parsed as query
+syntax, so `foo(bar)?`, `C++`, quotes or Chinese all just search. Finding
+nothing is not an error (exit 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from aidermem.app import App
+from aidermem.commands._filters import add_filter_arguments, request_for, scope_of
+from aidermem.errors import UsageError
+from aidermem.output import HitOut, Result, SearchPayload, Style, heading_lines, highlight
+
+HELP = "search memories (current project and global ones unless told otherwise)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", nargs="+", metavar="QUERY", help="words to look for")
+    add_filter_arguments(parser, limit=10, limit_help="at most this many results (default 10)")
+
+
+def run(args: argparse.Namespace, app: App) -> Result:
+    text = " ".join(args.query).strip()
+    if not text:
+        raise UsageError("the query is empty", "give words to search for, or use `aidermem list`")
+    _, projects = scope_of(args, app)
+    hits = app.index.search(request_for(args, app, text))
+    short = app.short_ids(h.id for h in hits)
+    out = [
+        HitOut(
+            id=h.id, short_id=short[h.id], path=h.relpath, score=round(h.score, 4),
+            title=h.title, kind=h.kind, status=h.status, project=h.project,
+            project_name=h.project_name, topics=list(h.topics), files=list(h.files),
+            created=h.created, snippet=h.snippet, highlights=list(h.highlights),
+        )
+        for h in hits
+    ]
+    return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
+
+
+def render(payload: SearchPayload, style: Style) -> str:
+    if not payload.hits:
+        where_ = "any project" if payload.projects is None else "this project or global memories"
+        more = "" if payload.projects is None else "; try --all-projects"
+        return f"no memories match “{payload.query}” in {where_}{more}"
+    blocks = []
+    for hit, head in zip(payload.hits, heading_lines(payload.hits, style), strict=True):
+        snippet = highlight(hit.snippet, hit.highlights, style)
+        blocks.append(f"{head}\n    {snippet}" if snippet else head)
+    return "\n\n".join(blocks)

@@ -1,0 +1,215 @@
+"""The `aidermem` command: route argv to aider or to a management command.
+
+    aidermem [AIDER ARGS…]        launch aider with memory (anything not a command)
+    aidermem COMMAND [ARGS…]      manage memories (add, search, show, …)
+    aidermem -- AIDER ARGS…       launch aider; use when an argument looks like a command
+    aidermem run AIDER ARGS…      the same as `--`
+
+Exit codes:
+    0    success (also: a search that found nothing)
+    1    an error aidermem could describe; the message is on stderr
+    2    the command line was wrong (unknown option, missing or bad value)
+    130  interrupted with Ctrl-C
+    When aidermem launched aider, it exits with aider's own exit status.
+
+Errors are printed as `aidermem: error: <what happened> — <what to do>`; set
+AIDERMEM_DEBUG=1 for the full traceback. This module only routes, parses and
+renders: what a command does lives in aidermem/commands/<name>.py, which
+returns data (an output.Result) and never prints. Routing looks at argv[0]
+alone, and each argv is parsed exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NoReturn, Protocol
+
+from aidermem import __version__
+from aidermem.app import App
+from aidermem.commands import (
+    add,
+    digest,
+    doctor,
+    edit,
+    forget,
+    list_memories,
+    reindex,
+    search,
+    show,
+    stats,
+)
+from aidermem.errors import EXIT_ERROR, AidermemError, UsageError
+from aidermem.output import Result, Style
+
+EXIT_INTERRUPTED = 130
+
+
+class Command(Protocol):
+    """What every module under aidermem/commands/ provides."""
+
+    HELP: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, app: App) -> Result: ...
+
+    def render(self, payload: Any, style: Style) -> str: ...
+
+
+# The one place a command name meets its code: no lookups by attribute name.
+COMMANDS: dict[str, Command] = {
+    "add": add,
+    "search": search,
+    "show": show,
+    "list": list_memories,
+    "edit": edit,
+    "forget": forget,
+    "digest": digest,
+    "reindex": reindex,
+    "stats": stats,
+    "doctor": doctor,
+}
+
+PASS_THROUGH = ("--", "run")
+
+
+@dataclass(frozen=True)
+class Route:
+    action: Literal["launch", "command", "help", "version"]
+    args: tuple[str, ...] = ()  # launch: aider's argv; command: (name, *its args)
+
+
+def route(argv: Sequence[str]) -> Route:
+    """Where argv goes. Only argv[0] decides, so aider's own flags never collide."""
+    if not argv:
+        return Route("launch")
+    first = argv[0]
+    if len(argv) == 1 and first in ("-h", "--help"):
+        return Route("help")
+    if len(argv) == 1 and first == "--version":
+        return Route("version")
+    if first in PASS_THROUGH:
+        return Route("launch", tuple(argv[1:]))
+    if first in COMMANDS:
+        return Route("command", tuple(argv))
+    return Route("launch", tuple(argv))
+
+
+def top_help() -> str:
+    width = max(len(name) for name in COMMANDS) + 2
+    commands = "\n".join(f"  {name:<{width}}{cmd.HELP}" for name, cmd in COMMANDS.items())
+    return f"""\
+usage: aidermem [AIDER ARGS…]      launch aider with memory
+       aidermem COMMAND [ARGS…]    manage memories
+       aidermem -- AIDER ARGS…     launch aider (when an argument is named like a command)
+       aidermem run AIDER ARGS…    the same as --
+
+Persistent, searchable memory for Aider. Launching retrieves the memories that
+matter for this project and hands them to aider as a read-only file; when aider
+exits, the session is summarized into the memory store (a git repository).
+
+commands:
+{commands}
+
+Every argument that is not a command goes to aider unchanged:
+`aidermem --model sonnet app.py` runs aider with those arguments.
+`aidermem -- --help` shows aider's own help; `aidermem COMMAND --help` a command's.
+
+exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted; after launching
+aider, aider's own exit status.
+"""
+
+
+class _Exit(Exception):
+    """argparse finished early (--help): leave main with this status, not SystemExit."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in aidermem's one error format."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, f"see `{self.prog} --help`")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise _Exit(status)
+
+
+def build_parser(name: str) -> argparse.ArgumentParser:
+    command = COMMANDS[name]
+    parser = _Parser(prog=f"aidermem {name}", description=command.HELP)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    command.add_arguments(parser)
+    return parser
+
+
+def run_command(name: str, argv: Sequence[str], app: App) -> int:
+    args = build_parser(name).parse_args(list(argv))
+    command = COMMANDS[name]
+    result = command.run(args, app)
+    if args.json:
+        text = result.payload.model_dump_json(indent=2)
+    else:
+        text = command.render(result.payload, app.style)
+    if text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+    return result.exit_code
+
+
+def launch(argv: Sequence[str]) -> int:
+    # Imported here so management commands never pay for the launcher's imports.
+    # CALL SITE for aidermem/launcher.py (the lead's module): launch(argv) -> aider's status.
+    try:
+        from aidermem import launcher
+    except ModuleNotFoundError as exc:
+        if exc.name != "aidermem.launcher":
+            raise
+        raise AidermemError(
+            "launching aider is not available in this build (aidermem/launcher.py is missing)",
+            "reinstall aidermem",
+        ) from exc
+    return int(launcher.launch(list(argv)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    where = route(argv)
+    try:
+        if where.action == "help":
+            sys.stdout.write(top_help())
+            return 0
+        if where.action == "version":
+            sys.stdout.write(f"aidermem {__version__}\n")
+            return 0
+        if where.action == "launch":
+            return launch(where.args)
+        name, *rest = where.args
+        app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty())
+        return run_command(name, rest, app)
+    except _Exit as done:
+        return done.status
+    except AidermemError as exc:
+        if os.environ.get("AIDERMEM_DEBUG") == "1":
+            traceback.print_exc()
+        sys.stderr.write(exc.render() + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("aidermem: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`aidermem list | head`): stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR

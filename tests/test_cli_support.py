@@ -72,8 +72,8 @@ def memory(tag: str, title: str, *, kind: Kind = Kind.NOTE, body: str = "",
 
 
 def put(*memories: Memory) -> list[str]:
-    store = Store.open(paths.default_store_dir())
-    return [store.add(m) for m in memories]
+    """Commit these memories to the store in one commit, as an import would."""
+    return store().add_many(list(memories), "test memories")
 
 
 def store() -> Store:

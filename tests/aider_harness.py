@@ -12,9 +12,10 @@ Usage in an end-to-end test (fixtures come from tests/conftest.py):
 
 Facts this module relies on (aider 0.86, checked by tests/test_runner.py):
 - Start-up takes 2-4 s. The prompt is drawn by prompt_toolkit, which switches
-  bracketed paste on (ESC[?2004h) right before drawing `> ` (or `ask> `,
-  `architect> `, `multi> `), hence PROMPT_RE. A `> ` inside the assistant's
-  reply cannot match because it is not preceded by ESC[?2004h.
+  bracketed paste on (ESC[?2004h), draws the lines above the prompt (files in
+  the chat, "Readonly: …"), then `> ` (or `ask> `, `architect> `, `multi> `)
+  at a line start, hence PROMPT_RE. A `> ` in the assistant's reply cannot
+  match: replies are printed after ESC[?2004l, before the next ESC[?2004h.
 - After Enter, prompt_toolkit switches bracketed paste off (ESC[?2004l); the
   reply streams; then the next prompt appears. So "reply finished" == the next
   PROMPT_RE match after the line was sent.
@@ -50,7 +51,9 @@ AIDERMEM = str(BIN / "aidermem")
 TIMEOUT = 30  # seconds per expect; generous for a loaded 2-core CI box
 DIMENSIONS = (40, 120)  # rows, cols
 
-PROMPT_RE = r"\x1b\[\?2004h(?:\x1b\[[0-9;?]*[A-Za-z])*[\w ]*> "
+# Bracketed paste on, then any lines prompt_toolkit draws above the prompt
+# ("Readonly: …", the files in the chat), then at a line start: `> `, `ask> `, ….
+PROMPT_RE = r"\x1b\[\?2004h(?:[^\n]*\n)*?(?:\x1b\[[0-9;?]*[A-Za-z]|\r)*[\w ]*> "
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
 
 

@@ -118,7 +118,8 @@ def extract(
 
 def session_title(session: Session) -> str:
     """One line, ≤ 80 chars, from the first substantive request."""
-    requests = [r for r in session.requests if not _is_note(r)] or session.requests
+    requests = [_without_notes(r) for r in session.requests]
+    requests = [r for r in requests if r] or session.requests
     for request in requests:
         line = _first_line(request)
         if not _is_ack(line) and len(line) >= 3:
@@ -131,10 +132,12 @@ def session_title(session: Session) -> str:
     return f"Aider session{stamp}"
 
 
-def _is_note(request: str) -> bool:
-    """A request made only of `remember:`/`decision:` lines."""
-    lines = [ln for ln in request.splitlines() if ln.strip()]
-    return bool(lines) and all(_NOTE_LINE.match(ln) for ln in lines)
+def _without_notes(request: str) -> str:
+    """The request minus its `remember:`/`decision:` lines (they have their own section)."""
+    low = request.lower()
+    if "remember" not in low and "decision" not in low:
+        return request
+    return "\n".join(ln for ln in request.splitlines() if not _NOTE_LINE.match(ln)).strip()
 
 
 def _is_ack(request: str) -> bool:
@@ -205,8 +208,8 @@ def _render(
 ) -> str:
     parts = [_overview(session)]
     requests: list[str] = []
-    for request in session.requests:
-        if _is_note(request) or _is_ack(request):
+    for request in map(_without_notes, session.requests):
+        if not request or _is_ack(request):
             continue  # notes have their own section; "ok" asks for nothing
         line = _summarize_request(request, req_chars)
         if line and line not in requests:
@@ -263,7 +266,7 @@ def _n(count: int, noun: str) -> str:
 
 
 def _stopped(session: Session, req_chars: int) -> str:
-    requests = session.requests
+    requests = [r for r in map(_without_notes, session.requests) if r and not _is_ack(r)]
     lines = ["## Where it stopped"]
     if requests:
         lines.append(f"Last request: {_summarize_request(requests[-1], req_chars)}")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from detect_secrets.plugins.aws import AWSKeyDetector
 from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+from detect_secrets.plugins.base import RegexBasedDetector
 from detect_secrets.plugins.discord import DiscordBotTokenDetector
 from detect_secrets.plugins.github_token import GitHubTokenDetector
 from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
@@ -43,7 +44,7 @@ from detect_secrets.plugins.twilio import TwilioKeyDetector
 
 Span = tuple[int, int, str]  # start, end, kind
 
-_LIBRARY_PLUGINS: tuple[tuple[str, type], ...] = (
+_LIBRARY_PLUGINS: tuple[tuple[str, type[RegexBasedDetector]], ...] = (
     ("aws", AWSKeyDetector),
     ("azure", AzureStorageKeyDetector),
     ("discord", DiscordBotTokenDetector),
@@ -67,7 +68,7 @@ def _library_patterns() -> list[tuple[str, re.Pattern[str]]]:
     return [
         (kind, re.compile(p.pattern, p.flags | re.MULTILINE))
         for kind, plugin in _LIBRARY_PLUGINS
-        for p in plugin.denylist
+        for p in plugin().denylist
     ]
 
 

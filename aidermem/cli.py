@@ -121,6 +121,12 @@ Every argument that is not a command goes to aider unchanged:
 `aidermem --model sonnet app.py` runs aider with those arguments.
 `aidermem -- --help` shows aider's own help; `aidermem COMMAND --help` a command's.
 
+launch flags (aidermem's own; taken out before aider sees the rest):
+  --mem-off              run plain aider: no memory context, no capture
+  --mem-no-capture       use memories, but do not save this session
+  --mem-profile NAME     use a profile from .aidermem.toml or the user config
+  --mem-budget TOKENS    token budget for the memory context file
+
 exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted; after launching
 aider, aider's own exit status.
 """

@@ -66,6 +66,15 @@ def test_top_help_lists_every_command_and_launching(capsys):
     assert "exit codes: 0 ok, 1 error, 2 usage error" in out
 
 
+def test_top_help_documents_every_launch_flag(capsys):
+    from aidermem.aider_args import MEM_FLAGS
+
+    cli.main(["--help"])
+    flag_lines = [line.split()[0] for line in capsys.readouterr().out.splitlines()
+                  if line.startswith("  --mem-")]
+    assert sorted(flag_lines) == sorted(MEM_FLAGS)
+
+
 def test_version(capsys):
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out == f"aidermem {__version__}\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from typing import Literal
 
 from aidermem.app import App
 from aidermem.errors import IndexBusyError
@@ -31,9 +32,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
     memory = store.forget(before.id, delete=args.delete)
     head = store.head()
     commit = head if head != head_before else None
-    if args.delete:
-        action = "deleted"
-    else:
+    action: Literal["archived", "deleted", "unchanged"] = "deleted"
+    if not args.delete:
         action = "archived" if before.status != Status.ARCHIVED else "unchanged"
     git = f"git -C {shlex.quote(str(store.root))}"
     recover = f"{git} revert --no-edit {commit}" if commit else f"{git} log -- {relpath}"

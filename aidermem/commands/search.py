@@ -12,6 +12,7 @@ import argparse
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, request_for, scope_of
 from aidermem.errors import UsageError
+from aidermem.models import Kind, Status
 from aidermem.output import HitOut, Result, SearchPayload, Style, heading_lines, highlight
 
 HELP = "search memories (current project and global ones unless told otherwise)"
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     out = [
         HitOut(
             id=h.id, short_id=short[h.id], path=h.relpath, score=round(h.score, 4),
-            title=h.title, kind=h.kind, status=h.status, project=h.project,
+            title=h.title, kind=Kind(h.kind), status=Status(h.status), project=h.project,
             project_name=h.project_name, topics=list(h.topics), files=list(h.files),
             created=h.created, snippet=h.snippet, highlights=list(h.highlights),
         )

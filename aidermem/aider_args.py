@@ -1,20 +1,16 @@
 """Split aidermem's own flags from aider's argv, and read aider's argv as aider will.
 
 Pure functions over lists of strings: no files, environment or processes, and
-never an import of aider (the option table in aider_options.py stands in for
-aider's parser).
-
-`aidermem [aider args and --mem-* flags, in any order] [-- aider's files…]`
+never an import of aider (aider_options.py's table stands in for its parser).
 
 - Our flags: `--mem-off`, `--mem-no-capture`, `--mem-profile NAME`,
-  `--mem-budget N` (values also as `--mem-profile=NAME`). Exact spellings only:
-  we accept no abbreviations, so we never eat something aider would have read.
-- They are taken out wherever they appear *before the first bare `--`*.
-  That `--` and everything after it go to aider untouched, so
-  `aidermem -- --mem-off` hands aider a file literally named `--mem-off`,
-  exactly as `aider -- --mem-off` would.
+  `--mem-budget N` (or `--mem-profile=NAME`). Exact spellings only: no
+  abbreviations, so we never eat something aider would have read.
+- They are taken out wherever they appear *before the first bare `--`*; that
+  `--` and all after it go to aider untouched (`aidermem run -- --mem-off`
+  hands aider a file named `--mem-off`, as `aider -- --mem-off` would).
 - Every other token goes to aider untouched and in order. A token before `--`
-  shaped like one of ours (`--mem-x`, `--mem-x=…`) but not ours is a UsageError:
+  shaped like ours (`--mem-x`, `--mem-x=…`) but not ours is a UsageError:
   aider has no option starting with `--mem` (tests/test_flag_collision.py).
 
 `parse_aider_argv` emulates Python 3.11 argparse over aider's option table:
@@ -86,15 +82,10 @@ def split_launch_argv(argv: Sequence[str]) -> LaunchArgs:
             found[name] = None
             i += 1
             continue
-        if eq:
-            value = inline
-            i += 1
-        elif i + 1 < len(argv) and argv[i + 1] != "--":
-            value = argv[i + 1]
-            i += 2
-        else:
+        if not eq and (i + 1 == len(argv) or argv[i + 1] == "--"):
             raise UsageError(f"{name} needs a value", f"e.g. {name}={_EXAMPLE[name]}")
-        found[name] = value
+        found[name] = inline if eq else argv[i + 1]
+        i += 1 if eq else 2
     return LaunchArgs(
         aider_argv=tuple(aider),
         mem_off="--mem-off" in found,
@@ -115,10 +106,7 @@ def _profile(value: str | None) -> str:
 
 
 def _budget(value: str | None) -> int:
-    try:
-        number = int(value or "")
-    except ValueError:
-        number = 0
+    number = int(value) if value and value.isdecimal() else 0
     if number <= 0:
         raise UsageError(f"invalid --mem-budget {value!r}",
                          "give a positive number of tokens, e.g. --mem-budget 2000")
@@ -129,7 +117,6 @@ def _budget(value: str | None) -> int:
 # aider's argv
 
 _BY_STRING: dict[str, AiderOption] = {s: opt for opt in OPTIONS for s in opt.strings}
-_BY_DEST: dict[str, AiderOption] = {opt.dest: opt for opt in OPTIONS}
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 # aider has options like -3 and -4, so argparse reads "-5" as an (unknown) option.
 _HAS_NEGATIVE_NUMBER_OPTIONS = any(_NEGATIVE_NUMBER.match(s) for s in _BY_STRING)
@@ -233,10 +220,6 @@ class _Hit:
 def parse_aider_argv(argv: Sequence[str]) -> AiderArgs:
     """Read `argv` the way aider's argparse will (Python 3.11 rules)."""
     return _Parser(list(argv)).run()
-
-
-def option_for(dest: str) -> AiderOption:
-    return _BY_DEST[dest]
 
 
 def resolve_option_string(token: str) -> AiderOption | None:

@@ -272,26 +272,25 @@ def _merge(cli: Sequence[str], env: Mapping[str, str], configs: Sequence[Config]
     for opt in OPTIONS:
         if opt.env_var is None or opt.env_var not in env or opt.dest in on_cli:
             continue
-        value: str | list[Any] = env[opt.env_var]
-        if opt.kind == "append":
-            has_list = True
-            value = _env_list(value)
+        raw = env[opt.env_var]
+        has_list = has_list or opt.kind == "append"
+        value = _env_list(raw) if opt.kind == "append" else raw
         batch += _setting_args(opt, opt.env_var, value, f"environment variable {opt.env_var}")
     args = args + batch if has_list else batch + args
     for path, items in reversed(configs):  # highest precedence first
         present = parse_aider_argv(args).exact
         batch, has_list = [], False
-        for key, value in items.items():
-            opt = _CONFIG_KEYS.get(key)
-            if opt is None:  # aider will reject the unknown key; keep it so we see that too
+        for key, setting in items.items():
+            target = _CONFIG_KEYS.get(key)
+            if target is None:  # aider will reject the unknown key; keep it so we see that too
                 if not any(a.split("=", 1)[0] == f"--{key}" for a in args):
-                    batch += [f"--{key}={v}" for v in (value if isinstance(value, list)
-                                                       else [value])]
+                    batch += [f"--{key}={v}" for v in (setting if isinstance(setting, list)
+                                                       else [setting])]
                 continue
-            if opt.dest in present:
+            if target.dest in present:
                 continue
-            batch += _setting_args(opt, key, value, f"{path}: {key}")
-            has_list = has_list or opt.kind == "append"
+            batch += _setting_args(target, key, setting, f"{path}: {key}")
+            has_list = has_list or target.kind == "append"
         args = args + batch if has_list else batch + args
     return args
 
@@ -384,7 +383,7 @@ def _apply_env_options(args: AiderArgs, environ: dict[str, str]) -> list[str]:
                       ("openai_api_version", "OPENAI_API_VERSION"),
                       ("openai_api_type", "OPENAI_API_TYPE"),
                       ("openai_organization_id", "OPENAI_ORGANIZATION")):
-        value = args.values.get(dest)
-        if value:
-            environ[var] = value
+        given = args.values.get(dest)
+        if isinstance(given, str) and given:
+            environ[var] = given
     return problems

@@ -32,7 +32,7 @@ import threading
 import tty
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 from aidermem.errors import AiderNotFoundError
@@ -63,31 +63,31 @@ def run_aider(cmd: Sequence[str], *, cwd: Path | str, env: Mapping[str, str]) ->
 
 
 def start_aider(cmd: Sequence[str], *, cwd: Path | str, env: Mapping[str, str],
-                tty: bool | None = None, grace: float = GRACE_SECONDS) -> AiderProcess:
-    """Spawn aider now; `wait()` later (it runs the terminal bridge, on the main thread).
+                use_pty: bool | None = None, grace: float = GRACE_SECONDS) -> AiderProcess:
+    """Spawn aider now and `wait()` later; both from the main thread (signals).
 
-    Between the two the caller may do work (e.g. write the context file) while
-    aider starts; aider's early output waits in the pty until `wait()`. Use as a
-    context manager so that an exception in that window still hands the
-    terminal to aider and waits for it. `tty` defaults to "stdin is a terminal".
+    Between the two the caller may work (e.g. write the context file) while
+    aider starts; its early output waits in the pty. As a context manager, an
+    exception in that window still hands the terminal to aider and waits for
+    it. `use_pty` defaults to "stdin is a terminal".
     """
-    if tty is None:
-        tty = sys.stdin.isatty()
-    return AiderProcess(list(cmd), Path(cwd), dict(env), tty=tty, grace=grace)
+    if use_pty is None:
+        use_pty = sys.stdin.isatty()
+    return AiderProcess(list(cmd), Path(cwd), dict(env), use_pty=use_pty, grace=grace)
 
 
 class AiderProcess:
-    def __init__(self, cmd: list[str], cwd: Path, env: dict[str, str], *, tty: bool,
+    def __init__(self, cmd: list[str], cwd: Path, env: dict[str, str], *, use_pty: bool,
                  grace: float) -> None:
-        self.cmd, self.tty, self.grace = cmd, tty, grace
+        self.grace = grace
         self.forwarded: int | None = None  # the last signal passed on to aider
         self._status: int | None = None
         self._killer: threading.Timer | None = None
         self._saved: dict[int, Handler] = {}
-        self._child: Any = None  # pexpect.spawn, tty mode
+        self._child: Any = None  # pexpect.spawn, pty mode
         self._proc: subprocess.Popen[bytes] | None = None  # pipe mode
         try:
-            if tty:
+            if use_pty:
                 self._child = _spawn_pty(cmd, cwd, env)
                 self.pid = int(self._child.pid)
             else:
@@ -98,7 +98,7 @@ class AiderProcess:
         # Installed after the spawn: a child must not inherit our dispositions.
         for sig in _FORWARDED:
             self._install(sig, self._forward)
-        if tty:
+        if use_pty:
             self._install(signal.SIGINT, self._forward)  # `kill -INT aidermem`, not a keypress
             self._install(signal.SIGWINCH, self._resize)
         else:
@@ -109,8 +109,7 @@ class AiderProcess:
     def __enter__(self) -> AiderProcess:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.wait()
 
     def wait(self) -> int:
@@ -131,7 +130,6 @@ class AiderProcess:
             self._saved.clear()
         return self._status
 
-    # -- internals ---------------------------------------------------------
     def _install(self, sig: int, handler: Handler) -> None:
         self._saved.setdefault(sig, signal.getsignal(sig))
         signal.signal(sig, handler)
@@ -181,9 +179,7 @@ class AiderProcess:
         open. A SIGCHLD handler plus a wakeup fd make poll() see aider exit.
         """
         stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_r, False)
-        os.set_blocking(wake_w, False)
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._install(signal.SIGCHLD, lambda _sig, _frame: None)  # only to wake poll()
         old_wakeup = signal.set_wakeup_fd(wake_w)
         mode = termios.tcgetattr(stdin)

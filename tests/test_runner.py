@@ -205,7 +205,7 @@ def test_grace_period_then_sigkill(tmp_path: Path):
                 f"pathlib.Path({str(ready)!r}).touch(); time.sleep(60)")
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     proc = start_aider([sys.executable, "-c", stubborn], cwd=tmp_path, env=dict(os.environ),
-                       tty=False, grace=0.5)
+                       use_pty=False, grace=0.5)
     assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # we survive a terminal ^C
     assert eventually(ready.exists)
     os.kill(os.getpid(), signal.SIGTERM)  # to us: forwarded, ignored, then SIGKILL
@@ -214,11 +214,12 @@ def test_grace_period_then_sigkill(tmp_path: Path):
     assert {s: signal.getsignal(s) for s in before} == before  # handlers restored
 
 
-@pytest.mark.parametrize("tty", [False, True])
-def test_a_missing_executable_is_aider_not_found(tmp_path: Path, tty: bool):
+@pytest.mark.parametrize("use_pty", [False, True])
+def test_a_missing_executable_is_aider_not_found(tmp_path: Path, use_pty: bool):
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(AiderNotFoundError) as err:
-        start_aider([str(tmp_path / "no-aider")], cwd=tmp_path, env=dict(os.environ), tty=tty)
+        start_aider([str(tmp_path / "no-aider")], cwd=tmp_path, env=dict(os.environ),
+                    use_pty=use_pty)
     assert "pip install 'aider-chat>=0.86,<0.87'" in err.value.render()
     assert signal.getsignal(signal.SIGTERM) == before
 

@@ -147,7 +147,9 @@ class FakeLLM:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fakellm", daemon=True)
+        # A short poll interval so stop() (shutdown) returns at once.
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                                        name="fakellm", daemon=True)
         self._thread.start()
         return self
 

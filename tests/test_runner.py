@@ -7,6 +7,7 @@ test harness itself: the fake LLM as litellm (aider's own client) sees it.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from aider_harness import (
     aider_flags,
     ctrl_c_twice,
     expect,
+    screen_tail,
     send_message,
     spawn,
     wait_exit,
@@ -108,6 +110,8 @@ def test_session_message_resize_and_exit(wrapper, git_repo, aider_env, fake_llm:
     assert request.streaming
     assert request.last_user_text.startswith("please say hello")
     assert "Hello from the fake LLM." in (git_repo / ".aider.chat.history.md").read_text()
+    # aider_env seeded aider's model-price cache: no attempt to reach GitHub.
+    assert "raw.githubusercontent.com" not in screen_tail(child, 1_000_000)
 
     # Hold aider's pty open, as a lingering grandchild would: the runner must
     # still notice aider's exit instead of waiting for the pty to close.
@@ -282,6 +286,16 @@ def test_fake_llm_streams_and_answers_through_litellm(fake_llm: FakeLLM):
     assert reply.usage.total_tokens > 0
     assert [r.streaming for r in fake_llm.chat_requests()] == [True, False, False]
     assert fake_llm.requests[0].headers.get("Authorization") == "Bearer x"
+    assert fake_llm.requests[0].body["messages"] == [{"role": "user", "content": "ping"}]
+
+
+def test_fake_llm_lists_its_model(fake_llm: FakeLLM):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{fake_llm.base_url}/models", timeout=5) as response:
+        listing = json.loads(response.read())
+    assert [m["id"] for m in listing["data"]] == ["fake"]
+    assert fake_llm.requests[-1].path == "/v1/models"
 
 
 @pytest.mark.parametrize(("failure", "error", "says"), [

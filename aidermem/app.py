@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from aidermem import config
+from aidermem.errors import IndexBusyError
 from aidermem.index import MemoryIndex
 from aidermem.output import Style, short_ids
 from aidermem.project import Project, identify
@@ -91,6 +92,19 @@ class App:
             self.warn(f"skipped {len(broken) - MAX_WARNINGS} more malformed files "
                       "(`aidermem doctor` lists them all)")
         return index
+
+    def index_after_write(self) -> None:
+        """Bring the index up to date after this command committed to the store.
+
+        A sync, not an upsert: opening the index already syncs, so an upsert
+        would index the new file twice. The store write is committed first, so
+        a busy index only delays indexing to the next command.
+        """
+        try:
+            self.index.sync()
+        except IndexBusyError:
+            self.warn("the search index is busy; the change is stored and the next aidermem "
+                      "command will index it")
 
     def known_ids(self) -> list[str]:
         """Every memory id in the store, from file names (nothing is parsed)."""

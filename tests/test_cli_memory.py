@@ -302,3 +302,28 @@ def test_forget_text_for_delete(two, capsys):
     assert lines[:2] == [f"deleted {b.id} Other note",
                          f"the file {store().relpath_for(b)} is gone from the store"]
     assert lines[2].startswith(f"to undo: git -C {shlex.quote(str(store().root))} revert")
+
+
+@pytest.mark.slow
+def test_add_while_the_index_is_busy_loses_nothing(shop, capsys):
+    import sys
+
+    from aidermem import paths
+
+    run(capsys, "list")  # create the store and its index
+    lock = paths.index_dir_for(store().root) / "index.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import filelock, sys, time\n"
+         f"l = filelock.FileLock({str(lock)!r}); l.acquire(); print('held', flush=True)\n"
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        r = run(capsys, "add", "Written while busy")
+        assert r.code == 0
+        assert r.err == ("aidermem: warning: the search index is busy; the change is stored "
+                         "and the next aidermem command will index it\n")
+        assert only_memory().title == "Written while busy"
+    finally:
+        holder.communicate("")
+    assert run(capsys, "search", "busy").out.startswith(only_memory().id[:8])

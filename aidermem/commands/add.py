@@ -14,7 +14,7 @@ import sys
 from aidermem.app import App
 from aidermem.commands import _editor
 from aidermem.commands._filters import resolve_project, split_words, topics_of
-from aidermem.errors import IndexBusyError, UsageError
+from aidermem.errors import UsageError
 from aidermem.models import Kind, Memory, Source, Tool
 from aidermem.output import AddPayload, Result, Style
 from aidermem.redact import redact
@@ -106,11 +106,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if count:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(kinds)}) before "
                  "storing; the memory holds [REDACTED:<kind>] in their place")
-    try:
-        app.index.upsert([(relpath, memory)])
-    except IndexBusyError:
-        app.warn("the search index is busy; the memory is stored and will be indexed "
-                 "by the next aidermem command")
+    app.index_after_write()
     return Result(AddPayload(store=str(app.store.root), path=relpath, memory=memory,
                              redactions=count, redaction_kinds=kinds))
 

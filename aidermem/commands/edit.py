@@ -13,7 +13,7 @@ import argparse
 from aidermem import memfile
 from aidermem.app import App
 from aidermem.commands import _editor
-from aidermem.errors import AidermemError, IndexBusyError, MemoryFileError
+from aidermem.errors import AidermemError, MemoryFileError
 from aidermem.models import Memory
 from aidermem.output import EditPayload, Result, Style
 from aidermem.redact import redact
@@ -47,10 +47,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     count = title.count + body.count
     if count:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} from your edit before storing")
-    try:
-        app.index.upsert([(relpath, updated)])
-    except IndexBusyError:
-        app.warn("the search index is busy; the next aidermem command will bring it up to date")
+    app.index_after_write()
     return Result(EditPayload(store=str(store.root), path=relpath, changed=True,
                               redactions=count, memory=updated))
 

@@ -12,7 +12,6 @@ import shlex
 from typing import Literal
 
 from aidermem.app import App
-from aidermem.errors import IndexBusyError
 from aidermem.models import Status
 from aidermem.output import ForgetPayload, MemorySummary, Result, Style
 
@@ -37,13 +36,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
         action = "archived" if before.status != Status.ARCHIVED else "unchanged"
     git = f"git -C {shlex.quote(str(store.root))}"
     recover = f"{git} revert --no-edit {commit}" if commit else f"{git} log -- {relpath}"
-    try:
-        if args.delete:
-            app.index.remove([relpath])
-        else:
-            app.index.upsert([(relpath, memory)])
-    except IndexBusyError:
-        app.warn("the search index is busy; the next aidermem command will bring it up to date")
+    app.index_after_write()
     return Result(ForgetPayload(
         store=str(store.root), path=relpath, action=action, commit=commit, recover=recover,
         memory=MemorySummary.of(memory, relpath, memory.id),

@@ -1,9 +1,8 @@
 """What a management command works with: settings, project, store and index.
 
 Each is created on first use and at most once per command, so `aidermem show`
-never opens the index and `aidermem add --global` never asks git about the
-current directory. The index is synced with the store the first time it is
-asked for; files the sync had to skip are reported as warnings on stderr
+never opens the index. The index is synced with the store the first time it
+is asked for; files the sync had to skip are reported as warnings on stderr
 (`aidermem: warning: skipped <path>: <reason>`), never silently.
 
 This module wires existing pieces together; it never renders command output

@@ -83,20 +83,20 @@ def run(args: argparse.Namespace, app: App) -> Result:
         project_id, project_name = resolve_project(app, args.project)
     else:
         project_id, project_name = app.project.id, app.project.name
+    if args.title is not None and not args.title.strip():
+        raise UsageError("--title is empty", "give a title, or leave --title out")
     text = _read_text(args, project_name or project_id or "(global)")
     if not text.strip():
         raise UsageError("the memory is empty; nothing was added",
                          "give the text as an argument, on stdin, or write it in the editor")
     cleaned = redact(text)
-    title_given = redact(args.title) if args.title is not None else None
-    if title_given is not None and not title_given.text.strip():
-        raise UsageError("--title is empty", "give a title, or leave --title out")
-    if title_given is not None:
-        title, body = title_given.text, cleaned.text.strip()
-    else:
+    count, kinds = cleaned.count, set(cleaned.kinds)
+    if args.title is None:
         title, body = split_title(cleaned.text)
-    count = cleaned.count + (title_given.count if title_given else 0)
-    kinds = sorted({*cleaned.kinds, *(title_given.kinds if title_given else ())})
+    else:
+        given = redact(args.title)
+        title, body = given.text, cleaned.text.strip()
+        count, kinds = count + given.count, kinds | set(given.kinds)
     memory = Memory(
         title=title, kind=Kind(args.kind), body=body, project=project_id,
         project_name=project_name, topics=topics_of(args.topics),
@@ -104,11 +104,11 @@ def run(args: argparse.Namespace, app: App) -> Result:
     )
     relpath = app.store.add(memory)
     if count:
-        app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(kinds)}) before "
+        app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(sorted(kinds))}) before "
                  "storing; the memory holds [REDACTED:<kind>] in their place")
     app.index_after_write()
     return Result(AddPayload(store=str(app.store.root), path=relpath, memory=memory,
-                             redactions=count, redaction_kinds=kinds))
+                             redactions=count, redaction_kinds=sorted(kinds)))
 
 
 def render(payload: AddPayload, style: Style) -> str:

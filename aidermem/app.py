@@ -41,6 +41,7 @@ class App:
         warn: Callable[[str], None] = _stderr,
     ) -> None:
         self.cwd = cwd
+        self.stdout_isatty = stdout_isatty
         self.style = Style.for_stream(stdout_isatty)
         self._warn = warn
 

@@ -34,18 +34,21 @@ from aidermem import __version__
 from aidermem.app import App
 from aidermem.commands import (
     add,
+    capture,
     digest,
     doctor,
     edit,
     forget,
+    import_history,
     list_memories,
+    profiles,
     reindex,
     search,
     show,
     stats,
 )
 from aidermem.errors import EXIT_ERROR, AidermemError, UsageError
-from aidermem.output import Result, Style
+from aidermem.output import Result, Style, terminal_safe
 
 EXIT_INTERRUPTED = 130
 
@@ -74,6 +77,9 @@ COMMANDS: dict[str, Command] = {
     "reindex": reindex,
     "stats": stats,
     "doctor": doctor,
+    "import": import_history,
+    "capture": capture,
+    "profiles": profiles,
 }
 
 PASS_THROUGH = ("--", "run")
@@ -168,6 +174,8 @@ def run_command(name: str, argv: Sequence[str], app: App) -> int:
         text = result.payload.model_dump_json(indent=2)
     else:
         text = command.render(result.payload, app.style)
+        if app.stdout_isatty:  # piped output stays exact; a terminal never gets raw controls
+            text = terminal_safe(text)
     if text:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()

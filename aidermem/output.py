@@ -13,6 +13,7 @@ not a break.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,19 @@ class Style:
     def mark(self, text: str) -> str:
         """A matched word: bold on a terminal, wrapped in ** when piped."""
         return f"{_BOLD}{text}{_RESET}" if self.ansi else f"**{text}**"
+
+
+# Control characters (but tab and newline) in stored text, e.g. escape sequences in an
+# imported transcript, must not drive the user's terminal; our own bold codes may.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_OUR_CODES = re.compile(f"({re.escape(_BOLD)}|{re.escape(_RESET)})")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character but tab, newline and Style's own codes
+    shown as U+FFFD."""
+    parts = _OUR_CODES.split(text)
+    return "".join(p if i % 2 else _CONTROL.sub("\ufffd", p) for i, p in enumerate(parts))
 
 
 def highlight(snippet: str, spans: Sequence[tuple[int, int]], style: Style) -> str:

@@ -156,3 +156,4 @@ def test_odd_bodies_never_break_the_digest():
     for item in d.sections[0].items:
         assert "\n" not in item.summary
         assert len(item.summary) <= digest.SUMMARY_CHARS + 2
+

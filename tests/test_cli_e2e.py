@@ -96,3 +96,17 @@ def test_search_on_a_terminal_is_bold_and_piped_is_plain(shop):
     piped = run_process("search", "locks", cwd=shop)
     assert "\x1b" not in piped.out
     assert "    We need row **locks**.\n" in piped.out
+
+
+def test_control_characters_never_reach_the_terminal(shop):
+    put(memory("AAAA", "Evil \x1b]0;pwned\x07 title", body="body \x1b[2J cleared \r over"))
+    child = spawn(shop, "list")
+    child.expect(pexpect.EOF)
+    assert "\x1b]0;" not in child.before and "\x07" not in child.before
+    assert "Evil \ufffd]0;pwned\ufffd title" in child.before
+    child = spawn(shop, "show", "01JQAAAA")
+    child.expect(pexpect.EOF)
+    assert "\x1b[2J" not in child.before
+    assert "body \ufffd[2J cleared \ufffd over" in child.before
+    piped = run_process("show", "--raw", "01JQAAAA", cwd=shop)
+    assert "body \x1b[2J cleared" in piped.out  # piped output is the file, exactly

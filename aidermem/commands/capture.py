@@ -1,0 +1,92 @@
+"""`aidermem capture --pending`: finish sessions the journal still holds.
+
+Normally this runs detached right after aider exits, to add the model's
+summary. Run it by hand after a crash, a kill, or a model outage: every
+journaled session is turned into memories, and nothing is lost if the model
+is still unreachable (the extractive summary stands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from aidermem import capture, llm
+from aidermem.app import App
+from aidermem.index import MemoryIndex
+from aidermem.journal import Journal
+from aidermem.output import Payload, Result, Style
+from aidermem.store import Store
+
+HELP = "finish capturing sessions left pending (after a crash, kill or model outage)"
+
+
+class Captured(Payload):
+    session_id: str
+    saved: list[str]
+    titles: list[str]
+    summarized: bool
+    error: str | None
+    skipped: str | None
+
+
+class CapturePayload(Payload):
+    sessions: list[Captured]
+    waiting: list[str]  # entries another process is working on, or still running
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pending", action="store_true", required=True,
+                        help="process every pending journal entry (required)")
+    parser.add_argument("--session", action="append", default=[], metavar="ID",
+                        help="only this journal entry (repeatable)")
+    parser.add_argument("--no-llm", action="store_true",
+                        help="store the extractive summary only; do not call a model")
+
+
+def run(args: argparse.Namespace, app: App) -> Result:
+    journal = Journal()
+    notes: list[str] = []
+    ready = capture.recover(journal, notes.append)
+    for note in notes:
+        app.warn(note.removeprefix("aidermem: warning: "))
+    if args.session:
+        wanted = set(args.session)
+        ready = [e for e in ready if e.session_id in wanted]
+    done: list[Captured] = []
+    waiting: list[str] = []
+    for entry in ready:
+        with journal.claim(entry.session_id) as mine:
+            current = journal.load(entry.session_id) if mine else None
+            if current is None:
+                if not mine:
+                    waiting.append(entry.session_id)
+                continue
+            store = Store.open(Path(current.store_root))
+            index = MemoryIndex.open(store)
+            config = None if args.no_llm else llm.resolve_llm_config(
+                main_model=current.main_model, weak_model=current.weak_model,
+                summary_model=current.summary_model, api_base=current.api_base,
+                env=os.environ, timeout=app.settings.llm_timeout,
+            )
+            outcome = capture.finish(current, journal, store=store, index=index, config=config,
+                                     notify=lambda m: app.warn(m.removeprefix("aidermem: ")))
+        done.append(Captured(
+            session_id=entry.session_id, saved=[m.id for m in outcome.saved],
+            titles=[m.title for m in outcome.saved], summarized=outcome.refined,
+            error=outcome.error, skipped=outcome.skipped_reason,
+        ))
+    return Result(CapturePayload(sessions=done, waiting=waiting))
+
+
+def render(payload: CapturePayload, style: Style) -> str:
+    lines = []
+    for s in payload.sessions:
+        if s.saved:
+            how = "model summary" if s.summarized else "extractive summary"
+            lines.append(f"{s.session_id}: saved {style.bold(s.saved[0])} {s.titles[0]!r} ({how})")
+        else:
+            lines.append(f"{s.session_id}: nothing to save ({s.skipped or 'empty'})")
+    lines += [f"{sid}: busy in another process; left for it" for sid in payload.waiting]
+    return "\n".join(lines) if lines else "no pending sessions"

@@ -1,0 +1,51 @@
+"""`aidermem profiles [show NAME]`: the launch profiles and where each value comes from.
+
+Profiles live in `.aidermem.toml` at the repository root and in the user's
+config file. `show` prints every effective setting of one profile with the
+file and key (or environment variable) it came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from pydantic import Field
+
+from aidermem import config, profiles
+from aidermem.app import App
+from aidermem.output import Payload, Result, Style
+
+HELP = "list launch profiles; `profiles show NAME` prints one with the source of each value"
+
+
+class ProfilesPayload(Payload):
+    action: str  # "list" or "show"
+    data: dict[str, Any]  # profiles.list_to_json / profiles.show_to_json
+    text: str = Field(default="", exclude=True)  # the text rendering; not part of --json
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=["list", "show"], default="list",
+                        help="list (default) or show")
+    parser.add_argument("name", nargs="?", default=None,
+                        help="profile to show (default: the active one)")
+
+
+def run(args: argparse.Namespace, app: App) -> Result:
+    root = app.project.root
+    if args.action == "show":
+        resolved = config.resolve(cwd=app.cwd, project_root=root, profile=args.name,
+                                  env=os.environ, cli={})
+        return Result(ProfilesPayload(action="show", data=profiles.show_to_json(resolved),
+                                      text=profiles.render_show(resolved)))
+    active = os.environ.get(config.PROFILE_ENV, "").strip() or config.DEFAULT_PROFILE
+    infos = config.list_profiles(project_root=root)
+    return Result(ProfilesPayload(action="list", data=profiles.list_to_json(infos, active=active),
+                                  text=profiles.render_list(infos, active=active)))
+
+
+def render(payload: ProfilesPayload, style: Style) -> str:
+    del style
+    return payload.text

@@ -1,0 +1,296 @@
+"""`aidermem [aider args…]`: retrieve at launch, run aider, capture at exit.
+
+The flow, in order:
+  1. read our --mem-* flags and the resolved settings (profile, config files);
+  2. journal the session (history file offset, HEAD) before aider starts;
+  3. start aider with the configured read-only files plus the context file,
+     and render the context while aider starts up (aider only checks that a
+     --read file exists at start-up and re-reads it on every request);
+  4. after aider exits, however it exits, capture the session: the journaled
+     slice becomes an extractive memory at once, and a model summary follows
+     in the background (or in the foreground, by setting).
+
+aidermem exits with aider's own status. Nothing here prints while aider owns
+the terminal; warnings are collected and printed after it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aidermem import aider_config, capture, config, context, gitutil, llm, retrieve, runner
+from aidermem.aider_args import LaunchArgs, split_launch_argv
+from aidermem.index import MemoryIndex
+from aidermem.journal import Entry, Journal, State
+from aidermem.models import new_id, now
+from aidermem.project import Project, identify, project_dirname
+from aidermem.store import Store
+
+CONTEXT_NAME = "aidermem-context.md"
+PLACEHOLDER = "# Project memory (aidermem)\n\nStill loading memories from earlier sessions.\n"
+
+
+@dataclass
+class Plan:
+    """Everything decided before aider starts."""
+
+    argv: list[str]  # the full aider command
+    project: Project
+    settings: config.Settings
+    capture: bool
+    context_path: Path | None
+    history_path: Path
+    query: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _has_memories(store_root: Path, project: Project, scope: object) -> bool:
+    """Cheap check (no index, no parsing) whether retrieval can find anything."""
+    if scope == "project":
+        folders = [store_root / project_dirname(project.id), store_root / project_dirname("")]
+    else:
+        folders = [p for p in store_root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for _dirpath, _dirs, files in os.walk(folder):
+            if any(name.endswith(".md") for name in files):
+                return True
+    return False
+
+
+def _read_flags(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        out += ["--read", path]
+    return out
+
+
+def build_argv(
+    exe: str,
+    args: LaunchArgs,
+    settings: config.Settings,
+    *,
+    context_path: Path | None,
+    cwd: Path,
+    env: Mapping[str, str],
+) -> list[str]:
+    """Profile args first, then our --read files, then the user's own args (which win).
+
+    A command-line --read replaces aider's configured `read:` list, so when we
+    add one and the user gave none, the configured reads are passed again.
+    """
+    profile_args = list(settings.aider_args)
+    ours = [str(p) for p in settings.read]
+    if context_path is not None:
+        ours.append(str(context_path))
+    reads: list[str] = []
+    if ours:
+        everything = split_launch_argv([*profile_args, *args.aider_argv])
+        reads = aider_config.reads_to_pass(everything, cwd, env)
+        reads = [r for r in reads if r not in ours] + ours
+    return [exe, *profile_args, *_read_flags(reads), *args.aider_argv]
+
+
+def _write_context(path: Path, text: str) -> None:
+    """Replace the context file atomically; it stays read-only (0400)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ctx-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o400)
+    os.replace(tmp, path)
+
+
+def _retrieve_into(
+    path: Path, store: Store, project: Project, settings: config.Settings, query: str,
+    notes: list[str],
+) -> None:
+    try:
+        index = MemoryIndex.open(store)
+        report = index.sync()
+        for skipped in getattr(report, "skipped", []):
+            notes.append(f"aidermem: warning: skipped {skipped.path}: {skipped.reason}")
+        found = retrieve.retrieve(
+            index, store, query=query, current_project=project.id, scope=settings.scope,
+            topics_prefer=settings.topics_prefer, topics_require=settings.topics_require,
+        )
+        text = context.render(
+            project_name=project.name, current_project=project.id,
+            last_session=found.last_session, memories=found.notes, budget=settings.budget_tokens,
+        )
+    except Exception as exc:  # retrieval must never stop aider from starting
+        notes.append(f"aidermem: warning: could not load memories: {exc}")
+        text = None
+    _write_context(path, text or "# Project memory (aidermem)\n\nNo relevant memories found.\n")
+
+
+def _launch_query(project: Project, args: LaunchArgs, settings: config.Settings) -> str:
+    root = project.root
+    return retrieve.launch_query(
+        files=args.aider.files,
+        branch=gitutil.current_branch(root) if root else None,
+        commit_subjects=gitutil.recent_commit_subjects(root, 5) if root else [],
+        changed_files=gitutil.changed_files(root)[:20] if root else [],
+        message=args.aider.message,
+        extra_words=settings.query_words,
+    )
+
+
+def _llm_config(
+    settings: config.Settings, env: Mapping[str, str], values: aider_config.AiderValues
+) -> llm.LLMConfig | None:
+    return llm.resolve_llm_config(
+        main_model=values.model,
+        weak_model=values.weak_model,
+        summary_model=settings.summary_model,
+        api_base=values.openai_api_base,
+        api_key=values.openai_api_key,
+        api_keys=list(values.args.api_key),
+        set_env=list(values.args.set_env),
+        env=env,
+        dotenv_files=values.dotenv_files,
+        timeout=settings.llm_timeout,
+    )
+
+
+def _ask_to_save() -> bool:
+    if not sys.stdin.isatty():
+        return True
+    from prompt_toolkit.shortcuts import confirm
+
+    try:
+        return bool(confirm("aidermem: save this session to memory?"))
+    except (EOFError, KeyboardInterrupt):
+        return False
+
+
+def launch(argv: list[str]) -> int:
+    args = split_launch_argv(argv)
+    cwd = Path.cwd()
+    env = dict(os.environ)
+    project = identify(cwd)
+    resolved = config.resolve(
+        cwd=cwd, project_root=project.root, profile=args.mem_profile, env=env,
+        cli=config.cli_overrides(
+            mem_off=args.mem_off, mem_no_capture=args.mem_no_capture, mem_budget=args.mem_budget
+        ),
+    )
+    settings = resolved.settings
+    exe = runner.find_aider()
+
+    if not settings.enabled:
+        plain = build_argv(exe, args, settings, context_path=None, cwd=cwd, env=env)
+        return runner.run_aider(plain, cwd=cwd, env=env)
+
+    store = Store.open(settings.store)
+    journal = Journal()
+    notes: list[str] = []
+    pending = [e.session_id for e in capture.recover(journal, notes.append)]
+    # What aider will see: the profile's arguments, then the user's own (which win).
+    combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
+    values = aider_config.resolve_values(combined, cwd, env)
+
+    tmpdir: Path | None = None
+    context_path: Path | None = None
+    if _has_memories(store.root, project, settings.scope):
+        tmpdir = Path(tempfile.mkdtemp(prefix="aidermem-"))  # mkdtemp makes it 0700
+        context_path = tmpdir / CONTEXT_NAME
+        _write_context(context_path, PLACEHOLDER)
+    command = build_argv(exe, args, settings, context_path=context_path, cwd=cwd, env=env)
+
+    entry: Entry | None = None
+    if settings.capture != "off":
+        history = values.chat_history_file
+        entry = Entry(
+            session_id=new_id(), state=State.RUNNING, started=now().isoformat(), cwd=str(cwd),
+            repo_root=str(project.root) if project.root else None, project_id=project.id,
+            project_name=project.name, store_root=str(store.root), history_path=str(history),
+            history_offset=history.stat().st_size if history.exists() else 0,
+            head_before=gitutil.head(project.root) if project.root else None,
+            owner_pid=os.getpid(), main_model=values.model, weak_model=values.weak_model,
+            summary_model=settings.summary_model, api_base=values.openai_api_base,
+        )
+        journal.write(entry)
+
+    try:
+        query = _launch_query(project, combined, settings) if context_path else ""
+        if context_path is not None and (combined.aider.message or combined.aider.message_file):
+            # aider sends at once: the file must be ready before it starts.
+            _retrieve_into(context_path, store, project, settings, query, notes)
+            context_path = None
+        with runner.start_aider(command, cwd=cwd, env=env) as proc:
+            # aider takes seconds to start and its output waits in the pty:
+            # retrieval overlaps that start-up instead of delaying it.
+            if context_path is not None:
+                _retrieve_into(context_path, store, project, settings, query, notes)
+            status = proc.wait()
+    finally:
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    for note in notes:
+        _say(note)
+
+    if entry is not None:
+        _capture_after_exit(entry, journal, store, settings, env, values)
+    if pending:
+        capture.spawn_background(pending, env=_child_env(env, values, settings))
+    return status
+
+
+def _child_env(
+    env: Mapping[str, str], values: aider_config.AiderValues, settings: config.Settings
+) -> dict[str, str]:
+    """The background summarizer's environment: keys live here, never on disk."""
+    child = dict(env)
+    cfg = _llm_config(settings, env, values)
+    if cfg is not None:
+        child.update(cfg.extra_env)
+        if cfg.api_key and llm.provider_of(cfg.model) == "openai":
+            child["OPENAI_API_KEY"] = cfg.api_key
+    return child
+
+
+def _capture_after_exit(
+    entry: Entry, journal: Journal, store: Store, settings: config.Settings,
+    env: Mapping[str, str], values: aider_config.AiderValues,
+) -> None:
+    with journal.claim(entry.session_id) as mine:
+        if not mine:
+            return
+        capture.collect(entry, journal)
+        if not capture.has_user_messages(entry, journal):
+            journal.remove(entry.session_id)
+            return
+        if settings.capture == "ask" and not _ask_to_save():
+            journal.remove(entry.session_id)
+            _say("aidermem: session not saved")
+            return
+        index = MemoryIndex.open(store)
+        cfg = _llm_config(settings, env, values)
+        foreground = settings.summarize == "foreground" or cfg is None
+        outcome = capture.finish(
+            entry, journal, store=store, index=index, config=cfg if foreground else None,
+            notify=_say,
+        ) if foreground else _extractive_only(entry, journal, store, index)
+    line = capture.receipt(outcome, background=not foreground)
+    if line:
+        _say(line)
+    if not foreground and outcome.saved:
+        capture.spawn_background([entry.session_id], env=_child_env(env, values, settings))
+
+
+def _extractive_only(entry: Entry, journal: Journal, store: Store, index: MemoryIndex) -> capture.Outcome:
+    outcome = capture.Outcome(entry.session_id)
+    outcome.saved = capture.store_extractive(entry, journal, store, index)
+    return outcome
+

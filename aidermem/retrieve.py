@@ -1,0 +1,107 @@
+"""Decide what aider should know at launch.
+
+`launch_query` is pure: it turns what is known before aider starts (files on
+the command line, the branch, recent commit subjects, changed files, a
+--message, profile words) into query text. `retrieve` runs the searches and
+loads the memories the context file will show. It never writes anything
+except through the index's own sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from aidermem.models import Kind, Memory
+from aidermem.search import SearchRequest
+
+# Branch names that say nothing about the work.
+_BORING_BRANCHES = {"main", "master", "develop", "dev", "trunk", "head", "release"}
+MAX_QUERY_WORDS = 64
+NOTE_KINDS = [Kind.DECISION, Kind.CONVENTION, Kind.BUG, Kind.NOTE]
+
+
+def launch_query(
+    *,
+    files: Iterable[str] = (),
+    branch: str | None = None,
+    commit_subjects: Iterable[str] = (),
+    changed_files: Iterable[str] = (),
+    message: str | None = None,
+    extra_words: Iterable[str] = (),
+) -> str:
+    """Query text, most telling parts first, bounded in length."""
+    parts: list[str] = []
+    if message:
+        parts.append(message)
+    parts.extend(extra_words)
+    for name in [*files, *changed_files]:
+        path = PurePath(name)
+        parts.append(path.stem if path.suffix else path.name)
+        parts.extend(p for p in path.parent.parts[-2:] if p not in (".", "/"))
+    if branch and branch.lower() not in _BORING_BRANCHES:
+        parts.append(branch.replace("/", " ").replace("-", " "))
+    parts.extend(commit_subjects)
+    words: list[str] = []
+    for part in parts:
+        words.extend(part.split())
+        if len(words) >= MAX_QUERY_WORDS:
+            break
+    return " ".join(words[:MAX_QUERY_WORDS])
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    last_session: Memory | None
+    notes: list[Memory]
+
+
+def merge_ranked(*lists: Sequence[Memory], limit: int) -> list[Memory]:
+    """Interleave-free merge: keep first occurrence order, drop duplicates."""
+    seen: set[str] = set()
+    out: list[Memory] = []
+    for memories in lists:
+        for memory in memories:
+            if memory.id not in seen:
+                seen.add(memory.id)
+                out.append(memory)
+    return out[:limit]
+
+
+def retrieve(
+    index: object,
+    store: object,
+    *,
+    query: str,
+    current_project: str,
+    scope: object = "project",
+    topics_prefer: Sequence[str] = (),
+    topics_require: Sequence[str] = (),
+    limit: int = 12,
+) -> Retrieved:
+    """Last session of this project plus the most relevant other notes."""
+
+    def search(**kw: object) -> list[Memory]:
+        request = SearchRequest(
+            current_project=current_project,
+            project=current_project,
+            topics=list(topics_require),
+            prefer_topics=list(topics_prefer),
+            **kw,
+        )
+        out: list[Memory] = []
+        for hit in index.search(request):  # type: ignore[attr-defined]
+            try:
+                out.append(store.load(hit.relpath))  # type: ignore[attr-defined]
+            except Exception:  # a file edited badly since indexing: skip it
+                continue
+        return out
+
+    sessions = search(text="", scope="project", kinds=[Kind.SESSION], limit=1)
+    last = sessions[0] if sessions else None
+    relevant = search(text=query, scope=scope, kinds=NOTE_KINDS, limit=limit) if query else []
+    conventions = search(text="", scope="project", kinds=[Kind.CONVENTION], limit=3)
+    recent = search(text="", scope="project", kinds=NOTE_KINDS, limit=limit)
+    notes = merge_ranked(relevant, conventions, recent, limit=limit)
+    return Retrieved(last_session=last, notes=notes)

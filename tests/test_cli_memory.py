@@ -107,6 +107,19 @@ def test_add_empty_text_is_a_usage_error(shop, capsys):
     assert list(store().iter_paths()) == []
 
 
+def test_add_empty_title_or_project_is_a_usage_error(shop, capsys, monkeypatch):
+    monkeypatch.setenv("EDITOR", "false")  # must not be reached
+    r = run(capsys, "add", "--edit", "--title", " ")
+    assert (r.code, r.err) == (2, "aidermem: error: --title is empty — give a title, "
+                                  "or leave --title out\n")
+    r = run(capsys, "add", "text", "--project", "")
+    assert (r.code, r.err) == (2, "aidermem: error: --project is empty — give a project name "
+                                  "or id, or use --global\n")
+    r = run(capsys, "add", "text", "--project", "x", "--global")
+    assert r.code == 2
+    assert list(store().iter_paths()) == []
+
+
 def test_add_in_editor(shop, capsys, tmp_path, monkeypatch):
     editor = write_editor(tmp_path / "ed.py",
                           "p.write_text('From the editor\\n\\nbody text\\n' + p.read_text())\n")

@@ -170,3 +170,7 @@ def test_parse_since_date_is_local_midnight():
 def test_parse_since_rejects(text):
     with pytest.raises(UsageError):
         parse_since(text, now())
+
+
+def test_empty_project_means_global_memories_only(shop, capsys):
+    assert ids(run(capsys, "list", "--project", "").out) == ["01JQCCCC"]

@@ -86,8 +86,8 @@ def _positive(text: str) -> int:
 def add_filter_arguments(parser: argparse.ArgumentParser, *, limit: int, limit_help: str) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--project", metavar="NAME_OR_ID",
-                       help="only this project (its name or id); default: the current "
-                            "project and global memories")
+                       help="only this project (its name or id; \"\" for global memories); "
+                            "default: the current project and global memories")
     where.add_argument("--all-projects", action="store_true", help="every project")
     parser.add_argument("--topics", action="append", metavar="A,B",
                         help="only memories with all these topics (repeatable)")
@@ -105,7 +105,7 @@ def scope_of(args: argparse.Namespace, app: App) -> tuple[str | Sequence[str], l
     """The search scope the options ask for, and the project ids it covers (None: all)."""
     if args.all_projects:
         return "all", None
-    if args.project:
+    if args.project is not None:  # "" is a real choice: global memories only
         return [args.project], [args.project]
     return "project", [app.project.id, ""]
 

@@ -79,7 +79,7 @@ def _read_text(args: argparse.Namespace, project_label: str) -> str:
 def run(args: argparse.Namespace, app: App) -> Result:
     if args.is_global:
         project_id, project_name = "", ""
-    elif args.project:
+    elif args.project is not None:
         project_id, project_name = resolve_project(app, args.project)
     else:
         project_id, project_name = app.project.id, app.project.name

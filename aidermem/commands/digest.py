@@ -73,8 +73,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
 def _scope_label(args: argparse.Namespace, app: App) -> str:
     if args.all_projects:
         return "all projects"
-    if args.project:
-        return args.project
+    if args.project is not None:
+        return args.project or "global memories"
     return app.project.name or app.project.id
 
 

@@ -70,10 +70,8 @@ def _has_memories(store_root: Path, project: Project, scope: object) -> bool:
 
 
 def _read_flags(paths: list[str]) -> list[str]:
-    out: list[str] = []
-    for path in paths:
-        out += ["--read", path]
-    return out
+    # `--read=PATH`: a path that starts with "-" must not read as an option.
+    return [f"--read={path}" for path in paths]
 
 
 def build_argv(

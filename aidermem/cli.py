@@ -183,18 +183,11 @@ def run_command(name: str, argv: Sequence[str], app: App) -> int:
 
 
 def launch(argv: Sequence[str]) -> int:
+    """Run aider with memory; returns aider's own exit status."""
     # Imported here so management commands never pay for the launcher's imports.
-    # CALL SITE for aidermem/launcher.py (the lead's module): launch(argv) -> aider's status.
-    try:
-        from aidermem import launcher
-    except ModuleNotFoundError as exc:
-        if exc.name != "aidermem.launcher":
-            raise
-        raise AidermemError(
-            "launching aider is not available in this build (aidermem/launcher.py is missing)",
-            "reinstall aidermem",
-        ) from exc
-    return int(launcher.launch(list(argv)))
+    from aidermem import launcher
+
+    return launcher.launch(list(argv))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,8 +110,12 @@ def day(moment: datetime) -> str:
     return moment.astimezone().date().isoformat()
 
 
-def where(project_name: str, project: str) -> str:
-    return project_name or project or "(global)"
+def where(project_name: str, project: str, *, full: bool = False) -> str:
+    """A project as people name it; `full` adds the id when the name alone is not it."""
+    name = project_name or project or "(global)"
+    if full and project_name and project and project != project_name:
+        name += f" ({project})"
+    return name
 
 
 def heading_lines(items: Sequence[MemorySummary | HitOut], style: Style) -> list[str]:

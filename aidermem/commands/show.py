@@ -49,9 +49,7 @@ def render(payload: MemoryPayload | RawFile, style: Style) -> str:
 
 def render_memory(m: Memory, path: str, style: Style) -> str:
     """The memory as Markdown: title, a metadata list, then the body."""
-    project = where(m.project_name, m.project)
-    if m.project and m.project_name and m.project != m.project_name:
-        project += f" ({m.project})"
+    project = where(m.project_name, m.project, full=True)
     created = m.created.astimezone().strftime("%Y-%m-%d %H:%M")
     dates = f"{created} · updated: {day(m.updated)}" if m.updated != m.created else created
     source = f"{m.source.tool.value}, {m.source.method.value}"

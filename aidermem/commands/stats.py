@@ -56,8 +56,5 @@ def render(payload: StatsPayload, style: Style) -> str:
     if payload.by_project:
         lines += ["", "by project:"]
         for p in payload.by_project:
-            name = where(p.project_name, p.project)
-            if p.project and p.project_name and p.project != p.project_name:
-                name += f" ({p.project})"
-            lines.append(f"  {p.count:>6}  {name}")
+            lines.append(f"  {p.count:>6}  {where(p.project_name, p.project, full=True)}")
     return "\n".join(lines)

@@ -1,0 +1,438 @@
+"""The search index: a Tantivy BM25 index that follows the memory store.
+
+The store is the truth; this is a rebuildable cache in
+`paths.index_dir_for(store.root)`. Deleting that directory loses nothing: the
+next `sync()` rebuilds it. A small state file there records the store HEAD the
+index reflects and the stat of files that were dirty (hand edits, deletions,
+untracked files) at the last sync, so `sync()` re-reads only what changed since
+(`git pull`, a commit by another process, a hand edit) and costs two git calls
+when nothing did.
+
+Writes are serialized by a file lock next to the state file, and tantivy's own
+writer lock is retried with backoff until a deadline, then IndexBusyError.
+Each write opens the index afresh, so segments another process committed are
+never orphaned; readers never wait for writers.
+
+Never: modify the store, pass user text to tantivy's query parser, or let one
+malformed memory file stop a sync (it is skipped and reported).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import filelock
+import tantivy
+
+from aidermem import analysis, paths
+from aidermem.errors import IndexBusyError, MemoryFileError
+
+if TYPE_CHECKING:
+    from aidermem.models import Memory
+    from aidermem.search import Hit, SearchRequest
+    from aidermem.store import Store
+
+SCHEMA_VERSION = 1
+# Both the schema and the analyzer shape what is on disk; either change rebuilds.
+FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYZER_VERSION}"
+
+# Analyzed text fields (tokenized by analysis' registered analyzer).
+TEXT_FIELDS = ("title", "body", "topics", "files", "symbols")
+# Bodies longer than this are indexed whole but stored (for snippets) cut.
+STORED_BODY_CHARS = 20_000
+LOCK_TIMEOUT = 10.0  # seconds a writer waits for another before IndexBusyError
+SMALL_HEAP = 15_000_000  # tantivy's minimum per indexing thread
+BULK_HEAP = 100_000_000
+BULK_MIN_FILES = 2_000  # below this a rebuild parses in-process (no worker start-up)
+BULK_CHUNK = 256
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("relpath", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        # No positions: queries are bags of terms, never phrases.
+        sb.add_text_field(name, tokenizer_name=analysis.TOKENIZER_NAME, index_option="freq")
+    for name in ("kind", "project", "project_name", "topics_raw", "status", "session_id"):
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("created", indexed=True, fast=True)  # epoch seconds
+    sb.add_bytes_field("doc", stored=True)  # JSON display fields (see doc_fields)
+    return sb.build()
+
+
+def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
+    """The index document for one memory, as plain data (picklable, so bulk
+    rebuilds can make it in worker processes)."""
+    prep = analysis.prepare
+    display = {
+        "id": memory.id, "title": memory.title, "kind": str(memory.kind),
+        "project": memory.project, "project_name": memory.project_name,
+        "topics": memory.topics, "files": memory.files, "status": str(memory.status),
+        "created": memory.created.isoformat(), "body": memory.body[:STORED_BODY_CHARS],
+    }
+    fields: dict[str, Any] = {
+        "id": memory.id, "relpath": relpath,
+        "title": prep(memory.title), "body": prep(memory.body),
+        "topics": prep(" ".join(memory.topics)), "files": prep(" ".join(memory.files)),
+        "symbols": prep(" ".join(memory.symbols)),
+        "kind": str(memory.kind), "project": memory.project,
+        "project_name": memory.project_name.lower(), "topics_raw": memory.topics,
+        "status": str(memory.status), "created": int(memory.created.timestamp()),
+        "doc": json.dumps(display, ensure_ascii=False).encode("utf-8", "replace"),
+    }
+    if memory.source.session_id:
+        fields["session_id"] = memory.source.session_id
+    return fields
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: list[MemoryFileError] = field(default_factory=list)  # failed to parse this time
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+
+@dataclass
+class _State:
+    format: str
+    head: str | None
+    dirty: dict[str, list[int] | None]  # relpath -> [mtime_ns, size], None = missing
+    broken: dict[str, str]  # relpath -> why it did not parse
+
+
+class MemoryIndex:
+    """The index of one store. Cheap to open; nothing is read until needed."""
+
+    def __init__(self, store: Store, directory: Path, *, lock_timeout: float = LOCK_TIMEOUT
+                 ) -> None:
+        self.store = store
+        self.directory = directory
+        self.path = directory / "tantivy"
+        self.schema = build_schema()
+        self.lock_timeout = lock_timeout
+        self._state_file = directory / "state.json"
+        self._lock = filelock.FileLock(str(directory / "index.lock"), timeout=lock_timeout)
+        self._reader: tantivy.Index | None = None
+        self._synced = False
+
+    @classmethod
+    def open(cls, store: Store, *, lock_timeout: float = LOCK_TIMEOUT) -> MemoryIndex:
+        directory = paths.index_dir_for(store.root)
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(store, directory, lock_timeout=lock_timeout)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def searcher(self) -> tantivy.Searcher:
+        """A searcher over the last committed state; syncs first if this object never did
+        (so `MemoryIndex.open(store).search(...)` is always current)."""
+        if not self._synced:
+            self.sync()
+        if self._reader is None:
+            try:
+                self._reader = self._open_index()
+            except ValueError:  # damaged on disk: it is only a cache
+                self.rebuild()
+                self._reader = self._open_index()
+        return self._reader.searcher()
+
+    def count(self) -> int:
+        return int(self.searcher().num_docs)
+
+    def search(self, request: SearchRequest) -> list[Hit]:
+        from aidermem.search import execute  # search.py builds on this module
+
+        return execute(self, request)
+
+    def has_session(self, session_id: str) -> bool:
+        """Whether a memory from this source session is indexed (sync first to be sure)."""
+        if not session_id:
+            return False
+        query = tantivy.Query.term_query(self.schema, "session_id", session_id)
+        return bool(self.searcher().search(query, 1, count=False).hits)
+
+    def broken(self) -> list[MemoryFileError]:
+        """Memory files the index had to skip and that were not fixed since."""
+        state = self._read_state()
+        return [MemoryFileError(p, r) for p, r in sorted(state.broken.items())] if state else []
+
+    # -- following the store ---------------------------------------------------------------
+
+    def sync(self) -> SyncReport:
+        """Bring the index up to date with the store's files (commits and hand edits)."""
+        return self._timed(rebuild=False)
+
+    def rebuild(self) -> SyncReport:
+        """Re-read every memory file (what `aidermem reindex` does). Readers in other
+        processes see the old documents until the new ones are committed, all at once."""
+        return self._timed(rebuild=True)
+
+    def _timed(self, *, rebuild: bool) -> SyncReport:
+        started = time.perf_counter()
+        with self._locked():
+            state = self._read_state()
+            if state is None or state.format != FORMAT or not self._exists():
+                report = self._rebuild(wipe=True)  # never built, or by another version
+            else:
+                report = self._rebuild(wipe=False) if rebuild else self._follow(state)
+        self._synced = True
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def upsert(self, pairs: Iterable[tuple[str, Memory]]) -> None:
+        """Index these memories now (by relpath, replacing what was there). For callers that
+        just wrote them; the next sync would find them anyway."""
+        pairs = list(pairs)
+        if pairs:
+            with self._locked():
+                self._write([p for p, _ in pairs], [doc_fields(p, m) for p, m in pairs])
+
+    def remove(self, relpaths: Iterable[str]) -> None:
+        relpaths = list(relpaths)
+        if relpaths:
+            with self._locked():
+                self._write(relpaths, [])
+
+    def _follow(self, state: _State) -> SyncReport:
+        head = self.store.head()
+        changed: set[str] = set()
+        if head != state.head:
+            diff = self.store.changed_paths(state.head) if state.head else None
+            if diff is None:  # history rewritten, or a store replaced under us
+                return self._rebuild(wipe=False)
+            changed.update(diff)
+        dirty = {p: self._stat(p) for p in self.store.dirty_paths()}
+        changed.update(p for p, st in dirty.items() if state.dirty.get(p, False) != st)
+        changed.update(p for p in state.dirty if p not in dirty)  # committed or reverted
+        if not changed:
+            if head != state.head or dirty != state.dirty:  # e.g. a commit of README.md
+                self._write_state(_State(FORMAT, head, dirty, state.broken))
+            return SyncReport()
+        report = self._reindex(sorted(changed), state.broken)
+        self._write_state(_State(FORMAT, head, dirty, state.broken))
+        return report
+
+    def _reindex(self, relpaths: list[str], broken: dict[str, str]) -> SyncReport:
+        """Re-read these files; a missing or malformed file loses its document."""
+        report = SyncReport()
+        existing = self._indexed(relpaths)
+        present = []
+        for relpath in relpaths:
+            broken.pop(relpath, None)
+            if (self.store.root / relpath).is_file():
+                present.append(relpath)
+            else:
+                report.removed += relpath in existing
+        docs: list[dict[str, Any]] = []
+        with _parsed(self.store, present) as results:
+            for relpath, item in results:
+                if isinstance(item, MemoryFileError):
+                    report.skipped.append(item)
+                    broken[relpath] = item.reason
+                    report.removed += relpath in existing
+                    continue
+                docs.append(item)
+                if relpath in existing:
+                    report.updated += 1
+                else:
+                    report.added += 1
+        self._write(relpaths, docs)
+        return report
+
+    def _rebuild(self, *, wipe: bool = True) -> SyncReport:
+        """Read every file into the index. `wipe` starts from an empty directory (format
+        change, damage); otherwise all documents are replaced in one commit, which readers
+        in other processes see atomically."""
+        # Read HEAD and the dirty set before the files: a commit landing meanwhile is
+        # re-read by the next sync instead of being missed.
+        head = self.store.head()
+        dirty = {p: self._stat(p) for p in self.store.dirty_paths()}
+        report = SyncReport(rebuilt=True)
+        broken: dict[str, str] = {}
+        relpaths = list(self.store.iter_paths())
+        # Parse workers start (fork) first, before tantivy runs any thread in this process.
+        with (
+            _parsed(self.store, relpaths) as results,
+            self._writer(self._fresh_index(wipe), BULK_HEAP) as writer,
+        ):
+            writer.delete_all_documents()
+            for relpath, item in results:
+                if isinstance(item, MemoryFileError):
+                    report.skipped.append(item)
+                    broken[relpath] = item.reason
+                else:
+                    writer.add_document(tantivy.Document.from_dict(item, self.schema))
+                    report.added += 1
+        if self._reader is not None:
+            self._reader.reload()
+        self._write_state(_State(FORMAT, head, dirty, broken))
+        return report
+
+    # -- tantivy plumbing -------------------------------------------------------------------
+
+    def _exists(self) -> bool:
+        return (self.path / "meta.json").is_file()
+
+    def _fresh_index(self, wipe: bool) -> tantivy.Index:
+        """The index to rebuild into: the existing one, or a new empty one when asked to
+        wipe or when the existing one does not open."""
+        if not wipe:
+            with contextlib.suppress(ValueError):
+                return self._open_index()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
+        tantivy.Index(self.schema, str(self.path))
+        return self._open_index()
+
+    def _open_index(self) -> tantivy.Index:
+        index = tantivy.Index.open(str(self.path))
+        index.register_tokenizer(analysis.TOKENIZER_NAME, analysis.build_analyzer())
+        return index
+
+    def _indexed(self, relpaths: list[str]) -> set[str]:
+        if not relpaths or not self._exists():
+            return set()
+        searcher = self._open_index().searcher()
+        return {
+            p for p in relpaths
+            if searcher.search(tantivy.Query.term_query(self.schema, "relpath", p), 1,
+                               count=False).hits
+        }
+
+    def _write(self, delete: list[str], docs: list[dict[str, Any]]) -> None:
+        if not self._exists():
+            return  # nothing built yet: the next sync rebuilds from the store anyway
+        index = self._open_index()  # fresh: see other processes' commits
+        with self._writer(index, SMALL_HEAP) as writer:
+            for relpath in delete:
+                writer.delete_documents_by_term("relpath", relpath)
+            for fields in docs:
+                writer.add_document(tantivy.Document.from_dict(fields, self.schema))
+        if self._reader is not None:
+            self._reader.reload()
+
+    @contextlib.contextmanager
+    def _writer(self, index: tantivy.Index, heap: int) -> Iterator[tantivy.IndexWriter]:
+        """One tantivy writer, committed once at the end, or rolled back on error."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                writer = index.writer(heap_size=heap, num_threads=1)
+                break
+            except ValueError as exc:  # the binding's error for tantivy's LockBusy
+                if "LockBusy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise self._busy() from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        try:
+            yield writer
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # also releases tantivy's writer lock
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            with self._lock:
+                yield
+        except filelock.Timeout as exc:
+            raise self._busy() from exc
+
+    def _busy(self) -> IndexBusyError:
+        return IndexBusyError(
+            f"the search index is busy (another aidermem held it for {self.lock_timeout:g}s)",
+            "retry in a moment; if nothing else is running, `aidermem reindex` rebuilds it",
+        )
+
+    # -- state file ----------------------------------------------------------------------
+
+    def _stat(self, relpath: str) -> list[int] | None:
+        try:
+            st = (self.store.root / relpath).stat()
+        except OSError:
+            return None
+        return [st.st_mtime_ns, st.st_size]
+
+    def _read_state(self) -> _State | None:
+        try:
+            data = json.loads(self._state_file.read_text(encoding="utf-8"))
+            return _State(str(data["format"]), data["head"], dict(data["dirty"]),
+                          dict(data.get("broken", {})))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or damaged: the caller rebuilds
+
+    def _write_state(self, state: _State) -> None:
+        data = {"format": state.format, "store": str(self.store.root), "head": state.head,
+                "dirty": state.dirty, "broken": state.broken}
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".state.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            Path(tmp).replace(self._state_file)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+# -- parsing many files, on every core ---------------------------------------------------
+
+_worker_store: Store | None = None
+
+
+def _load_fields(store: Store, relpath: str) -> dict[str, Any] | MemoryFileError:
+    try:
+        return doc_fields(relpath, store.load(relpath))
+    except MemoryFileError as exc:
+        return exc
+
+
+def _init_worker(root: str) -> None:
+    global _worker_store  # one Store per worker process, set once
+    from aidermem.store import Store
+
+    _worker_store = Store(Path(root))
+
+
+def _load_chunk(relpaths: list[str]) -> list[tuple[str, dict[str, Any] | MemoryFileError]]:
+    assert _worker_store is not None
+    return [(p, _load_fields(_worker_store, p)) for p in relpaths]
+
+
+@contextlib.contextmanager
+def _parsed(
+    store: Store, relpaths: list[str]
+) -> Iterator[Iterator[tuple[str, dict[str, Any] | MemoryFileError]]]:
+    """(relpath, document fields or the parse error) for each file, in order. Parsing YAML
+    is most of a rebuild's cost, so big rebuilds spread it over worker processes."""
+    workers = min(len(os.sched_getaffinity(0)), 4)
+    if len(relpaths) < BULK_MIN_FILES or workers < 2:
+        yield ((p, _load_fields(store, p)) for p in relpaths)
+        return
+    chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(str(store.root),)) as pool:
+        yield (item for chunk in pool.imap(_load_chunk, chunks) for item in chunk)

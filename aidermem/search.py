@@ -1,0 +1,306 @@
+"""The search API: what a caller asks (SearchRequest) and gets back (Hit).
+
+`execute` runs a request against a MemoryIndex: it builds a tantivy query
+from `analysis.query_terms()` (never from tantivy's query parser, so no
+user text can be a syntax error), takes a pool of BM25 candidates, and lets
+`ranking.rank` order them by text score, recency and project. An empty
+`text` means "list": filters only, newest first.
+
+Scope semantics: "project" = the request's project plus global memories
+(project ""), or everything when the request has no project; "all" = every
+project (the current one is still boosted); a list = exactly those projects,
+each entry matching a project id exactly or a readable project name
+case-insensitively ("" selects global memories).
+
+`make_snippet` is pure. Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import tantivy
+
+from aidermem import analysis, ranking
+
+if TYPE_CHECKING:
+    from aidermem.index import MemoryIndex
+
+# Per-field weights for BM25: where a word appears says how much the memory is about it.
+FIELD_BOOSTS = {"title": 3.0, "topics": 2.5, "files": 1.5, "symbols": 1.5, "body": 1.0}
+MAX_QUERY_TERMS = 100  # enough for retrieval's 64-word launch query
+COMPOUND_WEIGHT, INFLECTION_WEIGHT = 2.0, 0.5
+POOL_FACTOR, MIN_POOL = 5, 50  # BM25 candidates re-ranked per result asked for
+SNIPPET_CHARS = 200
+_CONTEXT_BEFORE = 40  # characters shown before the first highlighted word
+ARCHIVED = "archived"
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""
+    project: str | None = None  # the current project's id; None outside any project
+    scope: str | Sequence[str] = "project"  # "project" | "all" | project ids or names
+    topics: Sequence[str] = ()  # required: a memory must carry every one
+    prefer_topics: Sequence[str] = ()  # boosted, not required
+    kinds: Sequence[str] = ()  # any of these (Kind values); empty = all kinds
+    since: datetime | None = None  # created at or after; a naive value is local time
+    limit: int = 10
+    include_archived: bool = False
+    current_project: str | None = None  # boosted; defaults to `project`
+
+    def __post_init__(self) -> None:
+        from aidermem.models import normalize_topic
+
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        if isinstance(self.scope, str):
+            if self.scope not in ("project", "all"):
+                raise ValueError(f"scope must be 'project', 'all' or a list, not {self.scope!r}")
+        else:
+            put("scope", tuple(self.scope))
+            if not self.scope:
+                raise ValueError("scope lists at least one project")
+        if self.limit < 1:
+            raise ValueError(f"limit must be 1 or more, not {self.limit}")
+        put("topics", tuple(t for t in dict.fromkeys(map(normalize_topic, self.topics)) if t))
+        put("prefer_topics", tuple(t for t in map(normalize_topic, self.prefer_topics) if t))
+        put("kinds", tuple(dict.fromkeys(str(k).lower() for k in self.kinds)))
+        if self.since is not None and self.since.tzinfo is None:
+            put("since", self.since.astimezone())
+        if self.current_project is None:
+            put("current_project", self.project)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    relpath: str
+    score: float  # 0.0 when listing (no text)
+    title: str
+    kind: str
+    project: str
+    project_name: str
+    topics: tuple[str, ...]
+    files: tuple[str, ...]
+    created: datetime
+    status: str
+    snippet: str  # one line of the body around the matched words
+    highlights: tuple[tuple[int, int], ...] = field(default=())  # [start, end) in snippet
+
+    def marked(self, before: str = "[", after: str = "]") -> str:
+        """The snippet with each highlighted span wrapped in markers."""
+        out, pos = [], 0
+        for start, end in self.highlights:
+            out += [self.snippet[pos:start], before, self.snippet[start:end], after]
+            pos = end
+        out.append(self.snippet[pos:])
+        return "".join(out)
+
+
+def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
+    searcher = index.searcher()
+    schema = index.schema
+    terms: list[str] = []
+    if request.text.strip():
+        terms = analysis.query_terms(request.text)[:MAX_QUERY_TERMS]
+        if not terms:
+            return []  # only punctuation or symbols: nothing a memory could match
+    weights = term_weights(searcher, terms)
+    query = build_query(schema, request, weights)
+    if not terms:
+        result = searcher.search(query, request.limit, count=False, order_by_field="created",
+                                 order=tantivy.Order.Desc)
+        return [_hit(searcher.doc(addr), 0.0, ()) for _, addr in result.hits]
+    pool = max(request.limit * POOL_FACTOR, MIN_POOL)
+    stored: dict[str, tuple[tantivy.Document, dict[str, Any]]] = {}
+    candidates = []
+    for score, addr in searcher.search(query, pool, count=False).hits:
+        doc = searcher.doc(addr)
+        display = _display(doc)
+        key = doc.get_first("relpath")
+        stored[key] = (doc, display)
+        candidates.append(ranking.Candidate(
+            key=key, text_score=score, created=_created(display).timestamp(),
+            project=display["project"], topics=tuple(display["topics"])))
+    ranked = ranking.rank(candidates, now=time.time(), current_project=request.current_project,
+                          prefer_topics=request.prefer_topics)
+    return [_hit(stored[r.candidate.key][0], r.score, list(weights))
+            for r in ranked[: request.limit]]
+
+
+def term_weights(searcher: tantivy.Searcher, terms: list[str]) -> dict[str, float]:
+    """Each query term with its weight: an identifier's compound (a term made of other
+    query terms: getuserbyid = get+user+by+id) counts double, so the exact identifier
+    ranks best; English inflections of the terms (retries for retry) count half, and only
+    those that occur in some title or body are added (most generated forms are not words)."""
+    vocabulary = set(terms)
+    weights = {t: COMPOUND_WEIGHT if _is_compound(t, vocabulary) else 1.0 for t in terms}
+    for term in terms:
+        for form in analysis.variants(term)[1:]:
+            if form not in weights and (searcher.doc_freq("body", form)
+                                        or searcher.doc_freq("title", form)):
+                weights[form] = INFLECTION_WEIGHT
+    return weights
+
+
+def _is_compound(term: str, vocabulary: set[str]) -> bool:
+    """Whether `term` splits into two or more other terms of `vocabulary`."""
+    n = len(term)
+    reach = [True] + [False] * n  # reach[i]: term[:i] splits into vocabulary terms
+    for i in range(n):
+        if reach[i]:
+            for j in range(i + 1, n + 1):
+                if (i, j) != (0, n) and term[i:j] in vocabulary:
+                    reach[j] = True
+    return n > 1 and reach[n]
+
+
+def build_query(
+    schema: tantivy.Schema, request: SearchRequest, terms: Mapping[str, float]
+) -> tantivy.Query:
+    """Text terms (any field, boosted) AND every filter; filters add nothing to the score."""
+    Q, Occur = tantivy.Query, tantivy.Occur
+
+    def term(name: str, value: str) -> tantivy.Query:
+        return Q.term_query(schema, name, value)
+
+    def any_of(queries: list[tantivy.Query]) -> tantivy.Query:
+        return Q.boolean_query([(Occur.Should, q) for q in queries])
+
+    filters = [term("topics_raw", t) for t in request.topics]
+    if request.kinds:
+        filters.append(any_of([term("kind", k) for k in request.kinds]))
+    if request.since is not None:
+        filters.append(Q.range_query(schema, "created", tantivy.FieldType.Integer,
+                                     int(request.since.timestamp()), None))
+    if isinstance(request.scope, tuple):
+        filters.append(any_of([term("project", p) for p in request.scope]
+                              + [term("project_name", p.lower()) for p in request.scope]))
+    elif request.scope == "project" and request.project is not None:
+        filters.append(any_of([term("project", request.project), term("project", "")]))
+    clauses = [(Occur.Must, Q.const_score_query(f, 0.0)) for f in filters]
+    if terms:
+        text = any_of([Q.boost_query(term(name, t), boost * weight)
+                       for t, weight in terms.items() for name, boost in FIELD_BOOSTS.items()])
+        clauses.append((Occur.Must, text))
+    elif not clauses:
+        clauses.append((Occur.Must, Q.all_query()))
+    if not request.include_archived:
+        clauses.append((Occur.MustNot, term("status", ARCHIVED)))
+    return Q.boolean_query(clauses)
+
+
+def _display(doc: tantivy.Document) -> dict[str, Any]:
+    return json.loads(doc.get_first("doc"))
+
+
+def _created(display: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(display["created"])
+
+
+def _hit(doc: tantivy.Document, score: float, terms: Sequence[str]) -> Hit:
+    d = _display(doc)
+    snippet, highlights = make_snippet(d["body"], terms)
+    return Hit(
+        id=d["id"], relpath=doc.get_first("relpath"), score=score, title=d["title"],
+        kind=d["kind"], project=d["project"], project_name=d["project_name"],
+        topics=tuple(d["topics"]), files=tuple(d["files"]), created=_created(d),
+        status=d["status"], snippet=snippet, highlights=highlights,
+    )
+
+
+# -- snippets -----------------------------------------------------------------------------
+
+# A word or an identifier with inner separators (auth.service.login, src/app.py).
+_SPAN = re.compile(r"[^\W_]+(?:[_\-./:]+[^\W_]+)*")
+
+
+def make_snippet(
+    body: str, terms: Sequence[str], width: int = SNIPPET_CHARS
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """About `width` characters of `body` on one line, around the densest run of words
+    whose analysis shares a term with `terms`, and those words' [start, end) offsets."""
+    text = " ".join(body.split())
+    spans = _matches(text, set(terms)) if terms else []
+    anchor = _densest(spans, width)
+    start = 0 if anchor is None else max(0, anchor - _CONTEXT_BEFORE)
+    if start:
+        space = text.find(" ", start, anchor)  # begin on a word boundary
+        start = space + 1 if space != -1 else anchor
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start + width // 2, end)
+        end = space if space != -1 else end
+    prefix = "… " if start else ""
+    snippet = prefix + text[start:end] + (" …" if end < len(text) else "")
+    shift = len(prefix) - start
+    inside = tuple((s + shift, e + shift) for s, e in spans if s >= start and e <= end)
+    return snippet, inside
+
+
+def _matches(text: str, wanted: set[str]) -> list[tuple[int, int]]:
+    """Spans of the words in `text` that analyze to a wanted term. A cheap substring test
+    on 3-character prefixes skips most words before the real analysis."""
+    prefixes = {t[:3] for t in wanted}
+    seen: dict[str, set[str]] = {}
+    spans: list[tuple[int, int]] = []
+    for match in _SPAN.finditer(text):
+        word = match.group()
+        folded = analysis.fold(word).lower()
+        if not any(p in folded for p in prefixes):
+            continue
+        if word not in seen:
+            seen[word] = wanted.intersection(analysis.terms(word))
+        found = seen[word]
+        if not found:
+            continue
+        if analysis.has_cjk(word) and all(analysis.has_cjk(t) for t in found):
+            spans.extend(_cjk_spans(word, found, match.start()))
+        else:
+            spans.append(match.span())
+    return _merged(spans)
+
+
+def _cjk_spans(word: str, found: set[str], offset: int) -> list[tuple[int, int]]:
+    """Inside a CJK run, mark where the matched grams occur (bigrams over single chars)."""
+    longest = max(len(t) for t in found)
+    spans = []
+    for gram in (t for t in found if len(t) == longest):
+        pos = word.find(gram)
+        while pos != -1:
+            spans.append((offset + pos, offset + pos + len(gram)))
+            pos = word.find(gram, pos + 1)
+    return spans
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _densest(spans: list[tuple[int, int]], width: int) -> int | None:
+    """Start of the span that begins the window holding the most spans (sliding window)."""
+    if not spans:
+        return None
+    best, best_count, j = spans[0][0], 0, 0
+    for i, (start, _) in enumerate(spans):
+        limit = start + width - _CONTEXT_BEFORE
+        j = max(j, i)
+        while j < len(spans) and spans[j][1] <= limit:
+            j += 1
+        if j - i > best_count:
+            best, best_count = start, j - i
+    return best

@@ -17,11 +17,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from aidermem.models import Kind, Memory, Status
+
+if TYPE_CHECKING:
+    from aidermem.search import Hit
 
 SCHEMA_VERSION = 1
 SHORT_ID_MIN = 8
@@ -167,6 +170,15 @@ class MemorySummary(_Shape):
             created=memory.created,
         )
 
+    @classmethod
+    def of_hit(cls, hit: Hit, short_id: str, **extra: Any) -> Self:
+        return cls(
+            id=hit.id, short_id=short_id, path=hit.relpath, title=hit.title,
+            kind=Kind(hit.kind), status=Status(hit.status), project=hit.project,
+            project_name=hit.project_name, topics=list(hit.topics), files=list(hit.files),
+            created=hit.created, **extra,
+        )
+
 
 class MemoryPayload(Payload):
     """`show --json`: the whole memory (fields as in models.Memory) and its file."""
@@ -201,21 +213,12 @@ class ForgetPayload(Payload):
     memory: MemorySummary
 
 
-class HitOut(_Shape):
-    id: str
-    short_id: str
-    path: str
+class HitOut(MemorySummary):
+    """One search result: a listing entry plus its score and a highlighted snippet."""
+
     score: float
-    title: str
-    kind: Kind
-    status: Status
-    project: str
-    project_name: str
-    topics: list[str]
-    files: list[str]
-    created: AwareDatetime
-    snippet: str
-    highlights: list[tuple[int, int]]
+    snippet: str  # one line of the body around the matched words
+    highlights: list[tuple[int, int]]  # [start, end) character offsets into snippet
 
 
 class SearchPayload(Payload):

@@ -6,7 +6,6 @@ import argparse
 
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, request_for, scope_of
-from aidermem.models import Kind, Status
 from aidermem.output import ListPayload, MemorySummary, Result, Style, heading_lines
 
 HELP = "list memories, newest first"
@@ -20,14 +19,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     _, projects = scope_of(args, app)
     hits = app.index.search(request_for(args, app, ""))
     short = app.short_ids(h.id for h in hits)
-    memories = [
-        MemorySummary(
-            id=h.id, short_id=short[h.id], path=h.relpath, title=h.title, kind=Kind(h.kind),
-            status=Status(h.status), project=h.project, project_name=h.project_name,
-            topics=list(h.topics), files=list(h.files), created=h.created,
-        )
-        for h in hits
-    ]
+    memories = [MemorySummary.of_hit(h, short[h.id]) for h in hits]
     return Result(ListPayload(projects=projects, count=len(memories), memories=memories))
 
 

@@ -12,7 +12,6 @@ import argparse
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, request_for, scope_of
 from aidermem.errors import UsageError
-from aidermem.models import Kind, Status
 from aidermem.output import HitOut, Result, SearchPayload, Style, heading_lines, highlight
 
 HELP = "search memories (current project and global ones unless told otherwise)"
@@ -31,12 +30,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
     hits = app.index.search(request_for(args, app, text))
     short = app.short_ids(h.id for h in hits)
     out = [
-        HitOut(
-            id=h.id, short_id=short[h.id], path=h.relpath, score=round(h.score, 4),
-            title=h.title, kind=Kind(h.kind), status=Status(h.status), project=h.project,
-            project_name=h.project_name, topics=list(h.topics), files=list(h.files),
-            created=h.created, snippet=h.snippet, highlights=list(h.highlights),
-        )
+        HitOut.of_hit(h, short[h.id], score=round(h.score, 4), snippet=h.snippet,
+                      highlights=list(h.highlights))
         for h in hits
     ]
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))

@@ -182,6 +182,7 @@ def ctrl_c_twice(child: pexpect.spawn) -> int:
     """Ctrl-C, wait for aider's '^C again to exit', Ctrl-C again (within aider's 2 s)."""
     child.sendintr()
     expect(child, "again to exit")
+    wait_prompt(child)  # at the redrawn prompt aider itself handles the second ^C
     child.sendintr()
     return wait_exit(child)
 

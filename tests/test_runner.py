@@ -133,6 +133,10 @@ def test_ctrl_c_is_a_keystroke_for_aider(wrapper, git_repo, aider_env, fake_llm)
     # the runner is not interrupted and reports aider's status.
     child.sendintr()
     expect(child, "again to exit")
+    # The second ^C must reach aider at its prompt: sent while aider is still
+    # between "again to exit" and the redrawn prompt, a loaded machine can
+    # deliver it as a bare KeyboardInterrupt (exit 130) instead of aider's exit.
+    wait_prompt(child)
     child.sendintr()
     assert runner_status(child) == (0, "True")
     assert wait_exit(child) == 0

@@ -143,12 +143,14 @@ def prepare(text: str) -> str:
     evidence, so that bias is welcome.
     """
     if not text.isascii():
-        text = _fold_unicode(text)
+        # Fold only the chunks that need it: a mostly-English text stays cheap.
+        text = " ".join(c if c.isascii() else _fold_unicode(c) for c in text.split())
     extra: list[str] = []
     # Per whitespace chunk, with cheap str tests first: plain words (the vast
     # majority) cost one or two C calls and no regex.
     for chunk in text.split():
-        if not (chunk.islower() or chunk.istitle() or chunk.isupper()):
+        # Case rules are ASCII; CJK grams and other scripts skip the regex.
+        if not (chunk.islower() or chunk.istitle() or chunk.isupper()) and chunk.isascii():
             split = _CAMEL_SPLIT.sub(" ", chunk)
             if split != chunk:
                 extra.append(split)

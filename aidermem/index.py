@@ -27,6 +27,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,25 +202,25 @@ class MemoryIndex:
         """Index these memories now (by relpath, replacing what was there). For callers that
         just wrote them; the next sync would find them anyway."""
         pairs = list(pairs)
-        if pairs:
-            with self._locked():
-                self._write([p for p, _ in pairs], [doc_fields(p, m) for p, m in pairs])
+        with self._locked():
+            self._write([p for p, _ in pairs], [doc_fields(p, m) for p, m in pairs])
 
     def remove(self, relpaths: Iterable[str]) -> None:
-        relpaths = list(relpaths)
-        if relpaths:
-            with self._locked():
-                self._write(relpaths, [])
+        with self._locked():
+            self._write(list(relpaths), [])
 
     def _follow(self, state: _State) -> SyncReport:
-        head = self.store.head()
+        # The two git calls run side by side: this is the cost of every search.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            dirty_paths = pool.submit(self.store.dirty_paths)
+            head = self.store.head()
+            dirty = {p: self._stat(p) for p in dirty_paths.result()}
         changed: set[str] = set()
         if head != state.head:
             diff = self.store.changed_paths(state.head) if state.head else None
             if diff is None:  # history rewritten, or a store replaced under us
                 return self._rebuild(wipe=False)
             changed.update(diff)
-        dirty = {p: self._stat(p) for p in self.store.dirty_paths()}
         changed.update(p for p, st in dirty.items() if state.dirty.get(p, False) != st)
         changed.update(p for p in state.dirty if p not in dirty)  # committed or reverted
         if not changed:
@@ -308,18 +309,16 @@ class MemoryIndex:
         return index
 
     def _indexed(self, relpaths: list[str]) -> set[str]:
+        """Those of `relpaths` that have a live document."""
         if not relpaths or not self._exists():
             return set()
-        searcher = self._open_index().searcher()
-        return {
-            p for p in relpaths
-            if searcher.search(tantivy.Query.term_query(self.schema, "relpath", p), 1,
-                               count=False).hits
-        }
+        searcher, term = self._open_index().searcher(), tantivy.Query.term_query
+        return {p for p in relpaths
+                if searcher.search(term(self.schema, "relpath", p), 1, count=False).hits}
 
     def _write(self, delete: list[str], docs: list[dict[str, Any]]) -> None:
-        if not self._exists():
-            return  # nothing built yet: the next sync rebuilds from the store anyway
+        if not (delete or docs) or not self._exists():
+            return  # nothing to do, or nothing built yet (the next sync builds from the store)
         index = self._open_index()  # fresh: see other processes' commits
         with self._writer(index, SMALL_HEAP) as writer:
             for relpath in delete:
@@ -371,11 +370,10 @@ class MemoryIndex:
     # -- state file ----------------------------------------------------------------------
 
     def _stat(self, relpath: str) -> list[int] | None:
-        try:
+        with contextlib.suppress(OSError):
             st = (self.store.root / relpath).stat()
-        except OSError:
-            return None
-        return [st.st_mtime_ns, st.st_size]
+            return [st.st_mtime_ns, st.st_size]
+        return None
 
     def _read_state(self) -> _State | None:
         try:

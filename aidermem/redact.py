@@ -21,6 +21,7 @@ Commit shas in `> Commit <sha> <msg>` lines are never redacted: memories link th
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,8 +33,6 @@ from detect_secrets.plugins.discord import DiscordBotTokenDetector
 from detect_secrets.plugins.github_token import GitHubTokenDetector
 from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
 from detect_secrets.plugins.mailchimp import MailchimpDetector
-from detect_secrets.plugins.npm import NpmDetector
-from detect_secrets.plugins.openai import OpenAIDetector
 from detect_secrets.plugins.pypi_token import PypiTokenDetector
 from detect_secrets.plugins.sendgrid import SendGridDetector
 from detect_secrets.plugins.slack import SlackDetector
@@ -51,8 +50,6 @@ _LIBRARY_PLUGINS: tuple[tuple[str, type[RegexBasedDetector]], ...] = (
     ("github", GitHubTokenDetector),
     ("gitlab", GitLabTokenDetector),
     ("mailchimp", MailchimpDetector),
-    ("npm", NpmDetector),
-    ("openai", OpenAIDetector),
     ("pypi", PypiTokenDetector),
     ("sendgrid", SendGridDetector),
     ("slack", SlackDetector),
@@ -73,36 +70,46 @@ def _library_patterns() -> list[tuple[str, re.Pattern[str]]]:
 
 
 _T = r"[A-Za-z0-9_-]"  # token alphabet shared by most vendors
-# Each starts with a literal so the scan is fast (a leading look-behind made
-# each pattern ~20x slower); the word boundary before it is checked in Python.
-_OWN_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("anthropic", rf"sk-ant-{_T}{{20,}}"),
-    ("openrouter", rf"sk-or-{_T}{{20,}}"),
-    ("openai", rf"sk-(?:proj-|svcacct-|admin-)?{_T}{{20,}}"),
-    ("github", r"gh[pousr]_[A-Za-z0-9]{30,}"),
-    ("github", r"github_pat_[A-Za-z0-9_]{22,}"),
-    ("slack", r"xox[abposr]-[A-Za-z0-9-]{10,}"),
-    ("slack", r"xapp-[A-Za-z0-9-]{10,}"),
-    ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/]+"),
-    ("google", rf"AIza{_T}{{35}}"),
-    ("stripe", r"sk_(?:live|test)_[0-9a-zA-Z]{16,}"),
-    ("stripe", r"rk_(?:live|test)_[0-9a-zA-Z]{16,}"),
-    ("stripe", r"whsec_[0-9a-zA-Z]{16,}"),
-    ("huggingface", r"hf_[A-Za-z0-9]{30,}"),
-    ("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+# (kind, literal prefix, rest). Each pattern starts with its literal, so the
+# scan uses re's fast prefix search (a leading look-behind made each ~20x
+# slower); the look-behind placed after the literal rejects a start inside a
+# longer token in O(1), which keeps runs like "sk-sk-sk-…" linear.
+_OWN_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("anthropic", "sk-ant-", rf"{_T}{{20,}}"),
+    ("openrouter", "sk-or-", rf"{_T}{{20,}}"),
+    ("openai", "sk-", rf"(?:proj-|svcacct-|admin-)?{_T}{{20,}}"),
+    ("github", "gh", r"[pousr]_[A-Za-z0-9]{30,}"),
+    ("github", "github_pat_", r"[A-Za-z0-9_]{22,}"),
+    ("slack", "xox", r"[abposr]-[A-Za-z0-9-]{10,}"),
+    ("slack", "xapp-", r"[A-Za-z0-9-]{10,}"),
+    ("slack-webhook", "https://hooks.slack.com/", r"(?:services|workflows)/[A-Za-z0-9_/]+"),
+    ("google", "AIza", rf"{_T}{{35}}"),
+    ("stripe", "sk_", r"(?:live|test)_[0-9a-zA-Z]{16,}"),
+    ("stripe", "rk_", r"(?:live|test)_[0-9a-zA-Z]{16,}"),
+    ("stripe", "whsec_", r"[0-9a-zA-Z]{16,}"),
+    ("huggingface", "hf_", r"[A-Za-z0-9]{30,}"),
+    ("jwt", "eyJ", r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
 )
-_OWN = [(kind, re.compile(p)) for kind, p in _OWN_PATTERNS]
+_OWN = [
+    (kind, re.compile(f"{re.escape(lit)}(?<![A-Za-z0-9_-]{re.escape(lit)}){rest}"))
+    for kind, lit, rest in _OWN_PATTERNS
+]
 _LIBRARY = _library_patterns()
+# npm's registry token; detect-secrets' own pattern (`//.+/:_authToken…`)
+# backtracks quadratically on long lines full of `//`, so we anchor on the key.
+_NPM = re.compile(r":_authToken=[ \t]*([^\s'\"]+)")
 
 _PRIVATE_TAG = re.compile(r"<private>.*?(?:</private>|\Z)", re.IGNORECASE | re.DOTALL)
 _KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_MAX_KEY_BLOCK = 20_000  # an RSA-4096 or PGP key block is well under this
 _KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 # A line of PEM body, possibly inside a `#### ` (user) or `> ` (tool) transcript line.
 _KEY_LINE = re.compile(r"(?:#### |> )?(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: [^\n]*)[ \t\r]*")
 _URL_PASSWORD = re.compile(r"://[^\s:/?#@\[\]\"'<>]+:([^\s@/?#\"'<>]+)@")
 _COMMIT_LINE = re.compile(r"^> Commit ([0-9a-f]{7,40}) ", re.MULTILINE)
 _AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
-_AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_NEAR = 300
 
 # Case-insensitive patterns are written in lowercase and run on text.lower(),
 # which keeps the scan fast (an (?i) pattern cannot use the literal-prefix
@@ -121,9 +128,10 @@ _CI_SOURCES = {
 }
 _CI = {name: re.compile(p) for name, p in _CI_SOURCES.items()}
 _CI_FALLBACK = {name: re.compile(p, re.IGNORECASE) for name, p in _CI_SOURCES.items()}
-_QUOTED = re.compile(r"[ \t]*([\"'`])([^\"'`\n]{1,300})\1")
-_BARE = re.compile(r"[ \t]*([^\s\"'`,;)}\]]+)")
-_NAME_TAIL = re.compile(r"[\w.$-]*\Z")
+# Values are capped so one megabyte-long line cannot make each match rescan it;
+# a quoted value ends at its closing quote, the line's end or the cap.
+_QUOTED = re.compile(r"[ \t]*([\"'`])([^\"'`\n]{1,1000})")
+_BARE = re.compile(r"[ \t]*([^\s\"'`,;)}\]]{1,1000})")
 _KEY_NAMES = re.compile(
     r"(?i:api|secret|access|private|client|auth|master|encryption|signing|app|account"
     r"|service|admin|license|session|jwt|openai|anthropic|stripe|aws)[_-]?(?i:key)$"
@@ -162,7 +170,7 @@ def redact(text: str) -> RedactionResult:
         kinds.add("private")
     spans = list(_find_spans(text))
     protected = [(m.start(1), m.end(1)) for m in _COMMIT_LINE.finditer(text)]
-    spans = [s for s in spans if not any(s[0] < e and b < s[1] for b, e in protected)]
+    spans = [s for s in spans if not _overlaps(s, protected)]
     merged = _merge(spans)
     out: list[str] = []
     pos = 0
@@ -175,17 +183,29 @@ def redact(text: str) -> RedactionResult:
     return RedactionResult("".join(out), dropped + len(merged), tuple(sorted(kinds)))
 
 
+def _overlaps(span: Span, protected: list[tuple[int, int]]) -> bool:
+    """Whether `span` touches one of the sorted, disjoint `protected` ranges.
+
+    Only two candidates: the last range starting at or before the span, and the
+    first starting after it (any later overlap implies that one overlaps too).
+    """
+    i = bisect.bisect_right(protected, (span[0], span[0]))
+    return any(b < span[1] and span[0] < e for b, e in protected[max(0, i - 1) : i + 1])
+
+
 def _find_spans(text: str) -> Iterator[Span]:
     yield from _key_blocks(text)
     for kind, pattern in _OWN:
         for m in pattern.finditer(text):
-            if _boundary_before(text, m.start()):
-                yield m.start(), m.end(), kind
+            yield m.start(), m.end(), kind
     for kind, pattern in _LIBRARY:
         for m in pattern.finditer(text):
-            # aws (key near a secret) and npm (registry line) mark the secret as group 1
-            g = 1 if kind in ("aws", "npm") and pattern.groups and m.group(1) else 0
+            # the aws "secret near the word aws" pattern marks the secret as group 1
+            g = 1 if kind == "aws" and pattern.groups and m.group(1) else 0
             yield m.start(g), m.end(g), kind
+    for m in _NPM.finditer(text):
+        if not _placeholder(m.group(1)):
+            yield m.start(1), m.end(1), "npm"
     yield from _aws_secrets_near_ids(text)
     for m in _URL_PASSWORD.finditer(text):
         if not _placeholder(m.group(1)):
@@ -206,12 +226,15 @@ def _boundary_before(text: str, pos: int) -> bool:
 
 def _key_blocks(text: str) -> Iterator[Span]:
     """BEGIN … END PRIVATE KEY; a block cut off before END runs to its last body line."""
+    if "PRIVATE KEY" not in text and "PuTTY-User-Key" not in text:
+        return
+    ends = [(e.start(), e.end()) for e in _KEY_END.finditer(text)]  # one pass: no rescans
     pos = 0
     while m := _KEY_BEGIN.search(text, pos):
-        end = _KEY_END.search(text, m.end())
-        if end:
-            stop = end.end()
-        else:
+        i = bisect.bisect_left(ends, (m.end(), 0))
+        if i < len(ends) and ends[i][0] - m.end() <= _MAX_KEY_BLOCK:
+            stop = ends[i][1]
+        else:  # no END near enough: the paste was cut off
             stop = m.end()
             while stop < len(text) and text[stop] in " \t\r":
                 stop += 1
@@ -227,26 +250,27 @@ def _key_blocks(text: str) -> Iterator[Span]:
 
 
 def _aws_secrets_near_ids(text: str) -> Iterator[Span]:
-    """A 40-char mixed-case string close to an AWS key id is its secret key."""
-    for m in _AWS_ID.finditer(text):
-        if not _boundary_before(text, m.start()):
+    """A 40-char mixed-case string within 300 chars of an AWS key id is its secret key."""
+    ids = [m.start() for m in _AWS_ID.finditer(text) if _boundary_before(text, m.start())]
+    if not ids:
+        return
+    for s in _AWS_SECRET.finditer(text):  # one pass over the text, however many ids
+        value = s.group(0)
+        if value.islower() or value.isupper():
             continue
-        window_end = min(len(text), m.end() + 300)
-        for s in _AWS_SECRET.finditer(text, max(0, m.start() - 300), window_end):
-            value = s.group(0)
-            before = text[s.start() - 1] if s.start() else " "
-            after = text[s.end()] if s.end() < len(text) else " "
-            if before.isalnum() or before in "/+" or after.isalnum() or after in "/+=":
-                continue
-            if not value.islower() and not value.isupper():
-                yield s.start(), s.end(), "aws"
+        i = bisect.bisect_left(ids, s.start())
+        near = [ids[j] for j in (i - 1, i) if 0 <= j < len(ids)]
+        if any(abs(pos - s.start()) <= _AWS_NEAR for pos in near):
+            yield s.start(), s.end(), "aws"
 
 
 def _assignments(text: str, matches: Iterator[re.Match[str]]) -> Iterator[Span]:
     """`API_KEY=…`, `export X_TOKEN=…`, `password: …`, `"secret": "…"`, `key: str = "…"`."""
+    covered = 0  # end of the last value redacted: keywords inside it need no look
     for m in matches:
-        head = _NAME_TAIL.search(text, max(0, m.start() - 80), m.start())
-        name = (head.group(0) if head else "") + text[m.start() : m.end("word")]
+        if m.start() < covered:
+            continue
+        name = _name_ending_at(text, m.start()) + text[m.start() : m.end("word")]
         if not _is_secret_name(name):
             continue
         q = _QUOTED.match(text, m.end())
@@ -259,7 +283,16 @@ def _assignments(text: str, matches: Iterator[re.Match[str]]) -> Iterator[Span]:
             value, start, stop, quoted = b.group(1), b.start(1), b.end(1), False
         if _keep_value(text, name, value, stop, quoted=quoted, sep=m.group("sep")):
             continue
+        covered = stop
         yield start, stop, _assignment_kind(name)
+
+
+def _name_ending_at(text: str, pos: int) -> str:
+    """The identifier characters just before `pos` (at most 80): `MY_API_` in `MY_API_KEY`."""
+    start, low = pos, max(0, pos - 80)
+    while start > low and (text[start - 1].isalnum() or text[start - 1] in "_.$-"):
+        start -= 1
+    return text[start:pos]
 
 
 def _assignment_kind(name: str) -> str:
@@ -302,8 +335,9 @@ def _keep_value(text: str, name: str, value: str, end: int, *, quoted: bool, sep
 
 
 def _rest_of_line_empty(text: str, pos: int) -> bool:
-    nl = text.find("\n", pos)
-    return not text[pos : nl if nl != -1 else len(text)].strip()
+    # Bounded look-ahead: a megabyte-long line must not be rescanned per match.
+    nl = text.find("\n", pos, pos + 200)
+    return not text[pos : nl if nl != -1 else pos + 200].strip()
 
 
 def _placeholder(value: str) -> bool:

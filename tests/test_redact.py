@@ -190,3 +190,26 @@ def test_text_whose_lowercase_changes_length() -> None:
         "İstanbul ofisi: DB_PASSWORD=[REDACTED:password] and Authorization: Bearer "
         "[REDACTED:bearer]"
     )
+
+
+@pytest.mark.parametrize(
+    ("unit", "changed"),
+    [
+        ("// ", False),  # detect-secrets' npm pattern backtracked quadratically on this
+        ("sk-", True),  # one long key-shaped run: redacted, and scanned once
+        ("eyJ", False),
+        ("1234567890:", False),
+        ("http://a:b", False),
+        ("<private>", True),
+        ("api_key=", True),
+        ("-----BEGIN RSA PRIVATE KEY-----\n", True),
+        ("AKIA" + "QX7ZB2M4N6P8R0T3 ", True),
+    ],
+)
+def test_pathological_inputs(unit: str, changed: bool) -> None:
+    # Long runs of secret-ish prefixes on one line: each must be scanned once, not per match.
+    text = unit * (400_000 // len(unit))
+    result = redact(text)
+    assert (result.text != text) is changed
+    if "BEGIN" in unit:
+        assert "PRIVATE KEY" not in result.text

@@ -14,8 +14,8 @@ Left out on purpose (measured on 1 MB of real transcripts): the high-entropy
 plugins and KeywordDetector (0.55 s/MB alone, and entropy flags commit shas,
 lockfile hashes and UUIDs, which memories must keep), the IBM/Cloudant/SoftLayer
 keyword regexes (~0.37 s/MB; our keyword rule covers their `key = value` shape),
-the public-IP detector (an address is not a secret), the Artifactory pattern
-(matches ordinary ALLCAPS words), and the npm and legacy-OpenAI patterns (they
+the public-IP detector (an address is not a secret), Artifactory's (any word
+shaped `AP[0-9A-F]…` or `AKC…`, 37 ms/MB), and the npm and legacy-OpenAI ones (they
 backtrack quadratically on long lines; our own patterns cover both). Scanning
 is linear in the text: whole text at once, never per line, ~0.1 s per MB.
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS
 from test_cli_support import SHOP_ID, make_repo, run, store
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aider-histories"
-if not CORPUS.is_dir():  # CI clones main with shared/ beside it; a dev checkout may differ
-    CORPUS = Path("/work/shared/corpus/aider-histories")
 
 
 @pytest.fixture
@@ -83,7 +79,8 @@ def test_profiles_list_and_show_with_sources(shop, capsys):
     assert data["action"] == "show"
     settings = data["data"]["settings"]
     assert settings["budget_tokens"]["value"] == 2500
-    assert settings["budget_tokens"]["source"].endswith(".aidermem.toml: profiles.backend.budget_tokens")
+    source = settings["budget_tokens"]["source"]
+    assert source.endswith(".aidermem.toml: profiles.backend.budget_tokens")
     assert settings["capture"]["source"] == "default"
     assert settings["read"]["value"] == [str(shop / "CONVENTIONS.md")]
 

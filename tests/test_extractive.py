@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
+
+from corpus import CORPUS
 
 from aidermem import memfile
 from aidermem.extractive import MAX_BODY, MAX_TITLE, extract, session_title
 from aidermem.models import Kind, Method, Tool
 from aidermem.transcript import split_sessions
 
-CORPUS = Path("/work/shared/corpus/aider-histories")
 TZ = timezone(timedelta(hours=1))
 
 

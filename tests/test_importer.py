@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import tantivy
+from corpus import CORPUS
 
 from aidermem import redact, transcript
 from aidermem.errors import AidermemError, NotFoundError, UsageError
@@ -21,7 +22,6 @@ from aidermem.search import SearchRequest
 from aidermem.store import Store
 from aidermem.summarize import SessionFacts
 
-CORPUS = Path("/work/shared/corpus/aider-histories")
 PROJECT = Project(id="github.com/acme/shop", name="shop", root=None)
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import random
 import string
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS
 
 from aidermem.redact import redact
 
-CORPUS = Path("/work/shared/corpus/aider-histories")
 _rng = random.Random(7)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS
 from fakellm import Failure, FakeLLM
 
 from aidermem import llm, memfile, templates
@@ -30,7 +31,6 @@ from aidermem.summarize import (
     truncate_middle,
 )
 
-CORPUS = Path("/work/shared/corpus/aider-histories")
 SMALL = CORPUS / "0xf1e__health-analyzer-poc.md"  # 47k chars
 LARGE = CORPUS / "0202alcc__luvatrix.md"  # 153k chars: over the default budget
 

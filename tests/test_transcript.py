@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import itertools
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS
 
 from aidermem.transcript import is_command, parse_slice, split_sessions
-
-CORPUS = Path("/work/shared/corpus/aider-histories")
 
 # "~~" marks the two trailing spaces aider writes after user and tool lines.
 MODERN = """

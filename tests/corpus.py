@@ -22,7 +22,9 @@ def _find() -> Path:
         if candidate is not None and (candidate / "MANIFEST.tsv").is_file():
             return candidate
     tried = ", ".join(str(c) for c in _CANDIDATES if c is not None)
-    raise FileNotFoundError(f"aider-histories corpus not found (tried {tried}); set AIDERMEM_CORPUS")
+    raise FileNotFoundError(
+        f"aider-histories corpus not found (tried {tried}); set AIDERMEM_CORPUS"
+    )
 
 
 CORPUS = _find()

@@ -66,7 +66,8 @@ def test_budget_is_never_exceeded(budget: int) -> None:
         for i in range(40)
     ]
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=LAST, memories=many, budget=budget
+        project_name="shop", current_project=PROJECT, last_session=LAST, memories=many,
+        budget=budget,
     )
     if text is not None:
         assert tokens.count(text) <= budget

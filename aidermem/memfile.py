@@ -53,7 +53,9 @@ def parse(text: str, path: str = "<memory>") -> Memory:
         raise MemoryFileError(path, "front matter is never closed (no second '---' line)")
     meta = dict(post.metadata)
     if not meta:
-        raise MemoryFileError(path, "empty front matter, or front matter that is not key: value pairs")
+        raise MemoryFileError(
+            path, "empty front matter, or front matter that is not key: value pairs"
+        )
     meta["body"] = post.content.strip("\n")
     try:
         return Memory.model_validate(meta)

@@ -231,9 +231,9 @@ def resolve_llm_config(
         if sep and name.strip():
             added[name.strip()] = value.strip()
     for setting in api_keys:
-        provider, sep, key = setting.partition("=")
-        if sep and provider.strip():
-            added[f"{provider.strip().upper()}_API_KEY"] = key.strip()
+        provider_name, sep, secret = setting.partition("=")
+        if sep and provider_name.strip():
+            added[f"{provider_name.strip().upper()}_API_KEY"] = secret.strip()
     if api_key:
         added["OPENAI_API_KEY"] = api_key
     if api_base:

@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_launch import (
+from bench_common import (
     STAT_HEADERS,
     command_line,
     ensure_store,

@@ -3,9 +3,11 @@
 Before aider starts, an entry records where this session's transcript will
 begin (history file and offset) and the repo's HEAD. When aider exits, the
 redacted transcript slice is written next to the entry before anything
-summarizes it. An entry is removed only once its memories are committed and
-indexed. A killed aidermem leaves a `running` entry whose owner is dead; the
-next aidermem run (or `aidermem capture --pending`) finishes it.
+summarizes it; a model's summary is journaled too before any of it is
+stored. An entry is removed only once its memories are committed and indexed
+(states: running -> pending -> stored -> summarized, see capture.py). A
+killed aidermem leaves a `running` entry whose owner is dead; the next
+aidermem run (or `aidermem capture --pending`) finishes it.
 
 This module only reads and writes journal files (atomically, one lock per
 entry). It never holds secrets: the slice it stores is already redacted, and
@@ -33,6 +35,7 @@ class State(StrEnum):
     RUNNING = "running"  # aider is (or was) running; slice not read yet
     PENDING = "pending"  # slice journaled; memories not stored yet
     STORED = "stored"  # extractive memories stored; model summary still owed
+    SUMMARIZED = "summarized"  # the model's memories journaled; not stored yet
 
 
 @dataclass
@@ -50,10 +53,13 @@ class Entry:
     head_before: str | None
     owner_pid: int
     owner_host: str = field(default_factory=socket.gethostname)
+    # Which process had owner_pid (boot id + start time): a pid is reused after it dies.
+    owner_start: str | None = None
     main_model: str | None = None
     weak_model: str | None = None
     summary_model: str | None = None
     api_base: str | None = None
+    dotenv_files: list[str] = field(default_factory=list)  # where aider's keys came from
     tool: str = "aider"
     memory_ids: list[str] = field(default_factory=list)  # assigned before storing
     facts: dict[str, object] = field(default_factory=dict)
@@ -89,6 +95,19 @@ class Journal:
     def read_slice(self, session_id: str) -> str:
         return self.slice_path(session_id).read_text(encoding="utf-8")
 
+    def summary_path(self, session_id: str) -> Path:
+        return self.root / f"{session_id}.summary.json"
+
+    def write_summary(self, session_id: str, memories: list[dict[str, object]]) -> None:
+        """The model's memories, as JSON, before any of them is stored (retry-safe)."""
+        _atomic_write(self.summary_path(session_id), json.dumps(memories, indent=1))
+
+    def read_summary(self, session_id: str) -> list[dict[str, object]]:
+        data = json.loads(self.summary_path(session_id).read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise ValueError("a journaled summary is a JSON list")
+        return data
+
     def load(self, session_id: str) -> Entry | None:
         try:
             data = json.loads(self._entry_path(session_id).read_text(encoding="utf-8"))
@@ -101,13 +120,17 @@ class Journal:
         if not self.root.is_dir():
             return
         for path in sorted(self.root.glob("*.json")):
+            if path.name.startswith(".") or "." in path.stem:
+                continue  # a temp file left by a crash, or a summary beside its entry
             try:
                 yield Entry.from_json(json.loads(path.read_text(encoding="utf-8")))
             except (OSError, ValueError, TypeError) as exc:
                 yield path, str(exc)
 
     def remove(self, session_id: str) -> None:
+        # The entry goes last: until then, the files beside it can still be found.
         self.slice_path(session_id).unlink(missing_ok=True)
+        self.summary_path(session_id).unlink(missing_ok=True)
         self._entry_path(session_id).unlink(missing_ok=True)
 
     @contextlib.contextmanager
@@ -138,8 +161,28 @@ def owner_alive(entry: Entry) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass  # someone else's process: alive, but maybe a reused pid (checked below)
+    if entry.owner_start is None:
         return True
-    return True
+    current = process_identity(entry.owner_pid)
+    # After a reboot or once the pid is reused, the process holding it is another one.
+    return current is None or current == entry.owner_start
+
+
+def process_identity(pid: int) -> str | None:
+    """Boot id and start time of a process: unique across pid reuse and reboots.
+
+    Linux only (/proc); None elsewhere, where a live pid is taken as the owner.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    # Fields after the command name (which may hold spaces and parentheses);
+    # the start time is field 22 of the whole line, so index 19 after ")".
+    fields = stat.rpartition(")")[2].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -149,8 +192,8 @@ def _atomic_write(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        Path(tmp).chmod(0o600)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

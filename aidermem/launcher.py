@@ -2,56 +2,51 @@
 
 The flow, in order:
   1. read our --mem-* flags and the resolved settings (profile, config files);
-  2. journal the session (history file offset, HEAD) before aider starts;
-  3. start aider with the configured read-only files plus the context file,
+  2. recover sessions a killed aidermem left in the journal (their extractive
+     memories are stored now, so this session already sees them);
+  3. journal this session (history file offset, HEAD) before aider starts;
+  4. start aider with the configured read-only files plus the context file,
      and render the context while aider starts up (aider only checks that a
      --read file exists at start-up and re-reads it on every request);
-  4. after aider exits, however it exits, capture the session: the journaled
+  5. after aider exits, however it exits, capture the session: the journaled
      slice becomes an extractive memory at once, and a model summary follows
      in the background (or in the foreground, by setting).
 
-aidermem exits with aider's own status. Nothing here prints while aider owns
+aidermem exits with aider's own status, even when capture fails (the journal
+keeps the session for the next run). Nothing here prints while aider owns
 the terminal; warnings are collected and printed after it exits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from aidermem import aider_config, capture, config, context, gitutil, llm, retrieve, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
+from aidermem.errors import AidermemError
 from aidermem.index import MemoryIndex
-from aidermem.journal import Entry, Journal, State
+from aidermem.journal import Entry, Journal, State, process_identity
 from aidermem.models import new_id, now
 from aidermem.project import Project, identify, project_dirname
 from aidermem.store import Store
 
 CONTEXT_NAME = "aidermem-context.md"
+CONTEXT_DIR_PREFIX = "aidermem-"  # + "<pid>-<random>", so a dead owner's dir can be removed
+_CONTEXT_DIR = re.compile(r"aidermem-(\d+)-\w+")
 PLACEHOLDER = "# Project memory (aidermem)\n\nStill loading memories from earlier sessions.\n"
 
 
-@dataclass
-class Plan:
-    """Everything decided before aider starts."""
-
-    argv: list[str]  # the full aider command
-    project: Project
-    settings: config.Settings
-    capture: bool
-    context_path: Path | None
-    history_path: Path
-    query: str
-    notes: list[str] = field(default_factory=list)
-
-
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    # After a hangup the terminal is gone: a message that cannot be shown is dropped.
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr, flush=True)
 
 
 def _has_memories(store_root: Path, project: Project, scope: object) -> bool:
@@ -102,11 +97,16 @@ def build_argv(
 
 def _write_context(path: Path, text: str) -> None:
     """Replace the context file atomically; it stays read-only (0400)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ctx-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o400)
-    os.replace(tmp, path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".ctx-")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        tmp.chmod(0o400)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _retrieve_into(
@@ -193,7 +193,8 @@ def launch(argv: list[str]) -> int:
     store = Store.open(settings.store)
     journal = Journal()
     notes: list[str] = []
-    pending = [e.session_id for e in capture.recover(journal, notes.append)]
+    pending = _recover(journal, notes)
+    _remove_stale_context_dirs()
     # What aider will see: the profile's arguments, then the user's own (which win).
     combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
     values = aider_config.resolve_values(combined, cwd, env)
@@ -201,23 +202,15 @@ def launch(argv: list[str]) -> int:
     tmpdir: Path | None = None
     context_path: Path | None = None
     if _has_memories(store.root, project, settings.scope):
-        tmpdir = Path(tempfile.mkdtemp(prefix="aidermem-"))  # mkdtemp makes it 0700
+        # mkdtemp makes it 0700: only this user can read the memories inside.
+        tmpdir = Path(tempfile.mkdtemp(prefix=f"{CONTEXT_DIR_PREFIX}{os.getpid()}-"))
         context_path = tmpdir / CONTEXT_NAME
         _write_context(context_path, PLACEHOLDER)
     command = build_argv(exe, args, settings, context_path=context_path, cwd=cwd, env=env)
 
     entry: Entry | None = None
     if settings.capture != "off":
-        history = values.chat_history_file
-        entry = Entry(
-            session_id=new_id(), state=State.RUNNING, started=now().isoformat(), cwd=str(cwd),
-            repo_root=str(project.root) if project.root else None, project_id=project.id,
-            project_name=project.name, store_root=str(store.root), history_path=str(history),
-            history_offset=history.stat().st_size if history.exists() else 0,
-            head_before=gitutil.head(project.root) if project.root else None,
-            owner_pid=os.getpid(), main_model=values.model, weak_model=values.weak_model,
-            summary_model=settings.summary_model, api_base=values.openai_api_base,
-        )
+        entry = _new_entry(project, store, values, settings, cwd)
         journal.write(entry)
 
     try:
@@ -226,7 +219,13 @@ def launch(argv: list[str]) -> int:
             # aider sends at once: the file must be ready before it starts.
             _retrieve_into(context_path, store, project, settings, query, notes)
             context_path = None
-        with runner.start_aider(command, cwd=cwd, env=env) as proc:
+        try:
+            proc = runner.start_aider(command, cwd=cwd, env=env)
+        except AidermemError:
+            if entry is not None:  # aider never ran: there is no session to keep
+                journal.remove(entry.session_id)
+            raise
+        with proc:
             # aider takes seconds to start and its output waits in the pty:
             # retrieval overlaps that start-up instead of delaying it.
             if context_path is not None:
@@ -239,10 +238,79 @@ def launch(argv: list[str]) -> int:
         _say(note)
 
     if entry is not None:
-        _capture_after_exit(entry, journal, store, settings, env, values)
+        try:
+            _capture_after_exit(entry, journal, store, settings, env, values)
+        except (AidermemError, OSError) as exc:
+            reason = exc.message if isinstance(exc, AidermemError) else str(exc)
+            _say(f"aidermem: warning: could not save this session yet ({reason}); it is kept "
+                 "in the journal and the next aidermem run (or `aidermem capture --pending`) "
+                 "saves it")
+        except KeyboardInterrupt:
+            _say("aidermem: interrupted; the session is kept in the journal and the next "
+                 "aidermem run saves it")
     if pending:
         capture.spawn_background(pending, env=_child_env(env, values, settings))
     return status
+
+
+def _new_entry(project: Project, store: Store, values: aider_config.AiderValues,
+               settings: config.Settings, cwd: Path) -> Entry:
+    history = values.chat_history_file
+    return Entry(
+        session_id=new_id(), state=State.RUNNING, started=now().isoformat(), cwd=str(cwd),
+        repo_root=str(project.root) if project.root else None, project_id=project.id,
+        project_name=project.name, store_root=str(store.root), history_path=str(history),
+        history_offset=history.stat().st_size if history.is_file() else 0,
+        head_before=gitutil.head(project.root) if project.root else None,
+        owner_pid=os.getpid(), owner_start=process_identity(os.getpid()),
+        main_model=values.model, weak_model=values.weak_model,
+        summary_model=settings.summary_model, api_base=values.openai_api_base,
+        dotenv_files=[str(p) for p in values.dotenv_files],
+    )
+
+
+def _recover(journal: Journal, notes: list[str]) -> list[str]:
+    """Finish what killed sessions left, up to their extractive memories; return the
+    ids still owed a model summary (a background process asks the model later)."""
+    owed = []
+    for found in capture.recover(journal, notes.append):
+        with journal.claim(found.session_id) as mine:
+            entry = journal.load(found.session_id) if mine else None
+            if entry is None:
+                continue  # finished, or being finished by another process
+            try:
+                store = Store.open(Path(entry.store_root), create=False)
+                outcome = capture.finish(entry, journal, store=store,
+                                         index=MemoryIndex.open(store), config=None,
+                                         notify=notes.append, defer_summary=True)
+            except AidermemError as exc:
+                notes.append(f"aidermem: warning: could not recover session "
+                             f"{entry.session_id}: {exc.message}")
+                continue
+        if outcome.retry:
+            owed.append(entry.session_id)
+    return owed
+
+
+def _remove_stale_context_dirs() -> None:
+    """Context dirs of aidermem processes that were killed before they could clean up."""
+    with contextlib.suppress(OSError):
+        for path in Path(tempfile.gettempdir()).glob(f"{CONTEXT_DIR_PREFIX}*"):
+            match = _CONTEXT_DIR.fullmatch(path.name)
+            if not match or path.is_symlink() or path.lstat().st_uid != os.getuid():
+                continue
+            if not _pid_alive(int(match.group(1))):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _child_env(
@@ -263,32 +331,22 @@ def _capture_after_exit(
     env: Mapping[str, str], values: aider_config.AiderValues,
 ) -> None:
     with journal.claim(entry.session_id) as mine:
-        if not mine:
-            return
-        capture.collect(entry, journal)
-        if not capture.has_user_messages(entry, journal):
-            journal.remove(entry.session_id)
+        # Re-read under the claim: never act on a copy another process moved on from.
+        current = journal.load(entry.session_id) if mine else None
+        if current is None or not capture.collect_session(current, journal):
             return
         if settings.capture == "ask" and not _ask_to_save():
-            journal.remove(entry.session_id)
+            journal.remove(current.session_id)
             _say("aidermem: session not saved")
             return
-        index = MemoryIndex.open(store)
         cfg = _llm_config(settings, env, values)
         foreground = settings.summarize == "foreground" or cfg is None
         outcome = capture.finish(
-            entry, journal, store=store, index=index, config=cfg if foreground else None,
-            notify=_say,
-        ) if foreground else _extractive_only(entry, journal, store, index)
+            current, journal, store=store, index=MemoryIndex.open(store), config=cfg,
+            notify=_say, defer_summary=not foreground,
+        )
     line = capture.receipt(outcome, background=not foreground)
     if line:
         _say(line)
-    if not foreground and outcome.saved:
-        capture.spawn_background([entry.session_id], env=_child_env(env, values, settings))
-
-
-def _extractive_only(entry: Entry, journal: Journal, store: Store, index: MemoryIndex) -> capture.Outcome:
-    outcome = capture.Outcome(entry.session_id)
-    outcome.saved = capture.store_extractive(entry, journal, store, index)
-    return outcome
-
+    if not foreground and outcome.retry:
+        capture.spawn_background([current.session_id], env=_child_env(env, values, settings))

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from aidermem import capture, llm
 from aidermem.app import App
+from aidermem.errors import AidermemError
 from aidermem.index import MemoryIndex
-from aidermem.journal import Journal
+from aidermem.journal import Entry, Journal
 from aidermem.output import Payload, Result, Style
 from aidermem.store import Store
 
@@ -29,11 +30,12 @@ class Captured(Payload):
     summarized: bool
     error: str | None
     skipped: str | None
+    retry: bool  # still in the journal: a later run asks the model again
 
 
 class CapturePayload(Payload):
     sessions: list[Captured]
-    waiting: list[str]  # entries another process is working on, or still running
+    waiting: list[str]  # entries another process is working on, or that failed to open
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,21 +65,31 @@ def run(args: argparse.Namespace, app: App) -> Result:
                 if not mine:
                     waiting.append(entry.session_id)
                 continue
-            store = Store.open(Path(current.store_root))
-            index = MemoryIndex.open(store)
-            config = None if args.no_llm else llm.resolve_llm_config(
-                main_model=current.main_model, weak_model=current.weak_model,
-                summary_model=current.summary_model, api_base=current.api_base,
-                env=os.environ, timeout=app.settings.llm_timeout,
-            )
-            outcome = capture.finish(current, journal, store=store, index=index, config=config,
-                                     notify=lambda m: app.warn(m.removeprefix("aidermem: ")))
+            try:
+                store = Store.open(Path(current.store_root), create=False)
+                outcome = capture.finish(current, journal, store=store,
+                                         index=MemoryIndex.open(store),
+                                         config=None if args.no_llm else _model(current, app),
+                                         notify=lambda m: app.warn(m.removeprefix("aidermem: ")))
+            except AidermemError as exc:  # this session stays journaled; the others go on
+                app.warn(f"session {entry.session_id} is kept for later: {exc.message}")
+                waiting.append(entry.session_id)
+                continue
         done.append(Captured(
             session_id=entry.session_id, saved=[m.id for m in outcome.saved],
             titles=[m.title for m in outcome.saved], summarized=outcome.refined,
-            error=outcome.error, skipped=outcome.skipped_reason,
+            error=outcome.error, skipped=outcome.skipped_reason, retry=outcome.retry,
         ))
     return Result(CapturePayload(sessions=done, waiting=waiting))
+
+
+def _model(entry: Entry, app: App) -> llm.LLMConfig | None:
+    """The summary model the session's aider would have used, keys from this environment."""
+    return llm.resolve_llm_config(
+        main_model=entry.main_model, weak_model=entry.weak_model,
+        summary_model=entry.summary_model, api_base=entry.api_base, env=os.environ,
+        dotenv_files=[Path(p) for p in entry.dotenv_files], timeout=app.settings.llm_timeout,
+    )
 
 
 def render(payload: CapturePayload, style: Style) -> str:
@@ -85,8 +97,11 @@ def render(payload: CapturePayload, style: Style) -> str:
     for s in payload.sessions:
         if s.saved:
             how = "model summary" if s.summarized else "extractive summary"
+            if s.error:
+                how += f"; the model failed: {s.error}"
             lines.append(f"{s.session_id}: saved {style.bold(s.saved[0])} {s.titles[0]!r} ({how})")
         else:
             lines.append(f"{s.session_id}: nothing to save ({s.skipped or 'empty'})")
-    lines += [f"{sid}: busy in another process; left for it" for sid in payload.waiting]
+    lines += [f"{sid}: not finished now (busy in another process, or see the warning); "
+              "left in the journal" for sid in payload.waiting]
     return "\n".join(lines) if lines else "no pending sessions"

@@ -1,0 +1,286 @@
+"""The steps of capture, one journal state each: slice -> extractive -> summary -> stored.
+
+    RUNNING    --collect-->            PENDING
+    PENDING    --store_extractive-->   STORED      (or removed: nothing to remember)
+    STORED     --summarize-->          SUMMARIZED  (the model's memories, journaled)
+    SUMMARIZED --apply_summary-->      removed
+
+Each step writes its result (the redacted slice, the ids it is about to use,
+the model's memories) to the journal *before* it touches the store, and
+moves the entry to the next state only after the store has it, so a crash at
+any point leaves a state that simply runs again: same ids, same memories, no
+duplicates, no second model call for a summary already received.
+
+Callers hold the entry's claim (journal.claim) around every step. Which steps
+run, and what happens when the model fails, is capture.py's business; this
+module never spawns processes and never prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from aidermem import extractive, gitutil, redact, transcript
+from aidermem.errors import IndexBusyError, MemoryFileError, NotFoundError
+from aidermem.index import MemoryIndex
+from aidermem.journal import Entry, Journal, State
+from aidermem.llm import LLMConfig
+from aidermem.models import Memory, Method, Tool
+from aidermem.store import Store
+from aidermem.summarize import SessionFacts, summarize_session, summary_to_memories
+
+
+def read_slice(history: Path, offset: int) -> str:
+    """What aider appended after `offset`; the whole file if it shrank since.
+
+    Bytes that are not UTF-8 become U+FFFD: a transcript is never refused.
+    """
+    try:
+        with history.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(offset if size >= offset else 0)
+            raw = handle.read()
+    except (FileNotFoundError, IsADirectoryError):
+        return ""
+    return raw.decode("utf-8", errors="replace")
+
+
+# -- RUNNING -> PENDING --------------------------------------------------------
+
+
+def collect(entry: Entry, journal: Journal) -> None:
+    """Journal the redacted slice and the session's git facts."""
+    raw = read_slice(Path(entry.history_path), entry.history_offset)
+    clean = redact.redact(raw).text  # secrets never reach the journal, let alone the store
+    journal.write_slice(entry.session_id, clean)
+    repo = Path(entry.repo_root) if entry.repo_root else None
+    head_after = gitutil.head(repo) if repo and repo.is_dir() else None
+    commits: list[list[str]] = []
+    changed: list[str] = []
+    if repo and head_after and head_after != entry.head_before:
+        base = entry.head_before
+        commits = [[sha, redact.redact(subject).text]
+                   for sha, subject in gitutil.commits_between(repo, base, head_after)]
+        changed = gitutil.files_changed_between(repo, base, head_after)
+    entry.facts = {
+        "head_after": head_after,
+        "git_commits": commits,
+        "git_files": changed,
+        "slice_chars": len(clean),
+    }
+    entry.state = State.PENDING
+    journal.write(entry)
+
+
+def sessions_of(entry: Entry, journal: Journal) -> list[transcript.Session]:
+    """The aider sessions in the journaled slice that hold any user input."""
+    text = journal.read_slice(entry.session_id)
+    return [s for s in transcript.split_sessions(text) if s.user_turns]
+
+
+def worth_saving(entry: Entry, journal: Journal) -> bool:
+    """Did the session ask the model anything, commit, or note something?"""
+    return any(not s.trivial for s in sessions_of(entry, journal))
+
+
+# -- PENDING -> STORED ---------------------------------------------------------
+
+
+def build_extractive(entry: Entry, journal: Journal) -> list[Memory]:
+    """Deterministic memories for every session in the slice (fresh ids)."""
+    memories: list[Memory] = []
+    sessions = sessions_of(entry, journal)
+    for number, session in enumerate(sessions):
+        made = extractive.extract(
+            session,
+            project_id=entry.project_id,
+            project_name=entry.project_name,
+            transcript_path=entry.history_path,
+            session_id=entry.session_id if number == 0 else f"{entry.session_id}-{number}",
+            tool=Tool(entry.tool),
+        )
+        if made and number == len(sessions) - 1:
+            _merge_git_facts(made[0], entry)
+        if made and session.started is None:
+            started = datetime.fromisoformat(entry.started)
+            for memory in made:
+                memory.created = memory.updated = started
+        memories.extend(made)
+    return memories
+
+
+def store_extractive(entry: Entry, journal: Journal, store: Store, index: MemoryIndex
+                     ) -> list[Memory]:
+    """Commit the extractive memories; [] (and the entry removed) when there are none."""
+    memories = build_extractive(entry, journal)
+    if not memories:
+        journal.remove(entry.session_id)
+        return []
+    if len(entry.memory_ids) == len(memories):  # a retry: the ids were fixed last time
+        for memory, fixed_id in zip(memories, entry.memory_ids, strict=True):
+            reassign_id(memories, memory, fixed_id)
+    else:  # record the ids before storing, so a retry cannot duplicate them
+        entry.memory_ids = [m.id for m in memories]
+        journal.write(entry)
+    store_once(store, index, memories, f"session: {memories[0].title}")
+    entry.facts["session_sha256"] = _file_sha(store, entry.memory_ids[0])
+    entry.state = State.STORED
+    journal.write(entry)
+    return memories
+
+
+# -- STORED -> SUMMARIZED ------------------------------------------------------
+
+
+def summarize(entry: Entry, journal: Journal, store: Store, config: LLMConfig) -> bool:
+    """Ask the model and journal the memories it makes; False when there is no point.
+
+    No point: nothing to summarize, or the session memory was deleted or
+    edited since it was stored (the user's version stands); the entry is
+    then removed. Raises SummarizeError when the model fails; the entry is
+    left as it was.
+    """
+    sessions = sessions_of(entry, journal)
+    old = _untouched_session_memory(entry, store)
+    if not sessions or old is None:
+        journal.remove(entry.session_id)
+        return False
+    facts = facts_for(entry, sessions[-1])
+    summary = summarize_session(config, transcript=journal.read_slice(entry.session_id),
+                                facts=facts)
+    made = summary_to_memories(summary, facts, tool=Tool(entry.tool))
+    reassign_id(made, made[0], old.id)  # the summary replaces the extractive session memory
+    session = made[0]
+    session.related = list(dict.fromkeys([*old.related, *session.related]))
+    session.author = old.author
+    for memory in made:  # filed under the session's date, like the memory it replaces
+        memory.created = memory.updated = old.created
+    journal.write_summary(entry.session_id, [m.model_dump(mode="json") for m in made])
+    entry.state = State.SUMMARIZED
+    journal.write(entry)
+    return True
+
+
+def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
+    commits = _git_commits(entry) or list(session.commits)
+    edited = list(dict.fromkeys([*session.applied_files, *_git_files(entry)]))
+    return SessionFacts(
+        project_id=entry.project_id,
+        project_name=entry.project_name,
+        commits=commits,
+        files_edited=edited,
+        files_added=list(session.added_files),
+        remember_lines=[f"{kind}: {text}" for kind, text in session.remember],
+        started=session.started_at() or datetime.fromisoformat(entry.started),
+        transcript_path=entry.history_path,
+        session_id=entry.session_id,
+        user_turns=len(session.user_turns),
+    )
+
+
+# -- SUMMARIZED -> removed -----------------------------------------------------
+
+
+def apply_summary(entry: Entry, journal: Journal, store: Store, index: MemoryIndex
+                  ) -> list[Memory]:
+    """Replace the session memory with the journaled summary and add its linked memories."""
+    made = [Memory.model_validate(data) for data in journal.read_summary(entry.session_id)]
+    session = made[0]
+    try:
+        relpath = store.update(session, f"session (summarized): {session.title}")
+    except NotFoundError:  # deleted by the user since: their choice stands
+        journal.remove(entry.session_id)
+        return []
+    _index(index, [(relpath, session)])
+    store_once(store, index, made[1:], f"session notes: {session.title}")
+    journal.remove(entry.session_id)
+    return made
+
+
+# -- shared --------------------------------------------------------------------
+
+
+def store_once(store: Store, index: MemoryIndex, memories: list[Memory], message: str) -> None:
+    """Add the memories whose ids are not in the store yet (a retry after a crash)."""
+    fresh = []
+    for memory in memories:
+        try:
+            store.path_of(memory.id)
+        except NotFoundError:
+            fresh.append(memory)
+    if fresh:
+        relpaths = store.add_many(fresh, message)
+        _index(index, list(zip(relpaths, fresh, strict=True)))
+
+
+def reassign_id(memories: list[Memory], memory: Memory, new: str) -> None:
+    """Give `memory` the id `new`, keeping the links between `memories` intact."""
+    old = memory.id
+    memory.id = new
+    for other in memories:
+        other.related = [new if r == old else r for r in other.related]
+
+
+def stored_memories(store: Store, ids: list[str]) -> list[Memory]:
+    """The memories with these ids that are still in the store, in that order."""
+    found = []
+    for memory_id in ids:
+        try:
+            found.append(store.load(store.path_of(memory_id)))
+        except (NotFoundError, MemoryFileError):
+            continue
+    return found
+
+
+def _index(index: MemoryIndex, pairs: list[tuple[str, Memory]]) -> None:
+    # The store is the truth: the next sync indexes what a busy index missed.
+    with contextlib.suppress(IndexBusyError):
+        index.upsert(pairs)
+
+
+def _merge_git_facts(memory: Memory, entry: Entry) -> None:
+    for sha, subject in _git_commits(entry):
+        short = sha[:7]
+        if not any(c.startswith(short) or short.startswith(c.split(" ", 1)[0])
+                   for c in memory.commits):
+            memory.commits.append(f"{short} {subject}")
+    for path in _git_files(entry):
+        if path not in memory.files:
+            memory.files.append(path)
+
+
+def _untouched_session_memory(entry: Entry, store: Store) -> Memory | None:
+    """The stored extractive session memory, or None if it was deleted or edited since."""
+    if not entry.memory_ids:
+        return None
+    try:
+        relpath = store.path_of(entry.memory_ids[0])
+        memory = store.load(relpath)
+    except (NotFoundError, MemoryFileError):
+        return None
+    recorded = entry.facts.get("session_sha256")
+    if recorded is not None and recorded != _file_sha(store, memory.id):
+        return None
+    return memory if memory.source.method == Method.EXTRACTIVE else None
+
+
+def _file_sha(store: Store, memory_id: str) -> str | None:
+    try:
+        return hashlib.sha256((store.root / store.path_of(memory_id)).read_bytes()).hexdigest()
+    except (NotFoundError, OSError):
+        return None
+
+
+def _git_commits(entry: Entry) -> list[tuple[str, str]]:
+    value = entry.facts.get("git_commits")
+    items = value if isinstance(value, list) else []
+    return [(str(item[0]), str(item[1])) for item in items
+            if isinstance(item, list | tuple) and len(item) == 2]
+
+
+def _git_files(entry: Entry) -> list[str]:
+    value = entry.facts.get("git_files")
+    return [str(path) for path in value] if isinstance(value, list) else []

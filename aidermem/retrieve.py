@@ -13,8 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from aidermem.errors import MemoryFileError
+from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory
 from aidermem.search import SearchRequest
+from aidermem.store import Store
 
 # Branch names that say nothing about the work.
 _BORING_BRANCHES = {"main", "master", "develop", "dev", "trunk", "head", "release"}
@@ -31,7 +34,11 @@ def launch_query(
     message: str | None = None,
     extra_words: Iterable[str] = (),
 ) -> str:
-    """Query text, most telling parts first, bounded in length."""
+    """Query text, most telling parts first, bounded in length.
+
+    Each word counts once (case-insensitively): twenty changed files in one
+    folder must not spend the budget on that folder's name twenty times.
+    """
     parts: list[str] = []
     if message:
         parts.append(message)
@@ -43,12 +50,13 @@ def launch_query(
     if branch and branch.lower() not in _BORING_BRANCHES:
         parts.append(branch.replace("/", " ").replace("-", " "))
     parts.extend(commit_subjects)
-    words: list[str] = []
+    words: dict[str, str] = {}  # casefolded -> first spelling, in order
     for part in parts:
-        words.extend(part.split())
+        for word in part.split():
+            words.setdefault(word.casefold(), word)
         if len(words) >= MAX_QUERY_WORDS:
             break
-    return " ".join(words[:MAX_QUERY_WORDS])
+    return " ".join(list(words.values())[:MAX_QUERY_WORDS])
 
 
 @dataclass(frozen=True)
@@ -70,38 +78,42 @@ def merge_ranked(*lists: Sequence[Memory], limit: int) -> list[Memory]:
 
 
 def retrieve(
-    index: object,
-    store: object,
+    index: MemoryIndex,
+    store: Store,
     *,
     query: str,
     current_project: str,
-    scope: object = "project",
+    scope: str | Sequence[str] = "project",
     topics_prefer: Sequence[str] = (),
     topics_require: Sequence[str] = (),
     limit: int = 12,
 ) -> Retrieved:
     """Last session of this project plus the most relevant other notes."""
 
-    def search(**kw: object) -> list[Memory]:
+    def search(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
+               ) -> list[Memory]:
         request = SearchRequest(
+            text=text,
+            scope=scope,
+            kinds=kinds,
+            limit=limit,
             current_project=current_project,
             project=current_project,
             topics=list(topics_require),
             prefer_topics=list(topics_prefer),
-            **kw,
         )
         out: list[Memory] = []
-        for hit in index.search(request):  # type: ignore[attr-defined]
+        for hit in index.search(request):
             try:
-                out.append(store.load(hit.relpath))  # type: ignore[attr-defined]
-            except Exception:  # a file edited badly since indexing: skip it
+                out.append(store.load(hit.relpath))
+            except MemoryFileError:  # a file edited badly since indexing: skip it
                 continue
         return out
 
-    sessions = search(text="", scope="project", kinds=[Kind.SESSION], limit=1)
+    sessions = search("", "project", [Kind.SESSION], 1)
     last = sessions[0] if sessions else None
-    relevant = search(text=query, scope=scope, kinds=NOTE_KINDS, limit=limit) if query else []
-    conventions = search(text="", scope="project", kinds=[Kind.CONVENTION], limit=3)
-    recent = search(text="", scope="project", kinds=NOTE_KINDS, limit=limit)
+    relevant = search(query, scope, NOTE_KINDS, limit) if query.strip() else []
+    conventions = search("", "project", [Kind.CONVENTION], 3)
+    recent = search("", "project", NOTE_KINDS, limit)
     notes = merge_ranked(relevant, conventions, recent, limit=limit)
     return Retrieved(last_session=last, notes=notes)

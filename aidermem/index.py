@@ -56,6 +56,7 @@ SMALL_HEAP = 15_000_000  # tantivy's minimum per indexing thread
 BULK_HEAP = 100_000_000
 BULK_MIN_FILES = 2_000  # below this a rebuild parses in-process (no worker start-up)
 BULK_CHUNK = 256
+CHUNK_TIMEOUT = 120.0  # seconds; a chunk takes well under one
 
 
 def build_schema() -> tantivy.Schema:
@@ -242,19 +243,8 @@ class MemoryIndex:
                 present.append(relpath)
             else:
                 report.removed += relpath in existing
-        docs: list[dict[str, Any]] = []
         with _parsed(self.store, present) as results:
-            for relpath, item in results:
-                if isinstance(item, MemoryFileError):
-                    report.skipped.append(item)
-                    broken[relpath] = item.reason
-                    report.removed += relpath in existing
-                    continue
-                docs.append(item)
-                if relpath in existing:
-                    report.updated += 1
-                else:
-                    report.added += 1
+            docs = list(_documents(results, report, broken, existing))
         self._write(relpaths, docs)
         return report
 
@@ -275,13 +265,8 @@ class MemoryIndex:
             self._writer(self._fresh_index(wipe), BULK_HEAP) as writer,
         ):
             writer.delete_all_documents()
-            for relpath, item in results:
-                if isinstance(item, MemoryFileError):
-                    report.skipped.append(item)
-                    broken[relpath] = item.reason
-                else:
-                    writer.add_document(tantivy.Document.from_dict(item, self.schema))
-                    report.added += 1
+            for fields in _documents(results, report, broken, set()):
+                writer.add_document(tantivy.Document.from_dict(fields, self.schema))
         if self._reader is not None:
             self._reader.reload()
         self._write_state(_State(FORMAT, head, dirty, broken))
@@ -401,11 +386,27 @@ class MemoryIndex:
 _worker_store: Store | None = None
 
 
-def _load_fields(store: Store, relpath: str) -> dict[str, Any] | MemoryFileError:
+def _load_fields(store: Store, relpath: str) -> dict[str, Any] | str:
+    """Document fields, or why the file did not parse (a plain string: MemoryFileError
+    does not survive pickling, and a result that fails to unpickle would hang a pool)."""
     try:
         return doc_fields(relpath, store.load(relpath))
     except MemoryFileError as exc:
-        return exc
+        return exc.reason
+
+
+def _documents(results: Iterable[tuple[str, dict[str, Any] | str]], report: SyncReport,
+               broken: dict[str, str], existing: set[str]) -> Iterator[dict[str, Any]]:
+    """The parsed documents; failures go to the report (and lose their old document)."""
+    for relpath, item in results:
+        if isinstance(item, str):
+            report.skipped.append(MemoryFileError(relpath, item))
+            broken[relpath] = item
+            report.removed += relpath in existing
+        else:
+            report.updated += relpath in existing
+            report.added += relpath not in existing
+            yield item
 
 
 def _init_worker(root: str) -> None:
@@ -415,7 +416,7 @@ def _init_worker(root: str) -> None:
     _worker_store = Store(Path(root))
 
 
-def _load_chunk(relpaths: list[str]) -> list[tuple[str, dict[str, Any] | MemoryFileError]]:
+def _load_chunk(relpaths: list[str]) -> list[tuple[str, dict[str, Any] | str]]:
     assert _worker_store is not None
     return [(p, _load_fields(_worker_store, p)) for p in relpaths]
 
@@ -423,9 +424,9 @@ def _load_chunk(relpaths: list[str]) -> list[tuple[str, dict[str, Any] | MemoryF
 @contextlib.contextmanager
 def _parsed(
     store: Store, relpaths: list[str]
-) -> Iterator[Iterator[tuple[str, dict[str, Any] | MemoryFileError]]]:
-    """(relpath, document fields or the parse error) for each file, in order. Parsing YAML
-    is most of a rebuild's cost, so big rebuilds spread it over worker processes."""
+) -> Iterator[Iterator[tuple[str, dict[str, Any] | str]]]:
+    """(relpath, fields or parse failure) for each file, in order. Parsing YAML is most
+    of a rebuild's cost, so big rebuilds spread it over worker processes."""
     workers = min(len(os.sched_getaffinity(0)), 4)
     if len(relpaths) < BULK_MIN_FILES or workers < 2:
         yield ((p, _load_fields(store, p)) for p in relpaths)
@@ -433,4 +434,16 @@ def _parsed(
     chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init_worker, initargs=(str(store.root),)) as pool:
-        yield (item for chunk in pool.imap(_load_chunk, chunks) for item in chunk)
+        yield _results(store, pool.imap(_load_chunk, chunks), chunks)
+
+
+def _results(
+    store: Store, results: Any, chunks: list[list[str]]
+) -> Iterator[tuple[str, dict[str, Any] | str]]:
+    for done, _ in enumerate(chunks):
+        try:
+            yield from results.next(timeout=CHUNK_TIMEOUT)
+        except multiprocessing.TimeoutError:  # a worker died (killed, out of memory)
+            for relpath in (p for rest in chunks[done:] for p in rest):
+                yield relpath, _load_fields(store, relpath)
+            return

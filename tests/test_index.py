@@ -308,3 +308,25 @@ def test_two_processes_indexing_at_once(store):
     assert [o[0].strip() for o in outs] == ["30", "30"]
     assert fresh(store).count() == 30
     assert not fresh(store).sync().changed
+
+
+def test_big_rebuild_parses_in_worker_processes(store):
+    """Past BULK_MIN_FILES the rebuild parses in a process pool: same results."""
+    from aidermem.index import BULK_MIN_FILES
+
+    count = BULK_MIN_FILES + 50
+    for i in range(count):
+        m = mem(f"bulk memory {i}", f"body number {i} token{i % 7}", id=f"01BULK{i:020d}")
+        target = store.root / store.relpath_for(m)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(memfile.dump(m))
+    broken = store.root / store.relpath_for(mem("broken", id="01BULKBROKEN"))
+    broken.write_text("---\nid: [\n---\n")
+    git(store.root, "add", "-A")
+    git(store.root, "commit", "-qm", "bulk")
+    report = fresh(store).rebuild()
+    assert (report.added, [e.path for e in report.skipped]) == (
+        count, [broken.relative_to(store.root).as_posix()])
+    assert fresh(store).count() == count
+    expected = {f"01BULK{i:020d}" for i in range(count) if i % 7 == 3}
+    assert set(ids(fresh(store), "token3", limit=1000)) == expected

@@ -1,0 +1,157 @@
+"""retrieve: the launch query (pure) and what a launch loads from a real store and index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aidermem.index import MemoryIndex
+from aidermem.models import Kind, Memory, Status
+from aidermem.retrieve import MAX_QUERY_WORDS, launch_query, merge_ranked, retrieve
+from aidermem.store import Store
+
+SHOP, BILLING = "github.com/acme/shop", "github.com/acme/billing"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+# -- launch_query --------------------------------------------------------------
+
+
+def test_query_puts_the_message_first_then_profile_words_files_branch_and_commits() -> None:
+    query = launch_query(
+        message="fix the refund rounding",
+        extra_words=["payments"],
+        files=["src/billing/refunds.py"],
+        changed_files=["docs/API.md"],
+        branch="feature/refund-rounding",
+        commit_subjects=["Add invoice totals"],
+    )
+    # "refund" and "rounding" of the branch name were said already by the message.
+    assert query == ("fix the refund rounding payments refunds src billing API docs "
+                     "feature Add invoice totals")
+
+
+@pytest.mark.parametrize("branch", ["main", "master", "HEAD", "develop", None])
+def test_boring_branches_say_nothing(branch: str | None) -> None:
+    assert launch_query(branch=branch) == ""
+
+
+def test_words_count_once_so_the_budget_is_not_spent_on_repeats() -> None:
+    changed = [f"src/payments/module_{i}.py" for i in range(30)]
+    query = launch_query(changed_files=changed).split()
+    assert query.count("src") == 1 and query.count("payments") == 1
+    assert len(query) == 32
+    assert launch_query(message="Cache cache CACHE") == "Cache"
+
+
+def test_the_query_is_bounded_and_empty_input_gives_an_empty_query() -> None:
+    assert launch_query() == ""
+    huge = " ".join(f"word{i}" for i in range(10_000))
+    words = launch_query(message=huge, commit_subjects=["never reached"]).split()
+    assert len(words) == MAX_QUERY_WORDS and words[0] == "word0"
+
+
+def test_odd_names_and_text_pass_through_as_words() -> None:
+    query = launch_query(files=["./setup.py", "/abs/path/Makefile", "C++/main.cpp"],
+                         message="foo(bar)? «ÜBER» 日本語", branch="fix/naïve-café")
+    assert query == ("foo(bar)? «ÜBER» 日本語 setup Makefile abs path main C++ "
+                     "fix naïve café")
+
+
+def test_merge_ranked_keeps_first_occurrence_order_and_the_limit() -> None:
+    a, b, c = (Memory(title=t) for t in "abc")
+    assert merge_ranked([a, b], [b, c], [a], limit=3) == [a, b, c]
+    assert merge_ranked([a, b], [c], limit=2) == [a, b]
+
+
+# -- retrieve() against a real store and index ------------------------------------
+
+
+def _memory(title: str, kind: Kind, *, project: str = SHOP, days_ago: int = 5, body: str = "",
+            **kw: object) -> Memory:
+    when = NOW - timedelta(days=days_ago)
+    name = {SHOP: "shop", BILLING: "billing", "": ""}[project]
+    return Memory(title=title, kind=kind, body=body or title, project=project,
+                  project_name=name, created=when, updated=when, **kw)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> dict[str, Memory]:
+    made = {
+        "old session": _memory("Set up the repo", Kind.SESSION, days_ago=30),
+        "last session": _memory("Refund rounding half done", Kind.SESSION, days_ago=1),
+        "other session": _memory("Billing session", Kind.SESSION, project=BILLING, days_ago=0),
+        "locks": _memory("Advisory locks for jobs", Kind.DECISION, days_ago=20,
+                         body="Workers take pg advisory locks per job id.", topics=["queue"]),
+        "tabs": _memory("Tabs in Makefiles", Kind.CONVENTION, days_ago=40),
+        "bug": _memory("Rounding bug in refunds", Kind.BUG, days_ago=3, topics=["payments"]),
+        "billing locks": _memory("Billing uses advisory locks too", Kind.DECISION,
+                                 project=BILLING, days_ago=2),
+        "global": _memory("Prefer UTC everywhere", Kind.NOTE, project="", days_ago=60),
+        "archived": _memory("Old advisory lock table", Kind.DECISION, days_ago=2,
+                            status=Status.ARCHIVED),
+    }
+    store = Store.open(tmp_path / "store")
+    store.add_many(list(made.values()), "test memories")
+    return made
+
+
+def _ids(memories: list[Memory]) -> list[str]:
+    return [m.title for m in memories]
+
+
+def test_last_session_and_relevant_notes_first(world: dict[str, Memory], tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    found = retrieve(MemoryIndex.open(store), store, query="advisory locks", current_project=SHOP)
+    assert found.last_session == world["last session"]  # this project's newest, not billing's
+    titles = _ids(found.notes)
+    assert titles[0] == "Advisory locks for jobs"  # the relevant note leads
+    assert set(titles) == {"Advisory locks for jobs", "Tabs in Makefiles",
+                           "Rounding bug in refunds", "Prefer UTC everywhere"}
+    assert all(m.kind != Kind.SESSION for m in found.notes)
+
+
+def test_scope_all_brings_in_other_projects_and_archived_never_shows(
+        world: dict[str, Memory], tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    index = MemoryIndex.open(store)
+    found = retrieve(index, store, query="advisory locks", current_project=SHOP, scope="all")
+    titles = _ids(found.notes)
+    assert "Billing uses advisory locks too" in titles
+    assert "Old advisory lock table" not in titles
+    assert found.last_session == world["last session"]  # sessions stay this project's
+    listed = retrieve(index, store, query="advisory locks", current_project=SHOP,
+                      scope=["billing"])
+    assert _ids(listed.notes)[0] == "Billing uses advisory locks too"
+
+
+def test_required_topics_filter_everything(world: dict[str, Memory], tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    found = retrieve(MemoryIndex.open(store), store, query="refunds", current_project=SHOP,
+                     topics_require=["payments"])
+    assert _ids(found.notes) == ["Rounding bug in refunds"]
+    assert found.last_session is None
+
+
+def test_an_empty_store_or_query_gives_what_there_is(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    found = retrieve(MemoryIndex.open(store), store, query="", current_project=SHOP)
+    assert found.last_session is None and found.notes == []
+    for odd in ["foo(bar)?", "C++", '"', "日本語", "   "]:
+        assert retrieve(MemoryIndex.open(store), store, query=odd,
+                        current_project=SHOP).notes == []
+
+
+def test_a_file_broken_after_indexing_is_skipped(world: dict[str, Memory], tmp_path: Path
+                                                 ) -> None:
+    store = Store.open(tmp_path / "store")
+    index = MemoryIndex.open(store)
+    index.sync()
+    broken = store.root / store.path_of(world["locks"].id)
+    broken.write_text("no front matter at all")
+    # The index still lists it (read before the file broke): retrieval must not fail.
+    found = retrieve(index, store, query="advisory locks", current_project=SHOP)
+    assert "Advisory locks for jobs" not in _ids(found.notes)
+    assert "Tabs in Makefiles" in _ids(found.notes)

@@ -276,6 +276,7 @@ class Run:
     ready: float | None = None  # command -> context file holds the memories
     spawn_cpu: float | None = None  # aidermem's CPU seconds before aider was spawned
     cpu: float | None = None  # CPU seconds used by the first prompt, aider + aidermem
+    aider_cpu: float | None = None  # … of which the aider process's own
     aider_exit: float | None = None  # `/exit` -> the aider process exited
     exit: float | None = None  # `/exit` -> EOF: the terminal is back
     background: float | None = None  # EOF -> the background summary is stored
@@ -329,8 +330,10 @@ def run_start(rig: Rig, exe: str, log: Path) -> Run:
     aider_harness.wait_prompt(child)
     run.prompt = time.perf_counter() - started
     pid = child.pid if exe == AIDER else aider_pid(child.pid)
-    used = [cpu_seconds(p) for p in {child.pid, pid} if p is not None]
-    run.cpu = sum(u for u in used if u is not None)
+    run.aider_cpu = cpu_seconds(pid) if pid is not None else None
+    wrapper = cpu_seconds(child.pid) if exe == AIDERMEM else 0.0
+    if run.aider_cpu is not None and wrapper is not None:
+        run.cpu = run.aider_cpu + wrapper
     watch.stop()
     run.spawned, run.ready, run.spawn_cpu = watch.spawned, watch.ready, watch.spawn_cpu
     _exit(child, exe, run)
@@ -408,6 +411,8 @@ def bench_start(rig: Rig, pairs: int, memories: int) -> tuple[str, dict[str, Any
         stat_row("paired ratio aidermem/bare (per ABAB pair)", _paired(runs, "prompt")),
         stat_row("CPU s to the first prompt: bare `aider`", _of(runs, AIDER, "cpu")),
         stat_row("CPU s to the first prompt: `aidermem` + its aider", _of(runs, AIDERMEM, "cpu")),
+        stat_row("CPU s to the first prompt: the aider under `aidermem` alone",
+                 _of(runs, AIDERMEM, "aider_cpu")),
         stat_row("CPU s of `aidermem` (and its git calls) before spawning aider",
                  _of(runs, AIDERMEM, "spawn_cpu")),
         stat_row("bare `aider`: `/exit` → EOF (empty session)", _of(runs, AIDER, "exit")),

@@ -160,8 +160,9 @@ class AiderProcess:
         child = self._child
         try:
             self._bridge(child.child_fd)
-        except OSError as exc:
-            if exc.errno not in (errno.EIO, errno.EPIPE, errno.EBADF):
+        except (OSError, termios.error) as exc:  # termios.error is not an OSError
+            code = exc.errno if isinstance(exc, OSError) else exc.args[0]
+            if code not in (errno.EIO, errno.EPIPE, errno.EBADF, errno.ENOTTY):
                 raise
             # Our terminal went away: hang aider up, as a closing terminal would.
             self._forward(signal.SIGHUP, None)
@@ -179,10 +180,10 @@ class AiderProcess:
         open. A SIGCHLD handler plus a wakeup fd make poll() see aider exit.
         """
         stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+        mode = termios.tcgetattr(stdin)  # first: a terminal already gone fails before any setup
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._install(signal.SIGCHLD, lambda _sig, _frame: None)  # only to wake poll()
         old_wakeup = signal.set_wakeup_fd(wake_w)
-        mode = termios.tcgetattr(stdin)
         poller = select.poll()
         for fd in (child_fd, stdin, wake_r):
             poller.register(fd, select.POLLIN)
@@ -207,7 +208,8 @@ class AiderProcess:
                                     break
                             return
         finally:
-            termios.tcsetattr(stdin, termios.TCSADRAIN, mode)
+            with contextlib.suppress(termios.error):  # a hung-up terminal has no mode to restore
+                termios.tcsetattr(stdin, termios.TCSADRAIN, mode)
             signal.set_wakeup_fd(old_wakeup)
             os.close(wake_r)
             os.close(wake_w)

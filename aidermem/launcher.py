@@ -168,7 +168,7 @@ def _ask_to_save() -> bool:
 
     try:
         return bool(confirm("aidermem: save this session to memory?"))
-    except (EOFError, KeyboardInterrupt):
+    except (EOFError, KeyboardInterrupt, OSError):  # no answer (a hangup, too) is not a yes
         return False
 
 

@@ -61,11 +61,22 @@ def _kill_9(sessions: Sessions, run: Run) -> int:
     return status
 
 
+def _close_terminal(_sessions: Sessions, run: Run) -> int:
+    """The terminal window closes: the pty's master side goes away under aidermem."""
+    pty = run.child.ptyproc
+    os.close(pty.fd)
+    pty.closed = True  # pexpect must not close it again (nor signal aidermem while it saves)
+    pty.wait()
+    assert pty.signalstatus is None
+    return int(pty.exitstatus)
+
+
 ENDINGS: dict[str, tuple[Callable[[Sessions, Run], int], int]] = {
     "ctrl-c twice": (lambda _s, run: ctrl_c_twice(run.child), 0),
     "ctrl-d": (lambda _s, run: ctrl_d(run.child), 0),
     "sigterm to aidermem": (lambda _s, run: _signal(run, run.pid, signal.SIGTERM), 128 + 15),
     "sighup to aidermem": (lambda _s, run: _signal(run, run.pid, signal.SIGHUP), 128 + 1),
+    "terminal closed": (_close_terminal, 128 + 1),  # aider is hung up as the terminal would
     # A native crash of aider itself (as in a C extension): no cleanup of any kind.
     "aider segfaults": (lambda _s, run: _signal(run, run.aider_pid, signal.SIGSEGV), 128 + 11),
     "kill -9 aidermem, then capture --pending": (_kill_9, 128 + 9),

@@ -171,6 +171,18 @@ class MemoryIndex:
         query = tantivy.Query.term_query(self.schema, "session_id", session_id)
         return bool(self.searcher().search(query, 1, count=False).hits)
 
+    def short_ids(self, ids: Iterable[str], min_len: int = 8) -> dict[str, str]:
+        """The shortest prefix (at least `min_len` chars) of each id that no other indexed
+        id starts with: a term-dictionary lookup per id instead of a walk of the store."""
+        searcher, out = self.searcher(), {}
+        for memory_id in ids:
+            k = min(min_len, len(memory_id))
+            while k < len(memory_id) and len(
+                    searcher.terms_with_prefix("id", memory_id[:k], limit=2)) > 1:
+                k += 1
+            out[memory_id] = memory_id[:k]
+        return out
+
     def broken(self) -> list[MemoryFileError]:
         """Memory files the index had to skip and that were not fixed since."""
         state = self._read_state()

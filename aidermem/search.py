@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # Per-field weights for BM25: where a word appears says how much the memory is about it.
 FIELD_BOOSTS = {"title": 3.0, "topics": 2.5, "files": 1.5, "symbols": 1.5, "body": 1.0}
 MAX_QUERY_TERMS = 100  # enough for retrieval's 64-word launch query
+MAX_QUERY_CHARS = 10_000  # a longer query is cut (its terms past 100 are dropped anyway)
 COMPOUND_WEIGHT, INFLECTION_WEIGHT = 2.0, 0.5
 POOL_FACTOR, MIN_POOL = 5, 50  # BM25 candidates re-ranked per result asked for
 SNIPPET_CHARS = 200
@@ -110,7 +111,7 @@ def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
     schema = index.schema
     terms: list[str] = []
     if request.text.strip():
-        terms = analysis.query_terms(request.text)[:MAX_QUERY_TERMS]
+        terms = analysis.query_terms(request.text[:MAX_QUERY_CHARS])[:MAX_QUERY_TERMS]
         if not terms:
             return []  # only punctuation or symbols: nothing a memory could match
     weights = term_weights(searcher, terms)
@@ -125,7 +126,7 @@ def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
     for score, addr in searcher.search(query, pool, count=False).hits:
         doc = searcher.doc(addr)
         display = _display(doc)
-        key = doc.get_first("relpath")
+        key = _relpath(doc)
         stored[key] = (doc, display)
         candidates.append(ranking.Candidate(
             key=key, text_score=score, created=_created(display).timestamp(),
@@ -154,6 +155,8 @@ def term_weights(searcher: tantivy.Searcher, terms: list[str]) -> dict[str, floa
 def _is_compound(term: str, vocabulary: set[str]) -> bool:
     """Whether `term` splits into two or more other terms of `vocabulary`."""
     n = len(term)
+    if n > 64:  # bounds the quadratic scan; identifiers are shorter
+        return False
     reach = [True] + [False] * n  # reach[i]: term[:i] splits into vocabulary terms
     for i in range(n):
         if reach[i]:
@@ -199,7 +202,11 @@ def build_query(
 
 
 def _display(doc: tantivy.Document) -> dict[str, Any]:
-    return json.loads(doc.get_first("doc"))
+    return json.loads(doc.get_first("doc") or b"{}")
+
+
+def _relpath(doc: tantivy.Document) -> str:
+    return str(doc.get_first("relpath"))
 
 
 def _created(display: dict[str, Any]) -> datetime:
@@ -210,7 +217,7 @@ def _hit(doc: tantivy.Document, score: float, terms: Sequence[str]) -> Hit:
     d = _display(doc)
     snippet, highlights = make_snippet(d["body"], terms)
     return Hit(
-        id=d["id"], relpath=doc.get_first("relpath"), score=score, title=d["title"],
+        id=d["id"], relpath=_relpath(doc), score=score, title=d["title"],
         kind=d["kind"], project=d["project"], project_name=d["project_name"],
         topics=tuple(d["topics"]), files=tuple(d["files"]), created=_created(d),
         status=d["status"], snippet=snippet, highlights=highlights,
@@ -231,9 +238,9 @@ def make_snippet(
     text = " ".join(body.split())
     spans = _matches(text, set(terms)) if terms else []
     anchor = _densest(spans, width)
-    start = 0 if anchor is None else max(0, anchor - _CONTEXT_BEFORE)
-    if start:
-        space = text.find(" ", start, anchor)  # begin on a word boundary
+    start = 0
+    if anchor is not None and anchor > _CONTEXT_BEFORE:
+        space = text.find(" ", anchor - _CONTEXT_BEFORE, anchor)  # begin at a word
         start = space + 1 if space != -1 else anchor
     end = min(len(text), start + width)
     if end < len(text):

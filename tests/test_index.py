@@ -330,3 +330,12 @@ def test_big_rebuild_parses_in_worker_processes(store):
     assert fresh(store).count() == count
     expected = {f"01BULK{i:020d}" for i in range(count) if i % 7 == 3}
     assert set(ids(fresh(store), "token3", limit=1000)) == expected
+
+
+def test_short_ids_are_unique_prefixes(store):
+    ms = [mem("a", id="01AAAAAAAAAAAAAAAAAAAAAAAA"), mem("b", id="01AAAAAAAAZZZZZZZZZZZZZZZZ"),
+          mem("c", id="01BBBBBBBBBBBBBBBBBBBBBBBB"), mem("d", id="SHORT")]
+    store.add_many(ms, "ids")
+    got = fresh(store).short_ids([m.id for m in ms])
+    assert got == {"01AAAAAAAAAAAAAAAAAAAAAAAA": "01AAAAAAAAA", "01AAAAAAAAZZZZZZZZZZZZZZZZ":
+                   "01AAAAAAAAZ", "01BBBBBBBBBBBBBBBBBBBBBBBB": "01BBBBBB", "SHORT": "SHORT"}

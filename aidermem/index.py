@@ -173,14 +173,21 @@ class MemoryIndex:
 
     def short_ids(self, ids: Iterable[str], min_len: int = 8) -> dict[str, str]:
         """The shortest prefix (at least `min_len` chars) of each id that no other indexed
-        id starts with: a term-dictionary lookup per id instead of a walk of the store."""
-        searcher, out = self.searcher(), {}
+        id starts with, found in the term dictionary instead of by walking the store."""
+        searcher = self.searcher()
+
+        def unique(prefix: str) -> bool:
+            return len(searcher.terms_with_prefix("id", prefix, limit=2)) <= 1
+
+        out = {}
         for memory_id in ids:
-            k = min(min_len, len(memory_id))
-            while k < len(memory_id) and len(
-                    searcher.terms_with_prefix("id", memory_id[:k], limit=2)) > 1:
-                k += 1
-            out[memory_id] = memory_id[:k]
+            low, high = min(min_len, len(memory_id)), len(memory_id)
+            if not unique(memory_id[:low]):  # rare for ULIDs: binary search the length
+                low += 1
+                while low < high:
+                    mid = (low + high) // 2
+                    low, high = (low, mid) if unique(memory_id[:mid]) else (mid + 1, high)
+            out[memory_id] = memory_id[:low]
         return out
 
     def broken(self) -> list[MemoryFileError]:

@@ -7,7 +7,7 @@ several styles (camelCase, snake_case, PascalCase, dotted modules, file
 paths), across several projects plus global memories, every kind, topics from
 a shared vocabulary, created over the two years before --end, about 5% in a
 language other than English. The same seed always gives the same store
-(ids are derived from the seed, not the clock).
+(ids are ULIDs of the creation time with seeded random bits, not the clock).
 
 Files are written straight into the store layout and committed ONCE, because
 a commit per memory would measure git, not aidermem.
@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ulid import ULID
 
 from aidermem import memfile
 from aidermem.models import Kind, Memory, Method, Source, Status, Tool
@@ -126,8 +128,11 @@ def make_memory(rng: random.Random, index: int, end: datetime) -> Memory:
             lines.append("")
     created = end - timedelta(seconds=rng.randrange(2 * 365 * 86_400))
     title_words = [rng.choice(VERBS).title(), rng.choice(NOUNS), rng.choice(WORDS), _ident(rng)]
+    # A real ULID of the creation time, its random part from the seeded generator.
+    millis = int(created.timestamp() * 1000)
+    memory_id = str(ULID.from_bytes(millis.to_bytes(6, "big") + rng.randbytes(10)))
     return Memory(
-        id=f"01BENCH{index:019d}",
+        id=memory_id,
         title=" ".join(title_words), kind=kind, body=" ".join(lines).replace("  ", "\n\n"),
         project=project, project_name=name,
         topics=rng.sample(TOPICS, rng.randint(0, 3)), created=created, updated=created,

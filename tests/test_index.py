@@ -339,3 +339,18 @@ def test_short_ids_are_unique_prefixes(store):
     got = fresh(store).short_ids([m.id for m in ms])
     assert got == {"01AAAAAAAAAAAAAAAAAAAAAAAA": "01AAAAAAAAA", "01AAAAAAAAZZZZZZZZZZZZZZZZ":
                    "01AAAAAAAAZ", "01BBBBBBBBBBBBBBBBBBBBBBBB": "01BBBBBB", "SHORT": "SHORT"}
+
+
+def test_short_ids_match_a_brute_force_answer(store):
+    import random
+
+    rng = random.Random(5)
+    stems = ["01HX", "01HXA", "01HXAB", "01HXABC7", "01HXABC7Q", "01J0"]
+    made = {rng.choice(stems) + "".join(rng.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+                                        for _ in range(6)) for _ in range(40)}
+    store.add_many([mem(f"m {i}", id=i_d) for i, i_d in enumerate(sorted(made))], "ids")
+    got = fresh(store).short_ids(sorted(made), min_len=4)
+    for memory_id, prefix in got.items():
+        others = [o for o in made if o != memory_id]
+        assert not any(o.startswith(prefix) for o in others)
+        assert len(prefix) == 4 or any(o.startswith(prefix[:-1]) for o in others)

@@ -75,10 +75,23 @@ def collect(entry: Entry, journal: Journal) -> None:
     journal.write(entry)
 
 
-def sessions_of(entry: Entry, journal: Journal) -> list[transcript.Session]:
-    """The aider sessions in the journaled slice that hold any user input."""
+def own_transcript(entry: Entry, journal: Journal) -> tuple[str, list[transcript.Session]]:
+    """This session's part of the journaled slice, and its sessions that hold user input.
+
+    One aider run writes one "aider chat started" header, so the slice's first
+    session is this one. A further header is another aider appending to the
+    same history file meanwhile: from there on the text is not (only) this
+    session's, and that aider's own aidermem, if any, captures it.
+    """
     text = journal.read_slice(entry.session_id)
-    return [s for s in transcript.split_sessions(text) if s.user_turns]
+    own = transcript.parse_slice(text)[:1]
+    end = own[0].end if own else 0
+    return text[:end], [s for s in own if s.user_turns]
+
+
+def sessions_of(entry: Entry, journal: Journal) -> list[transcript.Session]:
+    """This session's aider sessions in the journaled slice that hold any user input."""
+    return own_transcript(entry, journal)[1]
 
 
 def worth_saving(entry: Entry, journal: Journal) -> bool:
@@ -90,26 +103,26 @@ def worth_saving(entry: Entry, journal: Journal) -> bool:
 
 
 def build_extractive(entry: Entry, journal: Journal) -> list[Memory]:
-    """Deterministic memories for every session in the slice (fresh ids)."""
-    memories: list[Memory] = []
+    """Deterministic memories for the session (fresh ids); [] if nothing to remember."""
     sessions = sessions_of(entry, journal)
-    for number, session in enumerate(sessions):
-        made = extractive.extract(
-            session,
-            project_id=entry.project_id,
-            project_name=entry.project_name,
-            transcript_path=entry.history_path,
-            session_id=entry.session_id if number == 0 else f"{entry.session_id}-{number}",
-            tool=Tool(entry.tool),
-        )
-        if made and number == len(sessions) - 1:
-            _merge_git_facts(made[0], entry)
-        if made and session.started is None:
-            started = datetime.fromisoformat(entry.started)
-            for memory in made:
-                memory.created = memory.updated = started
-        memories.extend(made)
-    return memories
+    if not sessions:
+        return []
+    session = sessions[0]
+    made = extractive.extract(
+        session,
+        project_id=entry.project_id,
+        project_name=entry.project_name,
+        transcript_path=entry.history_path,
+        session_id=entry.session_id,
+        tool=Tool(entry.tool),
+    )
+    if made:
+        _merge_git_facts(made[0], entry)
+    if made and session.started is None:  # a slice without aider's header: no start time
+        started = datetime.fromisoformat(entry.started)
+        for memory in made:
+            memory.created = memory.updated = started
+    return made
 
 
 def store_extractive(entry: Entry, journal: Journal, store: Store, index: MemoryIndex
@@ -143,14 +156,13 @@ def summarize(entry: Entry, journal: Journal, store: Store, config: LLMConfig) -
     then removed. Raises SummarizeError when the model fails; the entry is
     left as it was.
     """
-    sessions = sessions_of(entry, journal)
+    text, sessions = own_transcript(entry, journal)
     old = _untouched_session_memory(entry, store)
     if not sessions or old is None:
         journal.remove(entry.session_id)
         return False
     facts = facts_for(entry, sessions[-1])
-    summary = summarize_session(config, transcript=journal.read_slice(entry.session_id),
-                                facts=facts)
+    summary = summarize_session(config, transcript=text, facts=facts)
     made = summary_to_memories(summary, facts, tool=Tool(entry.tool))
     reassign_id(made, made[0], old.id)  # the summary replaces the extractive session memory
     session = made[0]

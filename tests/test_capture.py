@@ -293,6 +293,21 @@ def test_only_what_the_session_appended_is_read_unless_the_file_shrank(world: Wo
     assert world.finish(missing).skipped_reason == "nothing to remember"
 
 
+def test_another_aider_appending_to_the_same_history_is_not_captured_twice(
+        world: World) -> None:
+    ours = HISTORY.replace("make the job workers lock each job", "tune the worker pool")
+    theirs = ("\n# aider chat started at 2026-03-01 10:05:00\n\n"
+              "#### rename the billing tables  \n\nDone.\n\n")
+    history = world.history(ours + theirs)
+    outcome = world.finish(world.entry(history))
+    assert outcome.refined
+    (request,) = summary_requests(world.fake)
+    assert "tune the worker pool" in request.text
+    assert "billing tables" not in request.text
+    assert all("billing tables" not in m.body for m in world.memories())
+    assert len([m for m in world.memories() if m.kind == Kind.SESSION]) == 1
+
+
 def test_a_huge_session_is_stored_bounded_and_summarized_within_budget(world: World) -> None:
     turn = ("#### please refactor the billing module, step {n}  \n\n"
             + "Here is a long answer line about billing.\n" * 40 + "\n")

@@ -24,7 +24,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-sys.path[:0] = [str(ROOT), str(HERE), str(ROOT / "tests")]
+# tests/ for the pty harness and the fake LLM; aidermem itself comes from the installed
+# package (or PYTHONPATH), exactly as for the `aidermem` executable the benchmarks run.
+sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
 def percentile(values: list[float], q: float) -> float:
     """Linear interpolation between closest ranks (numpy's default)."""
@@ -77,9 +79,18 @@ def machine_info() -> dict[str, str]:
         "python": platform.python_version(),
         "os": platform.platform(),
         "aider-chat": version("aider-chat"),
-        "aidermem": f"{version('aidermem')} ({head or 'unknown commit'})",
+        "aidermem": f"{version('aidermem')} ({head or 'unknown commit'}), "
+                    f"imported from {_package_dir()}",
         "load average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+
+
+def _package_dir() -> str:
+    """Where `import aidermem` resolves (PYTHONPATH can point a run at another copy)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("aidermem")
+    return str(Path(spec.origin).parent) if spec and spec.origin else "?"
 
 
 def command_line() -> str:

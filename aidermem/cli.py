@@ -22,33 +22,21 @@ alone, and each argv is parsed exactly once.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
 
 from aidermem import __version__
-from aidermem.app import App
-from aidermem.commands import (
-    add,
-    capture,
-    digest,
-    doctor,
-    edit,
-    forget,
-    import_history,
-    list_memories,
-    profiles,
-    reindex,
-    search,
-    show,
-    stats,
-)
 from aidermem.errors import EXIT_ERROR, AidermemError, UsageError
-from aidermem.output import Result, Style, terminal_safe
+
+if TYPE_CHECKING:
+    from aidermem.app import App
+    from aidermem.output import Result, Style
 
 EXIT_INTERRUPTED = 130
 
@@ -66,21 +54,29 @@ class Command(Protocol):
 
 
 # The one place a command name meets its code: no lookups by attribute name.
-COMMANDS: dict[str, Command] = {
-    "add": add,
-    "search": search,
-    "show": show,
-    "list": list_memories,
-    "edit": edit,
-    "forget": forget,
-    "digest": digest,
-    "reindex": reindex,
-    "stats": stats,
-    "doctor": doctor,
-    "import": import_history,
-    "capture": capture,
-    "profiles": profiles,
+# Modules are imported only when their command runs, so launching aider (the
+# hot path) never pays for every command's imports.
+COMMANDS: dict[str, str] = {
+    "add": "aidermem.commands.add",
+    "search": "aidermem.commands.search",
+    "show": "aidermem.commands.show",
+    "list": "aidermem.commands.list_memories",
+    "edit": "aidermem.commands.edit",
+    "forget": "aidermem.commands.forget",
+    "digest": "aidermem.commands.digest",
+    "reindex": "aidermem.commands.reindex",
+    "stats": "aidermem.commands.stats",
+    "doctor": "aidermem.commands.doctor",
+    "import": "aidermem.commands.import_history",
+    "capture": "aidermem.commands.capture",
+    "profiles": "aidermem.commands.profiles",
 }
+
+
+def command(name: str) -> Command:
+    """The module implementing command `name` (a key of COMMANDS)."""
+    module: Command = importlib.import_module(COMMANDS[name])  # type: ignore[assignment]
+    return module
 
 PASS_THROUGH = ("--", "run")
 
@@ -109,7 +105,7 @@ def route(argv: Sequence[str]) -> Route:
 
 def top_help() -> str:
     width = max(len(name) for name in COMMANDS) + 2
-    commands = "\n".join(f"  {name:<{width}}{cmd.HELP}" for name, cmd in COMMANDS.items())
+    commands = "\n".join(f"  {name:<{width}}{command(name).HELP}" for name in COMMANDS)
     return f"""\
 usage: aidermem [AIDER ARGS…]      launch aider with memory
        aidermem COMMAND [ARGS…]    manage memories
@@ -159,21 +155,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(name: str) -> argparse.ArgumentParser:
-    command = COMMANDS[name]
-    parser = _Parser(prog=f"aidermem {name}", description=command.HELP)
+    module = command(name)
+    parser = _Parser(prog=f"aidermem {name}", description=module.HELP)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    command.add_arguments(parser)
+    module.add_arguments(parser)
     return parser
 
 
 def run_command(name: str, argv: Sequence[str], app: App) -> int:
     args = build_parser(name).parse_args(list(argv))
-    command = COMMANDS[name]
-    result = command.run(args, app)
+    from aidermem.output import terminal_safe
+
+    module = command(name)
+    result = module.run(args, app)
     if args.json:
         text = result.payload.model_dump_json(indent=2)
     else:
-        text = command.render(result.payload, app.style)
+        text = module.render(result.payload, app.style)
         if app.stdout_isatty:  # piped output stays exact; a terminal never gets raw controls
             text = terminal_safe(text)
     if text:
@@ -203,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         if where.action == "launch":
             return launch(where.args)
         name, *rest = where.args
+        from aidermem.app import App
+
         app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty())
         return run_command(name, rest, app)
     except _Exit as done:

@@ -260,8 +260,12 @@ def _terminal_size() -> tuple[int, int] | None:
 
 def _spawn_pty(cmd: list[str], cwd: Path, env: dict[str, str]) -> Any:
     rows, cols = _terminal_size() or (24, 80)
-    return _pexpect().spawn(cmd[0], cmd[1:], cwd=str(cwd), env=env, dimensions=(rows, cols),
-                            use_poll=True)
+    child = _pexpect().spawn(cmd[0], cmd[1:], cwd=str(cwd), env=env, dimensions=(rows, cols),
+                             use_poll=True)
+    # ptyprocess sleeps 0.1 s after closing the pty by default; aider has exited
+    # by then, and that sleep is pure delay before the terminal comes back.
+    child.ptyproc.delayafterclose = 0
+    return child
 
 
 def _status(returncode: int) -> int:

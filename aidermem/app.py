@@ -101,7 +101,10 @@ class App:
         a busy index only delays indexing to the next command.
         """
         try:
-            self.index.sync()
+            if "index" in self.__dict__:  # opened (and synced) before the write
+                self.index.sync()
+            else:
+                _ = self.index  # opening syncs once; a second sync would re-run git status
         except IndexBusyError:
             self.warn("the search index is busy; the change is stored and the next aidermem "
                       "command will index it")

@@ -115,6 +115,14 @@ class Journal:
             return None
         return Entry.from_json(data)
 
+    def has_entries(self) -> bool:
+        """Cheap: is there any entry file at all (before paying for reading them)?"""
+        if not self.root.is_dir():
+            return False
+        return any(
+            not p.name.startswith(".") and "." not in p.stem for p in self.root.glob("*.json")
+        )
+
     def entries(self) -> Iterator[Entry | tuple[Path, str]]:
         """Every entry, oldest first; an unreadable one is yielded as (path, reason)."""
         if not self.root.is_dir():

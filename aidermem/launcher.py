@@ -27,15 +27,17 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aidermem import aider_config, capture, config, context, gitutil, llm, retrieve, runner
+from aidermem import aider_config, config, gitutil, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
 from aidermem.errors import AidermemError
-from aidermem.index import MemoryIndex
 from aidermem.journal import Entry, Journal, State, process_identity
 from aidermem.models import new_id, now
 from aidermem.project import Project, identify, project_dirname
-from aidermem.store import Store
+
+if TYPE_CHECKING:  # imported where used: aider must start before the heavy imports
+    from aidermem import llm
 
 CONTEXT_NAME = "aidermem-context.md"
 CONTEXT_DIR_PREFIX = "aidermem-"  # + "<pid>-<random>", so a dead owner's dir can be removed
@@ -51,6 +53,8 @@ def _say(message: str) -> None:
 
 def _has_memories(store_root: Path, project: Project, scope: object) -> bool:
     """Cheap check (no index, no parsing) whether retrieval can find anything."""
+    if not store_root.is_dir():
+        return False
     if scope == "project":
         folders = [store_root / project_dirname(project.id), store_root / project_dirname("")]
     else:
@@ -110,10 +114,16 @@ def _write_context(path: Path, text: str) -> None:
 
 
 def _retrieve_into(
-    path: Path, store: Store, project: Project, settings: config.Settings, query: str,
-    notes: list[str],
+    path: Path, project: Project, args: LaunchArgs, settings: config.Settings, notes: list[str],
 ) -> None:
+    """Render the context file. Runs while aider starts, so it imports what it needs here."""
     try:
+        from aidermem import context, retrieve
+        from aidermem.index import MemoryIndex
+        from aidermem.store import Store
+
+        store = Store.open(settings.store)
+        query = _launch_query(project, args, settings)
         index = MemoryIndex.open(store)
         report = index.sync()
         for skipped in getattr(report, "skipped", []):
@@ -133,6 +143,8 @@ def _retrieve_into(
 
 
 def _launch_query(project: Project, args: LaunchArgs, settings: config.Settings) -> str:
+    from aidermem import retrieve
+
     root = project.root
     return retrieve.launch_query(
         files=args.aider.files,
@@ -147,6 +159,8 @@ def _launch_query(project: Project, args: LaunchArgs, settings: config.Settings)
 def _llm_config(
     settings: config.Settings, env: Mapping[str, str], values: aider_config.AiderValues
 ) -> llm.LLMConfig | None:
+    from aidermem import llm
+
     return llm.resolve_llm_config(
         main_model=values.model,
         weak_model=values.weak_model,
@@ -190,10 +204,16 @@ def launch(argv: list[str]) -> int:
         plain = build_argv(exe, args, settings, context_path=None, cwd=cwd, env=env)
         return runner.run_aider(plain, cwd=cwd, env=env)
 
-    store = Store.open(settings.store)
+    if not (settings.store / ".git").exists():
+        # First run: the store must exist before the session is journaled, so that a
+        # killed aidermem's session can be recovered into it. Later runs skip the import.
+        from aidermem.store import Store
+
+        Store.open(settings.store)
     journal = Journal()
     notes: list[str] = []
-    pending = _recover(journal, notes)
+    # Recovery imports the capture machinery: only pay for it when there is work.
+    pending = _recover(journal, notes) if journal.has_entries() else []
     _remove_stale_context_dirs()
     # What aider will see: the profile's arguments, then the user's own (which win).
     combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
@@ -201,7 +221,7 @@ def launch(argv: list[str]) -> int:
 
     tmpdir: Path | None = None
     context_path: Path | None = None
-    if _has_memories(store.root, project, settings.scope):
+    if _has_memories(settings.store, project, settings.scope):
         # mkdtemp makes it 0700: only this user can read the memories inside.
         tmpdir = Path(tempfile.mkdtemp(prefix=f"{CONTEXT_DIR_PREFIX}{os.getpid()}-"))
         context_path = tmpdir / CONTEXT_NAME
@@ -210,14 +230,13 @@ def launch(argv: list[str]) -> int:
 
     entry: Entry | None = None
     if settings.capture != "off":
-        entry = _new_entry(project, store, values, settings, cwd)
+        entry = _new_entry(project, settings.store, values, settings, cwd)
         journal.write(entry)
 
     try:
-        query = _launch_query(project, combined, settings) if context_path else ""
         if context_path is not None and (combined.aider.message or combined.aider.message_file):
             # aider sends at once: the file must be ready before it starts.
-            _retrieve_into(context_path, store, project, settings, query, notes)
+            _retrieve_into(context_path, project, combined, settings, notes)
             context_path = None
         try:
             proc = runner.start_aider(command, cwd=cwd, env=env)
@@ -229,7 +248,7 @@ def launch(argv: list[str]) -> int:
             # aider takes seconds to start and its output waits in the pty:
             # retrieval overlaps that start-up instead of delaying it.
             if context_path is not None:
-                _retrieve_into(context_path, store, project, settings, query, notes)
+                _retrieve_into(context_path, project, combined, settings, notes)
             status = proc.wait()
     finally:
         if tmpdir is not None:
@@ -239,7 +258,7 @@ def launch(argv: list[str]) -> int:
 
     if entry is not None:
         try:
-            _capture_after_exit(entry, journal, store, settings, env, values)
+            _capture_after_exit(entry, journal, settings, env, values)
         except (AidermemError, OSError) as exc:
             reason = exc.message if isinstance(exc, AidermemError) else str(exc)
             _say(f"aidermem: warning: could not save this session yet ({reason}); it is kept "
@@ -249,17 +268,19 @@ def launch(argv: list[str]) -> int:
             _say("aidermem: interrupted; the session is kept in the journal and the next "
                  "aidermem run saves it")
     if pending:
+        from aidermem import capture
+
         capture.spawn_background(pending, env=_child_env(env, values, settings))
     return status
 
 
-def _new_entry(project: Project, store: Store, values: aider_config.AiderValues,
+def _new_entry(project: Project, store_root: Path, values: aider_config.AiderValues,
                settings: config.Settings, cwd: Path) -> Entry:
     history = values.chat_history_file
     return Entry(
         session_id=new_id(), state=State.RUNNING, started=now().isoformat(), cwd=str(cwd),
         repo_root=str(project.root) if project.root else None, project_id=project.id,
-        project_name=project.name, store_root=str(store.root), history_path=str(history),
+        project_name=project.name, store_root=str(store_root), history_path=str(history),
         history_offset=history.stat().st_size if history.is_file() else 0,
         head_before=gitutil.head(project.root) if project.root else None,
         owner_pid=os.getpid(), owner_start=process_identity(os.getpid()),
@@ -272,6 +293,10 @@ def _new_entry(project: Project, store: Store, values: aider_config.AiderValues,
 def _recover(journal: Journal, notes: list[str]) -> list[str]:
     """Finish what killed sessions left, up to their extractive memories; return the
     ids still owed a model summary (a background process asks the model later)."""
+    from aidermem import capture
+    from aidermem.index import MemoryIndex
+    from aidermem.store import Store
+
     owed = []
     for found in capture.recover(journal, notes.append):
         with journal.claim(found.session_id) as mine:
@@ -317,6 +342,8 @@ def _child_env(
     env: Mapping[str, str], values: aider_config.AiderValues, settings: config.Settings
 ) -> dict[str, str]:
     """The background summarizer's environment: keys live here, never on disk."""
+    from aidermem import llm
+
     child = dict(env)
     cfg = _llm_config(settings, env, values)
     if cfg is not None:
@@ -327,9 +354,14 @@ def _child_env(
 
 
 def _capture_after_exit(
-    entry: Entry, journal: Journal, store: Store, settings: config.Settings,
+    entry: Entry, journal: Journal, settings: config.Settings,
     env: Mapping[str, str], values: aider_config.AiderValues,
 ) -> None:
+    from aidermem import capture
+    from aidermem.index import MemoryIndex
+    from aidermem.store import Store
+
+    store = Store.open(settings.store)
     with journal.claim(entry.session_id) as mine:
         # Re-read under the claim: never act on a copy another process moved on from.
         current = journal.load(entry.session_id) if mine else None

@@ -77,6 +77,25 @@ def merge_ranked(*lists: Sequence[Memory], limit: int) -> list[Memory]:
     return out[:limit]
 
 
+MAX_ELSEWHERE = 2
+
+
+def highly_relevant_elsewhere(
+    hits: Sequence[tuple[float, Memory]], best_here: float, current_project: str
+) -> list[Memory]:
+    """Other projects' memories that outrank everything found in this one.
+
+    Scores already carry the current project's boost, so a memory from another
+    project that still beats the best local match is worth showing; a weaker one
+    would only crowd out this project's own notes.
+    """
+    out = [
+        memory for score, memory in hits
+        if memory.project not in (current_project, "") and score > best_here
+    ]
+    return out[:MAX_ELSEWHERE]
+
+
 def retrieve(
     index: MemoryIndex,
     store: Store,
@@ -90,8 +109,8 @@ def retrieve(
 ) -> Retrieved:
     """Last session of this project plus the most relevant other notes."""
 
-    def search(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
-               ) -> list[Memory]:
+    def scored(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
+               ) -> list[tuple[float, Memory]]:
         request = SearchRequest(
             text=text,
             scope=scope,
@@ -102,18 +121,31 @@ def retrieve(
             topics=list(topics_require),
             prefer_topics=list(topics_prefer),
         )
-        out: list[Memory] = []
+        out: list[tuple[float, Memory]] = []
         for hit in index.search(request):
             try:
-                out.append(store.load(hit.relpath))
+                out.append((hit.score, store.load(hit.relpath)))
             except MemoryFileError:  # a file edited badly since indexing: skip it
                 continue
         return out
 
+    def search(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
+               ) -> list[Memory]:
+        return [memory for _, memory in scored(text, scope, kinds, limit)]
+
     sessions = search("", "project", [Kind.SESSION], 1)
     last = sessions[0] if sessions else None
-    relevant = search(query, scope, NOTE_KINDS, limit) if query.strip() else []
+    relevant: list[Memory] = []
+    elsewhere: list[Memory] = []
+    if query.strip():
+        local = scored(query, scope, NOTE_KINDS, limit)
+        relevant = [memory for _, memory in local]
+        if scope == "project":
+            best_here = max((score for score, _ in local), default=0.0)
+            elsewhere = highly_relevant_elsewhere(
+                scored(query, "all", NOTE_KINDS, limit), best_here, current_project
+            )
     conventions = search("", "project", [Kind.CONVENTION], 3)
     recent = search("", "project", NOTE_KINDS, limit)
-    notes = merge_ranked(relevant, conventions, recent, limit=limit)
+    notes = merge_ranked(relevant[:1], elsewhere, relevant[1:], conventions, recent, limit=limit)
     return Retrieved(last_session=last, notes=notes)

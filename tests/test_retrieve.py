@@ -155,3 +155,30 @@ def test_a_file_broken_after_indexing_is_skipped(world: dict[str, Memory], tmp_p
     found = retrieve(index, store, query="advisory locks", current_project=SHOP)
     assert "Advisory locks for jobs" not in _ids(found.notes)
     assert "Tabs in Makefiles" in _ids(found.notes)
+
+
+def test_highly_relevant_memories_from_other_projects_join_a_project_scope(
+        tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    weak_here = _memory("Checkout notes", Kind.NOTE, days_ago=2,
+                        body="We talked about caching once.")
+    strong_there = _memory("Redis cache stampede fix", Kind.BUG, project=BILLING, days_ago=2,
+                           body="Redis cache stampede: lock per key, jittered expiry.",
+                           topics=["redis", "cache"])
+    unrelated_there = _memory("Billing invoices in PDF", Kind.DECISION, project=BILLING)
+    store.add_many([weak_here, strong_there, unrelated_there], "test memories")
+    found = retrieve(MemoryIndex.open(store), store, query="redis cache stampede",
+                     current_project=SHOP)
+    titles = _ids(found.notes)
+    assert "Redis cache stampede fix" in titles
+    assert "Billing invoices in PDF" not in titles
+
+
+def test_other_projects_never_outnumber_or_outrank_a_better_local_match(
+        world: dict[str, Memory], tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    found = retrieve(MemoryIndex.open(store), store, query="advisory locks jobs workers",
+                     current_project=SHOP)
+    titles = _ids(found.notes)
+    assert titles[0] == "Advisory locks for jobs"
+    assert "Billing uses advisory locks too" not in titles

@@ -26,18 +26,21 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import aider_config, config, gitutil, runner
+from ulid import ULID
+
+from aidermem import aider_config, gitutil, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
 from aidermem.errors import AidermemError
 from aidermem.journal import Entry, Journal, State, process_identity
-from aidermem.models import new_id, now
 from aidermem.project import Project, identify, project_dirname
 
 if TYPE_CHECKING:  # imported where used: aider must start before the heavy imports
-    from aidermem import llm
+    from aidermem import config, llm
 
 CONTEXT_NAME = "aidermem-context.md"
 CONTEXT_DIR_PREFIX = "aidermem-"  # + "<pid>-<random>", so a dead owner's dir can be removed
@@ -49,6 +52,50 @@ def _say(message: str) -> None:
     # After a hangup the terminal is gone: a message that cannot be shown is dropped.
     with contextlib.suppress(OSError):
         print(message, file=sys.stderr, flush=True)
+
+
+# What makes a launch "configured". When none of it is present, the settings aider's
+# start depends on are the defaults, and config (pydantic) is resolved after the spawn.
+# tests/test_launcher_fast_path.py checks these against aidermem.config.
+PROJECT_FILE = ".aidermem.toml"
+CONFIG_ENV = ("AIDERMEM_PROFILE", "AIDERMEM_STORE", "AIDERMEM_BUDGET", "AIDERMEM_CAPTURE",
+              "AIDERMEM_SUMMARY_MODEL")
+
+
+@dataclass(frozen=True)
+class Basics:
+    """The settings needed before aider is spawned (a subset of config.Settings)."""
+
+    enabled: bool = True
+    aider_args: list[str] = field(default_factory=list)
+    read: list[Path] = field(default_factory=list)
+    scope: object = "project"
+    capture: str = "on"
+    store: Path = field(default_factory=paths.default_store_dir)
+    summary_model: str | None = None
+
+
+def unconfigured(args: LaunchArgs, project_root: Path | None, env: Mapping[str, str]) -> bool:
+    """True when no config file, variable or --mem-* setting applies to this launch."""
+    if args.mem_profile or args.mem_budget is not None or args.mem_no_capture:
+        return False
+    if any(env.get(name, "").strip() for name in CONFIG_ENV):
+        return False
+    if project_root is not None and (project_root / PROJECT_FILE).exists():
+        return False
+    return not paths.user_config_file().exists()
+
+
+def _resolve(args: LaunchArgs, cwd: Path, project: Project, env: Mapping[str, str]
+             ) -> config.Settings:
+    from aidermem import config
+
+    return config.resolve(
+        cwd=cwd, project_root=project.root, profile=args.mem_profile, env=env,
+        cli=config.cli_overrides(
+            mem_off=args.mem_off, mem_no_capture=args.mem_no_capture, mem_budget=args.mem_budget
+        ),
+    ).settings
 
 
 def _has_memories(store_root: Path, project: Project, scope: object) -> bool:
@@ -76,7 +123,7 @@ def _read_flags(paths: list[str]) -> list[str]:
 def build_argv(
     exe: str,
     args: LaunchArgs,
-    settings: config.Settings,
+    settings: config.Settings | Basics,
     *,
     context_path: Path | None,
     cwd: Path,
@@ -191,13 +238,13 @@ def launch(argv: list[str]) -> int:
     cwd = Path.cwd()
     env = dict(os.environ)
     project = identify(cwd)
-    resolved = config.resolve(
-        cwd=cwd, project_root=project.root, profile=args.mem_profile, env=env,
-        cli=config.cli_overrides(
-            mem_off=args.mem_off, mem_no_capture=args.mem_no_capture, mem_budget=args.mem_budget
-        ),
-    )
-    settings = resolved.settings
+    # Unconfigured (the common case): aider starts on defaults and config is read
+    # after the spawn, so pydantic's import does not delay aider.
+    full: config.Settings | None = None
+    if unconfigured(args, project.root, env):
+        settings: config.Settings | Basics = Basics(enabled=not args.mem_off)
+    else:
+        settings = full = _resolve(args, cwd, project, env)
     exe = runner.find_aider()
 
     if not settings.enabled:
@@ -236,7 +283,8 @@ def launch(argv: list[str]) -> int:
     try:
         if context_path is not None and (combined.aider.message or combined.aider.message_file):
             # aider sends at once: the file must be ready before it starts.
-            _retrieve_into(context_path, project, combined, settings, notes)
+            full = full or _resolve(args, cwd, project, env)
+            _retrieve_into(context_path, project, combined, full, notes)
             context_path = None
         try:
             proc = runner.start_aider(command, cwd=cwd, env=env)
@@ -246,9 +294,10 @@ def launch(argv: list[str]) -> int:
             raise
         with proc:
             # aider takes seconds to start and its output waits in the pty:
-            # retrieval overlaps that start-up instead of delaying it.
+            # config and retrieval overlap that start-up instead of delaying it.
+            full = full or _resolve(args, cwd, project, env)
             if context_path is not None:
-                _retrieve_into(context_path, project, combined, settings, notes)
+                _retrieve_into(context_path, project, combined, full, notes)
             status = proc.wait()
     finally:
         if tmpdir is not None:
@@ -256,9 +305,10 @@ def launch(argv: list[str]) -> int:
     for note in notes:
         _say(note)
 
+    full = full or _resolve(args, cwd, project, env)
     if entry is not None:
         try:
-            _capture_after_exit(entry, journal, settings, env, values)
+            _capture_after_exit(entry, journal, full, env, values)
         except (AidermemError, OSError) as exc:
             reason = exc.message if isinstance(exc, AidermemError) else str(exc)
             _say(f"aidermem: warning: could not save this session yet ({reason}); it is kept "
@@ -270,15 +320,16 @@ def launch(argv: list[str]) -> int:
     if pending:
         from aidermem import capture
 
-        capture.spawn_background(pending, env=_child_env(env, values, settings))
+        capture.spawn_background(pending, env=_child_env(env, values, full))
     return status
 
 
 def _new_entry(project: Project, store_root: Path, values: aider_config.AiderValues,
-               settings: config.Settings, cwd: Path) -> Entry:
+               settings: config.Settings | Basics, cwd: Path) -> Entry:
     history = values.chat_history_file
     return Entry(
-        session_id=new_id(), state=State.RUNNING, started=now().isoformat(), cwd=str(cwd),
+        session_id=str(ULID()), state=State.RUNNING,
+        started=datetime.now(UTC).replace(microsecond=0).isoformat(), cwd=str(cwd),
         repo_root=str(project.root) if project.root else None, project_id=project.id,
         project_name=project.name, store_root=str(store_root), history_path=str(history),
         history_offset=history.stat().st_size if history.is_file() else 0,

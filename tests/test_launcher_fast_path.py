@@ -1,0 +1,46 @@
+"""The launcher's unconfigured fast path must agree with aidermem.config.
+
+Before aider is spawned the launcher avoids importing config (pydantic) when
+nothing configures the launch; these tests keep that shortcut honest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from aidermem import config, launcher, paths
+from aidermem.aider_args import split_launch_argv
+
+
+def test_what_counts_as_configuration_matches_config() -> None:
+    assert launcher.PROJECT_FILE == config.PROJECT_FILE
+    assert set(launcher.CONFIG_ENV) == set(config.ENV_VARS) | {config.PROFILE_ENV}
+
+
+def test_basics_are_the_defaults_config_resolves_to(tmp_path: Path) -> None:
+    resolved = config.resolve(cwd=tmp_path, project_root=tmp_path, profile=None, env={}, cli={})
+    basics = launcher.Basics()
+    for f in dataclasses.fields(basics):
+        assert getattr(basics, f.name) == getattr(resolved.settings, f.name), f.name
+
+
+def test_unconfigured_only_when_nothing_applies(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    plain = split_launch_argv(["--model", "x"])
+    assert launcher.unconfigured(plain, repo, {})
+    assert not launcher.unconfigured(split_launch_argv(["--mem-profile", "p"]), repo, {})
+    assert not launcher.unconfigured(split_launch_argv(["--mem-budget", "900"]), repo, {})
+    assert not launcher.unconfigured(split_launch_argv(["--mem-no-capture"]), repo, {})
+    assert launcher.unconfigured(split_launch_argv(["--mem-off"]), repo, {})
+    for name in launcher.CONFIG_ENV:
+        assert not launcher.unconfigured(plain, repo, {name: "x"})
+        assert launcher.unconfigured(plain, repo, {name: "  "})  # empty counts as unset
+    (repo / ".aidermem.toml").write_text("budget_tokens = 900\n")
+    assert not launcher.unconfigured(plain, repo, {})
+    (repo / ".aidermem.toml").unlink()
+    user = paths.user_config_file()
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("")
+    assert not launcher.unconfigured(plain, repo, {})

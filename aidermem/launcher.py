@@ -31,8 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ulid import ULID
-
 from aidermem import aider_config, gitutil, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
 from aidermem.errors import AidermemError
@@ -275,10 +273,15 @@ def launch(argv: list[str]) -> int:
         _write_context(context_path, PLACEHOLDER)
     command = build_argv(exe, args, settings, context_path=context_path, cwd=cwd, env=env)
 
+    # Where this session's transcript and history begin, taken before aider can write;
+    # the journal entry itself is written just after the spawn (off aider's start path).
+    history = values.chat_history_file
+    before = Before(
+        offset=history.stat().st_size if history.is_file() else 0,
+        head=gitutil.head(project.root) if project.root else None,
+        started=datetime.now(UTC).replace(microsecond=0).isoformat(),
+    )
     entry: Entry | None = None
-    if settings.capture != "off":
-        entry = _new_entry(project, settings.store, values, settings, cwd)
-        journal.write(entry)
 
     try:
         if context_path is not None and (combined.aider.message or combined.aider.message_file):
@@ -286,13 +289,11 @@ def launch(argv: list[str]) -> int:
             full = full or _resolve(args, cwd, project, env)
             _retrieve_into(context_path, project, combined, full, notes)
             context_path = None
-        try:
-            proc = runner.start_aider(command, cwd=cwd, env=env)
-        except AidermemError:
-            if entry is not None:  # aider never ran: there is no session to keep
-                journal.remove(entry.session_id)
-            raise
+        proc = runner.start_aider(command, cwd=cwd, env=env)
         with proc:
+            if settings.capture != "off":
+                entry = _new_entry(project, settings.store, values, settings, cwd, before)
+                journal.write(entry)
             # aider takes seconds to start and its output waits in the pty:
             # config and retrieval overlap that start-up instead of delaying it.
             full = full or _resolve(args, cwd, project, env)
@@ -324,16 +325,25 @@ def launch(argv: list[str]) -> int:
     return status
 
 
+@dataclass(frozen=True)
+class Before:
+    """The state a session starts from, read before aider is spawned."""
+
+    offset: int  # size of the chat history file
+    head: str | None  # the repo's HEAD
+    started: str  # ISO 8601, aware
+
+
 def _new_entry(project: Project, store_root: Path, values: aider_config.AiderValues,
-               settings: config.Settings | Basics, cwd: Path) -> Entry:
+               settings: config.Settings | Basics, cwd: Path, before: Before) -> Entry:
+    from ulid import ULID
+
     history = values.chat_history_file
     return Entry(
-        session_id=str(ULID()), state=State.RUNNING,
-        started=datetime.now(UTC).replace(microsecond=0).isoformat(), cwd=str(cwd),
+        session_id=str(ULID()), state=State.RUNNING, started=before.started, cwd=str(cwd),
         repo_root=str(project.root) if project.root else None, project_id=project.id,
         project_name=project.name, store_root=str(store_root), history_path=str(history),
-        history_offset=history.stat().st_size if history.is_file() else 0,
-        head_before=gitutil.head(project.root) if project.root else None,
+        history_offset=before.offset, head_before=before.head,
         owner_pid=os.getpid(), owner_start=process_identity(os.getpid()),
         main_model=values.model, weak_model=values.weak_model,
         summary_model=settings.summary_model, api_base=values.openai_api_base,

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import socket
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -29,6 +28,7 @@ from pathlib import Path
 import filelock
 
 from aidermem import paths
+from aidermem.atomic import write_atomic
 
 
 class State(StrEnum):
@@ -194,14 +194,5 @@ def process_identity(pid: int) -> str | None:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(0o600)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Journal files hold session text: private to the user (0600) and fsynced."""
+    write_atomic(path, text.encode("utf-8"), mode=0o600)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from aidermem import aider_config, gitutil, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
+from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError
 from aidermem.journal import Entry, Journal, State, process_identity
 from aidermem.project import Project, identify, project_dirname
@@ -145,17 +146,12 @@ def build_argv(
 
 
 def _write_context(path: Path, text: str) -> None:
-    """Replace the context file atomically; it stays read-only (0400)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".ctx-")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        tmp.chmod(0o400)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Replace the context file atomically; it stays read-only (0400).
+
+    No fsync: it lives in a private temp dir for one session, and the first
+    write happens before aider is spawned.
+    """
+    write_atomic(path, text.encode("utf-8"), mode=0o400, durable=False)
 
 
 def _retrieve_into(

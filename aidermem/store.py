@@ -17,7 +17,6 @@ import contextlib
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC
@@ -26,6 +25,7 @@ from pathlib import Path
 import filelock
 
 from aidermem import gitutil, memfile, paths
+from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
 from aidermem.models import Memory, Status, now, slugify
 from aidermem.project import project_dirname
@@ -309,7 +309,7 @@ class Store:
             for relpath, text in writes.items():
                 target = self.root / relpath
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write(target, text.encode("utf-8"))
+                write_atomic(target, text.encode("utf-8"))
             for relpath in deletes:
                 (self.root / relpath).unlink(missing_ok=True)
             # Exact paths, no pathspec: stages writes and deletions, ignores untracked-gone files.
@@ -354,7 +354,7 @@ class Store:
                 if content is None:
                     target.unlink(missing_ok=True)
                 else:
-                    _atomic_write(target, content)
+                    write_atomic(target, content)
 
     def _existing_with_id(self, relpath: str, memory_id: str) -> str | None:
         """A file in the target month folder already named for this id (any slug)."""
@@ -396,18 +396,3 @@ def _id_of_path(relpath: str) -> str:
 
 def _read_or_none(path: Path) -> bytes | None:
     return path.read_bytes() if path.exists() else None
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, then os.replace (never half a file)."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise

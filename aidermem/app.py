@@ -16,15 +16,21 @@ import sys
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from aidermem import config
+from aidermem import paths
 from aidermem.errors import IndexBusyError
-from aidermem.index import MemoryIndex
 from aidermem.output import SHORT_ID_MIN, Style
 from aidermem.project import Project, identify
 from aidermem.store import Store
 
+if TYPE_CHECKING:
+    from aidermem import config
+    from aidermem.index import MemoryIndex, SyncReport
+    from aidermem.worktree import Probe
+
 MAX_WARNINGS = 5
+T = TypeVar("T")
 
 
 def _stderr(line: str) -> None:
@@ -39,11 +45,14 @@ class App:
         cwd: Path,
         stdout_isatty: bool = False,
         warn: Callable[[str], None] = _stderr,
+        probe: Probe | None = None,
     ) -> None:
         self.cwd = cwd
         self.stdout_isatty = stdout_isatty
         self.style = Style.for_stream(stdout_isatty)
         self._warn = warn
+        self._probe = probe  # the store's git call, started early (worktree.early_probe)
+        self.last_sync: SyncReport | None = None  # what opening the index changed
 
     def warn(self, message: str) -> None:
         self._warn(f"aidermem: warning: {message}")
@@ -55,6 +64,8 @@ class App:
     @cached_property
     def resolved(self) -> config.ResolvedSettings:
         """The settings a launch from this directory would use (no launcher flags)."""
+        from aidermem import config
+
         return config.resolve(
             cwd=self.cwd, project_root=self.project.root, profile=None, env=os.environ, cli={},
         )
@@ -63,8 +74,10 @@ class App:
     def settings(self) -> config.Settings:
         return self.resolved.settings
 
-    @property
+    @cached_property
     def store_root(self) -> Path:
+        if paths.unconfigured(self.project.root, os.environ):
+            return paths.default_store_dir()  # what config would say, without its imports
         return self.settings.store
 
     @cached_property
@@ -74,7 +87,13 @@ class App:
     @cached_property
     def unsynced_index(self) -> MemoryIndex:
         """The store's index as it is on disk (for `reindex`, which rebuilds it anyway)."""
-        return MemoryIndex.open(self.store)
+        from aidermem.index import MemoryIndex
+
+        probe, self._probe = self._probe, None
+        if probe is not None and probe.root != self.store.root:
+            probe.close()
+            probe = None
+        return MemoryIndex.open(self.store, probe=probe)
 
     @cached_property
     def index(self) -> MemoryIndex:
@@ -84,7 +103,7 @@ class App:
         seen: until it is fixed, results are missing that memory.
         """
         index = self.unsynced_index
-        index.sync()
+        self.last_sync = index.sync()
         broken = index.broken()
         for skipped in broken[:MAX_WARNINGS]:
             self.warn(f"skipped {skipped.path}: {skipped.reason}")
@@ -92,6 +111,21 @@ class App:
             self.warn(f"skipped {len(broken) - MAX_WARNINGS} more malformed files "
                       "(`aidermem doctor` lists them all)")
         return index
+
+    def read(self, work: Callable[[MemoryIndex], T]) -> T:
+        """`work` done over the up-to-date index, fast: it first runs on the index as it
+        is, while git checks the store for changes (worktree.Probe), and runs again only
+        if the sync then changed the index. For read-only work."""
+        if "index" in self.__dict__ or self._probe is None:
+            return work(self.index)  # nothing runs meanwhile: no time to win
+        index = self.unsynced_index
+        if not index.built():
+            return work(self.index)
+        with index.as_is():
+            early = work(index)
+        synced = self.index  # waits for git, syncs, reports skipped files
+        changed = self.last_sync is None or self.last_sync.changed
+        return work(synced) if changed else early
 
     def index_after_write(self) -> None:
         """Bring the index up to date after this command committed to the store.

@@ -71,6 +71,10 @@ COMMANDS: dict[str, str] = {
     "capture": "aidermem.commands.capture",
     "profiles": "aidermem.commands.profiles",
 }
+# Read-only commands whose first act is syncing the index: its git call starts before the
+# command's imports (worktree.early_probe). Never for commands that write first, which would
+# make the probe's answer stale.
+PROBE_FIRST = frozenset({"search", "list", "digest", "stats"})
 
 
 def command(name: str) -> Command:
@@ -164,12 +168,12 @@ def build_parser(name: str) -> argparse.ArgumentParser:
 
 def run_command(name: str, argv: Sequence[str], app: App) -> int:
     args = build_parser(name).parse_args(list(argv))
-    from aidermem.output import terminal_safe
+    from aidermem.output import terminal_safe, to_json
 
     module = command(name)
     result = module.run(args, app)
     if args.json:
-        text = result.payload.model_dump_json(indent=2)
+        text = to_json(result.payload)
     else:
         text = module.render(result.payload, app.style)
         if app.stdout_isatty:  # piped output stays exact; a terminal never gets raw controls
@@ -201,9 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         if where.action == "launch":
             return launch(where.args)
         name, *rest = where.args
+        probe = None
+        if name in PROBE_FIRST and not {"-h", "--help"} & set(rest):
+            from aidermem.worktree import early_probe  # git works while we import the rest
+
+            probe = early_probe(Path.cwd())
         from aidermem.app import App
 
-        app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty())
+        app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty(), probe=probe)
         return run_command(name, rest, app)
     except _Exit as done:
         return done.status

@@ -49,7 +49,7 @@ from aidermem import paths
 from aidermem.errors import AidermemError, ConfigError, UsageError
 from aidermem.models import normalize_topic
 
-PROJECT_FILE = ".aidermem.toml"
+PROJECT_FILE = paths.PROJECT_FILE
 DEFAULT_PROFILE = "default"
 PROFILE_ENV = "AIDERMEM_PROFILE"
 MAX_BUDGET_TOKENS = 32_000

@@ -10,6 +10,7 @@ CalledProcessError). It must never import anything from aider.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ _REPO_ENV = (
 )
 
 
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _LOCKED_RETRIES = 11  # 0.03 s, 0.06 s, ...: ~2 s in all
 
 
@@ -82,6 +84,34 @@ def run_git_full(
     return proc.returncode, out, err
 
 
+class Started:
+    """A read-only `git <args>` running in the background (see start_git)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+        self._result: tuple[int, str] | None = None
+
+    def result(self) -> tuple[int, str]:
+        """(returncode, stdout), waiting for git to finish; safe to call again."""
+        if self._result is None:
+            out, _ = self._proc.communicate()
+            self._result = (self._proc.returncode, out.decode("utf-8", "surrogateescape"))
+        return self._result
+
+
+def start_git(args: list[str], cwd: Path | str) -> Started:
+    """Start `git <args>` in `cwd` and return at once, so git works while the caller
+    does something else. For queries only: nothing retries it on index.lock."""
+    try:
+        proc = subprocess.Popen(["git", *args], cwd=cwd, env=_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise StoreError(
+            "git is not installed or not on PATH", "install git; aidermem keeps memories in git"
+        ) from exc
+    return Started(proc)
+
+
 def _command_name(args: list[str]) -> str:
     """The git subcommand in args, skipping global options such as `-c key=value`."""
     skip = False
@@ -114,6 +144,44 @@ def git_root(path: Path) -> Path | None:
 def head(path: Path) -> str | None:
     """The full sha of HEAD, or None (not a repo, or no commits yet)."""
     return _one(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], path)
+
+
+def find_root(path: Path) -> Path | None:
+    """The nearest directory at or above `path` holding `.git`, found without starting git
+    (what git_root usually answers; git_root is the authority)."""
+    path = Path(path).absolute()
+    for candidate in (path, *path.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def read_head(root: Path) -> str | None:
+    """HEAD's sha read from the files of `root/.git`, without starting git (~5 ms each).
+
+    Only the plain layouts: .git a directory, HEAD a sha or a branch whose ref is a
+    loose file or in packed-refs. None for anything else (a worktree, an unborn branch,
+    a symbolic ref chain): the caller asks git instead.
+    """
+    git_dir = root / ".git"
+    try:
+        text = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        if not text.startswith("ref: "):
+            return text if _SHA.fullmatch(text) else None
+        ref = text[5:].strip()
+        if not ref.startswith("refs/") or ".." in ref:
+            return None
+        loose = git_dir / ref
+        if loose.is_file():
+            sha = loose.read_text(encoding="utf-8").strip()
+            return sha if _SHA.fullmatch(sha) else None
+        for line in (git_dir / "packed-refs").read_text(encoding="utf-8").splitlines():
+            sha, _, name = line.partition(" ")
+            if name == ref and _SHA.fullmatch(sha):
+                return sha
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
 
 
 def current_branch(path: Path) -> str | None:

@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import filelock
 import tantivy
 
-from aidermem import analysis, paths
+from aidermem import analysis, paths, worktree
 from aidermem.errors import IndexBusyError, MemoryFileError
+from aidermem.store import is_memory_path
 
 if TYPE_CHECKING:
     from aidermem.models import Memory
@@ -118,35 +116,44 @@ class _State:
     head: str | None
     dirty: dict[str, list[int] | None]  # relpath -> [mtime_ns, size], None = missing
     broken: dict[str, str]  # relpath -> why it did not parse
+    work: worktree.Snapshot | None = None  # how the work tree differed from HEAD (None: unknown)
+    raw: str = ""  # the state file's text as read, to tell whether another process wrote
 
 
 class MemoryIndex:
     """The index of one store. Cheap to open; nothing is read until needed."""
 
-    def __init__(self, store: Store, directory: Path, *, lock_timeout: float = LOCK_TIMEOUT
-                 ) -> None:
+    def __init__(self, store: Store, directory: Path, *, lock_timeout: float = LOCK_TIMEOUT,
+                 probe: worktree.Probe | None = None) -> None:
         self.store = store
         self.directory = directory
         self.path = directory / "tantivy"
         self.schema = build_schema()
         self.lock_timeout = lock_timeout
         self._state_file = directory / "state.json"
-        self._lock = filelock.FileLock(str(directory / "index.lock"), timeout=lock_timeout)
+        self._lock_path = directory / "index.lock"
+        self._lock: Any = None  # a filelock.FileLock, made on first write (one per index)
         self._reader: tantivy.Index | None = None
         self._synced = False
+        self._probe = probe
+        self._as_is = False  # see as_is()
+        self._checked: tuple[str, worktree.Snapshot] | None = None  # see _follow_unlocked
 
     @classmethod
-    def open(cls, store: Store, *, lock_timeout: float = LOCK_TIMEOUT) -> MemoryIndex:
+    def open(cls, store: Store, *, lock_timeout: float = LOCK_TIMEOUT,
+             probe: worktree.Probe | None = None) -> MemoryIndex:
+        """`probe`: the store's git calls, started early (worktree.Probe) so the first
+        sync finds them done."""
         directory = paths.index_dir_for(store.root)
         directory.mkdir(parents=True, exist_ok=True)
-        return cls(store, directory, lock_timeout=lock_timeout)
+        return cls(store, directory, lock_timeout=lock_timeout, probe=probe)
 
     # -- reading ---------------------------------------------------------------------------
 
     def searcher(self) -> tantivy.Searcher:
         """A searcher over the last committed state; syncs first if this object never did
-        (so `MemoryIndex.open(store).search(...)` is always current)."""
-        if not self._synced:
+        (so `MemoryIndex.open(store).search(...)` is always current), unless in as_is()."""
+        if not self._synced and not self._as_is:
             self.sync()
         if self._reader is None:
             try:
@@ -155,6 +162,21 @@ class MemoryIndex:
                 self.rebuild()
                 self._reader = self._open_index()
         return self._reader.searcher()
+
+    @contextlib.contextmanager
+    def as_is(self) -> Iterator[None]:
+        """Reads inside see the index as last committed, without syncing first: for work
+        done while the sync's git call runs, and redone if the sync changes anything."""
+        self._as_is = True
+        try:
+            yield
+        finally:
+            self._as_is = False
+
+    def built(self) -> bool:
+        """Whether an index of the current format is on disk (it may be out of date)."""
+        state = self._read_state()
+        return state is not None and state.format == FORMAT and self._exists()
 
     def count(self) -> int:
         return int(self.searcher().num_docs)
@@ -208,15 +230,31 @@ class MemoryIndex:
 
     def _timed(self, *, rebuild: bool) -> SyncReport:
         started = time.perf_counter()
-        with self._locked():
-            state = self._read_state()
-            if state is None or state.format != FORMAT or not self._exists():
-                report = self._rebuild(wipe=True)  # never built, or by another version
-            else:
-                report = self._rebuild(wipe=False) if rebuild else self._follow(state)
+        report = None if rebuild else self._follow_unlocked()
+        if report is None:
+            with self._locked():
+                state = self._read_state()
+                if state is None or state.format != FORMAT or not self._exists():
+                    report = self._rebuild(wipe=True)  # never built, or by another version
+                elif rebuild:
+                    report = self._rebuild(wipe=False)
+                else:
+                    report = self._follow(state)
         self._synced = True
         report.seconds = time.perf_counter() - started
         return report
+
+    def _follow_unlocked(self) -> SyncReport | None:
+        """The common case without taking the lock: nothing changed since the last sync.
+        None when something did (the caller syncs under the lock, reusing this check)."""
+        state = self._read_state()
+        if state is None or state.format != FORMAT or not self._exists():
+            return None
+        work = worktree.check(self.store.root, state.work, self._take_probe())
+        if work == state.work and not self._changes(state, work):
+            return SyncReport()
+        self._checked = (state.raw, work)
+        return None
 
     def upsert(self, pairs: Iterable[tuple[str, Memory]]) -> None:
         """Index these memories now (by relpath, replacing what was there). For callers that
@@ -230,26 +268,42 @@ class MemoryIndex:
             self._write(list(relpaths), [])
 
     def _follow(self, state: _State) -> SyncReport:
-        # The two git calls run side by side: this is the cost of every search.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            dirty_paths = pool.submit(self.store.dirty_paths)
-            head = self.store.head()
-            dirty = {p: self._stat(p) for p in dirty_paths.result()}
-        changed: set[str] = set()
-        if head != state.head:
-            diff = self.store.changed_paths(state.head) if state.head else None
-            if diff is None:  # history rewritten, or a store replaced under us
-                return self._rebuild(wipe=False)
-            changed.update(diff)
-        changed.update(p for p, st in dirty.items() if state.dirty.get(p, False) != st)
-        changed.update(p for p in state.dirty if p not in dirty)  # committed or reverted
+        """Re-read what changed since `state` (under the lock)."""
+        checked, self._checked = self._checked, None
+        if checked is not None and checked[0] == state.raw:
+            work = checked[1]  # nobody synced since the unlocked check: its answer holds
+        else:
+            work = worktree.check(self.store.root, state.work, self._take_probe())
+        changed = self._changes(state, work)
+        if changed is None:  # history rewritten, or a store replaced under us
+            return self._rebuild(wipe=False)
+        dirty = self._dirty(work)
         if not changed:
-            if head != state.head or dirty != state.dirty:  # e.g. a commit of README.md
-                self._write_state(_State(FORMAT, head, dirty, state.broken))
+            self._write_state(_State(FORMAT, work.head, dirty, state.broken, work))
             return SyncReport()
         report = self._reindex(sorted(changed), state.broken)
-        self._write_state(_State(FORMAT, head, dirty, state.broken))
+        self._write_state(_State(FORMAT, work.head, dirty, state.broken, work))
         return report
+
+    def _changes(self, state: _State, work: worktree.Snapshot) -> set[str] | None:
+        """Memory files to re-read to go from `state` to `work`; None: rebuild instead."""
+        changed: set[str] = set()
+        if work.head != state.head:
+            diff = self.store.changed_paths(state.head) if state.head else None
+            if diff is None:
+                return None
+            changed.update(diff)
+        dirty = self._dirty(work)
+        changed.update(p for p, st in dirty.items() if state.dirty.get(p, False) != st)
+        changed.update(p for p in state.dirty if p not in dirty)  # committed or reverted
+        return changed
+
+    def _dirty(self, work: worktree.Snapshot) -> dict[str, list[int] | None]:
+        return {p: self._stat(p) for p in sorted(work.paths()) if is_memory_path(p)}
+
+    def _take_probe(self) -> worktree.Probe | None:
+        probe, self._probe = self._probe, None
+        return probe
 
     def _reindex(self, relpaths: list[str], broken: dict[str, str]) -> SyncReport:
         """Re-read these files; a missing or malformed file loses its document."""
@@ -273,8 +327,8 @@ class MemoryIndex:
         in other processes see atomically."""
         # Read HEAD and the dirty set before the files: a commit landing meanwhile is
         # re-read by the next sync instead of being missed.
-        head = self.store.head()
-        dirty = {p: self._stat(p) for p in self.store.dirty_paths()}
+        work = worktree.full(self.store.root)
+        dirty = self._dirty(work)
         report = SyncReport(rebuilt=True)
         broken: dict[str, str] = {}
         relpaths = list(self.store.iter_paths())
@@ -288,7 +342,7 @@ class MemoryIndex:
                 writer.add_document(tantivy.Document.from_dict(fields, self.schema))
         if self._reader is not None:
             self._reader.reload()
-        self._write_state(_State(FORMAT, head, dirty, broken))
+        self._write_state(_State(FORMAT, work.head, dirty, broken, work))
         return report
 
     # -- tantivy plumbing -------------------------------------------------------------------
@@ -359,6 +413,10 @@ class MemoryIndex:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        import filelock  # only writers lock: a search that finds nothing to do never loads it
+
+        if self._lock is None:
+            self._lock = filelock.FileLock(str(self._lock_path), timeout=self.lock_timeout)
         try:
             with self._lock:
                 yield
@@ -381,15 +439,18 @@ class MemoryIndex:
 
     def _read_state(self) -> _State | None:
         try:
-            data = json.loads(self._state_file.read_text(encoding="utf-8"))
+            raw = self._state_file.read_text(encoding="utf-8")
+            data = json.loads(raw)
             return _State(str(data["format"]), data["head"], dict(data["dirty"]),
-                          dict(data.get("broken", {})))
+                          dict(data.get("broken", {})),
+                          worktree.Snapshot.from_json(data.get("work")), raw)
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing or damaged: the caller rebuilds
 
     def _write_state(self, state: _State) -> None:
         data = {"format": state.format, "store": str(self.store.root), "head": state.head,
-                "dirty": state.dirty, "broken": state.broken}
+                "dirty": state.dirty, "broken": state.broken,
+                "work": state.work.to_json() if state.work else None}
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".state.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -450,6 +511,8 @@ def _parsed(
     if len(relpaths) < BULK_MIN_FILES or workers < 2:
         yield ((p, _load_fields(store, p)) for p in relpaths)
         return
+    import multiprocessing  # ~16 ms; only big rebuilds use it
+
     chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init_worker, initargs=(str(store.root),)) as pool:
@@ -459,6 +522,8 @@ def _parsed(
 def _results(
     store: Store, results: Any, chunks: list[list[str]]
 ) -> Iterator[tuple[str, dict[str, Any] | str]]:
+    import multiprocessing
+
     for done, _ in enumerate(chunks):
         try:
             yield from results.next(timeout=CHUNK_TIMEOUT)

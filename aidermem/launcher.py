@@ -56,9 +56,6 @@ def _say(message: str) -> None:
 # What makes a launch "configured". When none of it is present, the settings aider's
 # start depends on are the defaults, and config (pydantic) is resolved after the spawn.
 # tests/test_launcher_fast_path.py checks these against aidermem.config.
-PROJECT_FILE = ".aidermem.toml"
-CONFIG_ENV = ("AIDERMEM_PROFILE", "AIDERMEM_STORE", "AIDERMEM_BUDGET", "AIDERMEM_CAPTURE",
-              "AIDERMEM_SUMMARY_MODEL")
 
 
 @dataclass(frozen=True)
@@ -78,11 +75,7 @@ def unconfigured(args: LaunchArgs, project_root: Path | None, env: Mapping[str, 
     """True when no config file, variable or --mem-* setting applies to this launch."""
     if args.mem_profile or args.mem_budget is not None or args.mem_no_capture:
         return False
-    if any(env.get(name, "").strip() for name in CONFIG_ENV):
-        return False
-    if project_root is not None and (project_root / PROJECT_FILE).exists():
-        return False
-    return not paths.user_config_file().exists()
+    return paths.unconfigured(project_root, env)
 
 
 def _resolve(args: LaunchArgs, cwd: Path, project: Project, env: Mapping[str, str]

@@ -5,41 +5,13 @@ Plain data only. Nothing here touches disk, git, the index or the network.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from datetime import UTC, datetime
-from enum import StrEnum
-
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from ulid import ULID
 
+# The vocabulary lives in kinds.py (no pydantic, cheap to import); re-exported here.
+from aidermem.kinds import Kind, Method, Status, Tool, normalize_topic, now, slugify
 
-class Kind(StrEnum):
-    SESSION = "session"
-    DECISION = "decision"
-    BUG = "bug"
-    CONVENTION = "convention"
-    NOTE = "note"
-
-
-class Status(StrEnum):
-    ACTIVE = "active"
-    ARCHIVED = "archived"
-
-
-class Tool(StrEnum):
-    AIDER = "aider"
-    CLI = "cli"
-    MCP = "mcp"
-    IMPORT = "import"
-
-
-class Method(StrEnum):
-    """How a memory's text came to be."""
-
-    MANUAL = "manual"  # a person wrote it
-    LLM = "llm"  # summarized by a model
-    EXTRACTIVE = "extractive"  # deterministic extract, no model
+__all__ = ["Kind", "Memory", "Method", "Source", "Status", "Tool", "new_id", "normalize_topic",
+           "now", "slugify"]
 
 
 class Source(BaseModel):
@@ -53,12 +25,10 @@ class Source(BaseModel):
     method: Method = Method.MANUAL
 
 
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def new_id() -> str:
     """A ULID: 26 Crockford base32 chars, sortable by creation time."""
+    from ulid import ULID  # ~20 ms to import; only writers need it
+
     return str(ULID())
 
 
@@ -106,20 +76,3 @@ class Memory(BaseModel):
             if t and t not in seen:
                 seen.append(t)
         return seen
-
-
-def normalize_topic(topic: str) -> str:
-    """Topics are lowercase, hyphen-joined words: 'Auth Flow' -> 'auth-flow'."""
-    return "-".join(topic.strip().lower().replace("_", " ").split())
-
-
-_SLUG_STRIP = re.compile(r"[^\w\s-]", re.UNICODE)
-_SLUG_JOIN = re.compile(r"[\s_-]+")
-
-
-def slugify(text: str, max_len: int = 50) -> str:
-    """A filesystem-safe slug that keeps non-Latin letters readable."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = _SLUG_STRIP.sub("", text)
-    text = _SLUG_JOIN.sub("-", text).strip("-")
-    return text[:max_len].rstrip("-") or "memory"

@@ -1,9 +1,14 @@
 """What the management commands hand back, and the pieces both renderers share.
 
-Every command returns a `Result`: a pydantic payload (its `--json` shape,
-documented by the models below and pinned by tests/test_cli_json.py) plus an
-exit code. The CLI prints the payload as JSON, or asks the command module to
-render it as text with a `Style` that knows whether bold is wanted.
+Every command returns a `Result`: a payload (its `--json` shape, pinned by
+tests/test_cli_json.py) plus an exit code. The CLI prints the payload with
+`to_json`, or asks the command module to render it as text with a `Style` that
+knows whether bold is wanted.
+
+The shapes of search and list are frozen dataclasses here, so those commands
+never import pydantic (~100 ms, most of a search's budget); the other commands'
+shapes are pydantic models in payloads.py. Both print the same JSON: UTF-8,
+indent 2, datetimes as ISO 8601 with `Z` for UTC.
 
 Pure: no disk, git, index or terminal access here. Bump SCHEMA_VERSION when a
 JSON shape changes incompatibly (a removed or retyped key); adding a key is
@@ -12,18 +17,18 @@ not a break.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-
-from aidermem.models import Kind, Memory, Status
+from aidermem.kinds import Kind, Status
 
 if TYPE_CHECKING:
+    from aidermem.models import Memory
     from aidermem.search import Hit
 
 SCHEMA_VERSION = 1
@@ -135,18 +140,17 @@ def heading_lines(items: Sequence[MemorySummary | HitOut], style: Style) -> list
     return lines
 
 
-# --- JSON shapes -------------------------------------------------------------
+# --- JSON shapes of the read path (the rest are in payloads.py) ---------------
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class JsonShape(Protocol):
+    """A pydantic payload (payloads.py); the dataclass payloads below are printed alike."""
+
+    def model_dump_json(self, *, indent: int | None = None) -> str: ...
 
 
-class Payload(_Shape):
-    schema_version: int = SCHEMA_VERSION
-
-
-class MemorySummary(_Shape):
+@dataclass(frozen=True, kw_only=True)
+class MemorySummary:
     """One memory in a listing: everything but the body."""
 
     id: str
@@ -159,15 +163,15 @@ class MemorySummary(_Shape):
     project_name: str
     topics: list[str]
     files: list[str]
-    created: AwareDatetime
+    created: datetime  # timezone-aware
 
     @classmethod
     def of(cls, memory: Memory, path: str, short_id: str) -> MemorySummary:
         return cls(
             id=memory.id, short_id=short_id, path=path, title=memory.title,
             kind=memory.kind, status=memory.status, project=memory.project,
-            project_name=memory.project_name, topics=memory.topics, files=memory.files,
-            created=memory.created,
+            project_name=memory.project_name, topics=list(memory.topics),
+            files=list(memory.files), created=memory.created,
         )
 
     @classmethod
@@ -180,39 +184,7 @@ class MemorySummary(_Shape):
         )
 
 
-class MemoryPayload(Payload):
-    """`show --json`: the whole memory (fields as in models.Memory) and its file."""
-
-    store: str  # the store's directory
-    path: str  # the file, relative to the store
-    memory: Memory
-
-
-class AddPayload(Payload):
-    store: str
-    path: str
-    memory: Memory
-    redactions: int  # secrets replaced by [REDACTED:<kind>] before storing
-    redaction_kinds: list[str]
-
-
-class EditPayload(Payload):
-    store: str
-    path: str
-    changed: bool  # false when the editor saved the file unchanged
-    redactions: int
-    memory: Memory
-
-
-class ForgetPayload(Payload):
-    store: str
-    path: str
-    action: Literal["archived", "deleted", "unchanged"]  # unchanged: already archived
-    commit: str | None  # the store commit that recorded it
-    recover: str  # a shell command that undoes it
-    memory: MemorySummary
-
-
+@dataclass(frozen=True, kw_only=True)
 class HitOut(MemorySummary):
     """One search result: a listing entry plus its score and a highlighted snippet."""
 
@@ -221,96 +193,40 @@ class HitOut(MemorySummary):
     highlights: list[tuple[int, int]]  # [start, end) character offsets into snippet
 
 
-class SearchPayload(Payload):
+@dataclass(frozen=True, kw_only=True)
+class SearchPayload:
+    schema_version: int = SCHEMA_VERSION
     query: str
     projects: list[str] | None  # project ids searched; null = every project
     count: int
     hits: list[HitOut]
 
 
-class ListPayload(Payload):
+@dataclass(frozen=True, kw_only=True)
+class ListPayload:
+    schema_version: int = SCHEMA_VERSION
     projects: list[str] | None
     count: int
     memories: list[MemorySummary]
-
-
-class DigestDetailOut(_Shape):
-    label: str  # "Why", "Root cause", "Fix" or "Open threads"
-    text: str
-
-
-class DigestItemOut(_Shape):
-    id: str
-    short_id: str
-    path: str
-    title: str
-    kind: Kind
-    created: AwareDatetime
-    project: str
-    project_name: str
-    topics: list[str]
-    summary: str
-    details: list[DigestDetailOut]
-
-
-class DigestSectionOut(_Shape):
-    kind: Kind
-    heading: str
-    items: list[DigestItemOut]
-
-
-class DigestPayload(Payload):
-    scope: str
-    query: str | None
-    generated: AwareDatetime
-    sections: list[DigestSectionOut]
-    markdown: str
-
-
-class SkippedFile(_Shape):
-    path: str
-    reason: str
-
-
-class ReindexPayload(Payload):
-    count: int
-    seconds: float
-    rate: float  # memories per second
-    skipped: list[SkippedFile]
-
-
-class ProjectCount(_Shape):
-    project: str
-    project_name: str
-    count: int
-
-
-class StatsPayload(Payload):
-    store: str
-    index: str
-    store_files: int
-    index_docs: int
-    malformed: int
-    total: int
-    by_project: list[ProjectCount]
-    by_kind: dict[str, int]
-    by_status: dict[str, int]
-
-
-class Check(_Shape):
-    name: str
-    status: Literal["ok", "warn", "fail"]
-    detail: str
-
-
-class DoctorPayload(Payload):
-    ok: bool
-    checks: list[Check]
 
 
 @dataclass(frozen=True)
 class Result:
     """What a command's `run` returns: the data, and the exit code it implies."""
 
-    payload: Payload
+    payload: JsonShape | SearchPayload | ListPayload
     exit_code: int = 0
+
+
+def to_json(payload: JsonShape | SearchPayload | ListPayload) -> str:
+    """The payload as the `--json` output (the same format for both kinds of payload)."""
+    if not is_dataclass(payload):
+        return payload.model_dump_json(indent=2)
+    return json.dumps(asdict(payload), indent=2, ensure_ascii=False, default=_json_value)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        text = value.isoformat()  # pydantic's spelling: UTC as Z
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -3,18 +3,23 @@
 `AIDERMEM_HOME` puts everything (store, journal, index cache, user config)
 under one directory, which is what tests and portable setups want. Without
 it the platform's user data, cache and config dirs are used. This module only
-computes paths; it never creates or writes anything.
+computes paths (and tells whether any config file exists); it never creates
+or writes anything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
-
-import platformdirs
+from types import ModuleType
 
 APP = "aidermem"
+PROJECT_FILE = ".aidermem.toml"
+# Variables that change settings (config.ENV_VARS plus the profile).
+CONFIG_ENV = ("AIDERMEM_PROFILE", "AIDERMEM_STORE", "AIDERMEM_BUDGET", "AIDERMEM_CAPTURE",
+              "AIDERMEM_SUMMARY_MODEL")
 
 
 def home() -> Path | None:
@@ -24,7 +29,7 @@ def home() -> Path | None:
 
 def data_dir() -> Path:
     h = home()
-    return h if h else Path(platformdirs.user_data_dir(APP))
+    return h if h else Path(_platformdirs().user_data_dir(APP))
 
 
 def cache_dir() -> Path:
@@ -32,12 +37,12 @@ def cache_dir() -> Path:
     if value:
         return Path(value).expanduser()
     h = home()
-    return h / "cache" if h else Path(platformdirs.user_cache_dir(APP))
+    return h / "cache" if h else Path(_platformdirs().user_cache_dir(APP))
 
 
 def config_dir() -> Path:
     h = home()
-    return h if h else Path(platformdirs.user_config_dir(APP))
+    return h if h else Path(_platformdirs().user_config_dir(APP))
 
 
 def default_store_dir() -> Path:
@@ -56,3 +61,19 @@ def index_dir_for(store_root: Path) -> Path:
     """Each store gets its own index, keyed by the store's resolved path."""
     key = hashlib.sha256(str(store_root.resolve()).encode()).hexdigest()[:16]
     return cache_dir() / "index" / key
+
+
+def unconfigured(project_root: Path | None, env: Mapping[str, str]) -> bool:
+    """True when no config file or setting variable applies: every setting is its default
+    (so callers on a hot path can skip reading config, which costs pydantic's import)."""
+    if any(env.get(name, "").strip() for name in CONFIG_ENV):
+        return False
+    if project_root is not None and (project_root / PROJECT_FILE).exists():
+        return False
+    return not user_config_file().exists()
+
+
+def _platformdirs() -> ModuleType:
+    import platformdirs  # ~7 ms; not needed when AIDERMEM_HOME is set
+
+    return platformdirs

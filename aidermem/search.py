@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 
 from aidermem import analysis, ranking
+from aidermem.kinds import normalize_topic
 
 if TYPE_CHECKING:
     from aidermem.index import MemoryIndex
@@ -57,8 +58,6 @@ class SearchRequest:
     current_project: str | None = None  # boosted; defaults to `project`
 
     def __post_init__(self) -> None:
-        from aidermem.models import normalize_topic
-
         def put(name: str, value: object) -> None:
             object.__setattr__(self, name, value)
 

@@ -21,14 +21,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import filelock
-
-from aidermem import gitutil, memfile, paths
+from aidermem import gitutil, paths
 from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
-from aidermem.models import Memory, Status, now, slugify
+from aidermem.kinds import Status, now, slugify
 from aidermem.project import project_dirname
+
+if TYPE_CHECKING:
+    from aidermem.models import Memory
+
+# Parsing (memfile: yaml, pydantic) and locking (filelock) are imported where used, so
+# a search that finds the index current never loads them.
 
 LOCK_NAME = "aidermem.lock"
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -84,7 +89,9 @@ class Store:
         if root.exists() and not root.is_dir():
             raise StoreError(f"memory store {root} is not a directory",
                              "point AIDERMEM_HOME or the store setting at a directory")
-        if (root / ".git").exists():
+        if (root / ".git").is_dir() and gitutil.read_head(root):
+            pass  # the usual case, known from the files alone: a repo at `root` with commits
+        elif (root / ".git").exists():
             # One git call answers both "is this the top of a work tree" and "any commits".
             code, out, _ = gitutil.run_git_full(
                 ["rev-parse", "--show-toplevel", "--verify", "-q", "HEAD"], root, check=False)
@@ -155,6 +162,8 @@ class Store:
             raw = (self.root / relpath).read_bytes()
         except OSError as exc:
             raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
+        from aidermem import memfile
+
         return memfile.parse_bytes(raw, relpath)
 
     def iter_paths(self) -> Iterator[str]:
@@ -230,6 +239,8 @@ class Store:
         """The write lock: a file under .git (never committed). One lock object per path and
         process (a second flock on a new descriptor would block on our own), so it is
         reentrant: a caller may hold it around several writes."""
+        import filelock
+
         lock_path = self._git_dir().resolve() / LOCK_NAME
         flock = filelock.FileLock(str(lock_path), is_singleton=True)
         try:
@@ -272,7 +283,7 @@ class Store:
                 if clash:
                     raise StoreError(f"a memory with id {memory.id} already exists: {clash}",
                                      "use update() / `aidermem edit` to change it")
-            texts = {p: memfile.dump(m) for p, m in zip(relpaths, memories, strict=True)}
+            texts = {p: _dump(m) for p, m in zip(relpaths, memories, strict=True)}
             self._write_and_commit(texts, [], message)
         return relpaths
 
@@ -281,7 +292,7 @@ class Store:
         with self.lock():
             relpath = self.path_of(memory.id)
             memory.updated = max(now(), memory.created)
-            self._write_and_commit({relpath: memfile.dump(memory)}, [],
+            self._write_and_commit({relpath: _dump(memory)}, [],
                                    message or f"edit {memory.kind}: {memory.title}")
         return relpath
 
@@ -296,7 +307,7 @@ class Store:
                 return memory  # already forgotten; an empty commit would say nothing
             memory.status = Status.ARCHIVED
             memory.updated = max(now(), memory.created)
-            self._write_and_commit({relpath: memfile.dump(memory)}, [],
+            self._write_and_commit({relpath: _dump(memory)}, [],
                                    f"forget: {memory.title}")
         return memory
 
@@ -392,6 +403,12 @@ def _id_of_path(relpath: str) -> str:
     """The id part of a memory file name (ids never contain '-' when made by aidermem)."""
     name = relpath.rsplit("/", 1)[-1].removesuffix(".md")
     return name.split("-", 1)[0]
+
+
+def _dump(memory: Memory) -> str:
+    from aidermem import memfile
+
+    return memfile.dump(memory)
 
 
 def _read_or_none(path: Path) -> bytes | None:

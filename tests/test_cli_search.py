@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,8 +15,10 @@ from test_cli_support import (
     memory,
     put,
     run,
+    store,
 )
 
+from aidermem import memfile
 from aidermem.commands._filters import parse_since
 from aidermem.errors import UsageError
 from aidermem.models import Status, now
@@ -174,3 +177,28 @@ def test_parse_since_rejects(text):
 
 def test_empty_project_means_global_memories_only(shop, capsys):
     assert ids(run(capsys, "list", "--project", "").out) == ["01JQCCCC"]
+
+
+@pytest.mark.parametrize("configured", [False, True], ids=["early-probe", "config-read-first"])
+def test_search_and_list_see_hand_changes_made_since_the_last_command(
+        shop, capsys, monkeypatch, configured):
+    """search answers from the index while git checks the store; when the check finds hand
+    edits, additions or deletions, the answer is worked out again from the synced index."""
+    if configured:  # the store named by a setting: no early probe, the plain path
+        monkeypatch.setenv("AIDERMEM_STORE", str(store().root))
+    assert ids(run(capsys, "search", "postgres").out)  # builds the index
+    root = store().root
+    edited = next(root.rglob("01JQAAAA*.md"))
+    with edited.open("a", encoding="utf-8") as handle:  # in place: no directory changes
+        handle.write("\nAlso: zanzibar sharding.\n")
+    next(root.rglob("01JQBBBB*.md")).unlink()
+    added = memory("GGGG", "Zanzibar plan", body="zanzibar rollout")
+    (edited.parent / f"{added.id}-zanzibar-plan.md").write_text(
+        memfile.dump(added), encoding="utf-8")
+    r = run(capsys, "search", "zanzibar")
+    assert (r.code, r.err) == (0, "")
+    assert sorted(ids(r.out)) == ["01JQAAAA", "01JQGGGG"]
+    listed = run(capsys, "list", "--json")
+    assert "01JQBBBB" not in listed.out and "01JQGGGG" in listed.out
+    again = run(capsys, "search", "zanzibar", "--json")  # nothing new: the same answer
+    assert [h["short_id"] for h in json.loads(again.out)["hits"]] == ids(r.out)

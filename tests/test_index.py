@@ -270,6 +270,34 @@ def test_busy_lock_raises_index_busy(store):
     assert index.sync().rebuilt
 
 
+def test_a_sync_with_nothing_to_do_never_waits_for_the_lock(store):
+    """Readers never block on writers: the common no-change sync takes no lock."""
+    store.add(mem("kappa", "x"))
+    fresh(store).sync()
+    holder = filelock.FileLock(str(fresh(store).directory / "index.lock"))
+    script = textwrap.dedent(f"""
+        import filelock, sys
+        with filelock.FileLock({str(holder.lock_file)!r}):
+            print("held", flush=True)
+            sys.stdin.read()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        index = MemoryIndex.open(store, lock_timeout=0.3)
+        assert not index.sync().changed
+        assert ids(index, "kappa")
+        path = store.root / store.path_of(ids(index, "kappa")[0])
+        path.write_text(path.read_text(encoding="utf-8").replace("x", "lambda"),
+                        encoding="utf-8")
+        with pytest.raises(IndexBusyError):  # a change must be written: that waits
+            MemoryIndex.open(store, lock_timeout=0.3).sync()
+    finally:
+        proc.communicate("")
+    assert fresh(store).sync().updated == 1
+
+
 def test_busy_tantivy_writer_is_retried_then_reported(store):
     store.add(mem("lambda", "x"))
     index = MemoryIndex.open(store, lock_timeout=0.3)

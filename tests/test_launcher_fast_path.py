@@ -1,4 +1,4 @@
-"""The launcher's unconfigured fast path must agree with aidermem.config.
+"""The unconfigured fast paths (launcher, read commands) must agree with aidermem.config.
 
 Before aider is spawned the launcher avoids importing config (pydantic) when
 nothing configures the launch; these tests keep that shortcut honest.
@@ -14,8 +14,8 @@ from aidermem.aider_args import split_launch_argv
 
 
 def test_what_counts_as_configuration_matches_config() -> None:
-    assert launcher.PROJECT_FILE == config.PROJECT_FILE
-    assert set(launcher.CONFIG_ENV) == set(config.ENV_VARS) | {config.PROFILE_ENV}
+    assert paths.PROJECT_FILE == config.PROJECT_FILE
+    assert set(paths.CONFIG_ENV) == set(config.ENV_VARS) | {config.PROFILE_ENV}
 
 
 def test_basics_are_the_defaults_config_resolves_to(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_unconfigured_only_when_nothing_applies(tmp_path: Path) -> None:
     assert not launcher.unconfigured(split_launch_argv(["--mem-budget", "900"]), repo, {})
     assert not launcher.unconfigured(split_launch_argv(["--mem-no-capture"]), repo, {})
     assert launcher.unconfigured(split_launch_argv(["--mem-off"]), repo, {})
-    for name in launcher.CONFIG_ENV:
+    for name in paths.CONFIG_ENV:
         assert not launcher.unconfigured(plain, repo, {name: "x"})
         assert launcher.unconfigured(plain, repo, {name: "  "})  # empty counts as unset
     (repo / ".aidermem.toml").write_text("budget_tokens = 900\n")

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from aidermem.errors import UsageError
-from aidermem.models import Kind, normalize_topic, now
+from aidermem.kinds import Kind, normalize_topic, now
 from aidermem.search import SearchRequest
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from aidermem.commands import _editor
 from aidermem.commands._filters import resolve_project, split_words, topics_of
 from aidermem.errors import UsageError
 from aidermem.models import Kind, Memory, Source, Tool
-from aidermem.output import AddPayload, Result, Style
+from aidermem.output import Result, Style
+from aidermem.payloads import AddPayload
 from aidermem.redact import redact
 
 HELP = "add a memory (text from the argument, stdin, or $EDITOR)"

@@ -17,7 +17,8 @@ from aidermem.app import App
 from aidermem.errors import AidermemError
 from aidermem.index import MemoryIndex
 from aidermem.journal import Entry, Journal
-from aidermem.output import Payload, Result, Style
+from aidermem.output import Result, Style
+from aidermem.payloads import Payload
 from aidermem.store import Store
 
 HELP = "finish capturing sessions left pending (after a crash, kill or model outage)"

@@ -14,14 +14,8 @@ from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, kinds_of, request_for
 from aidermem.errors import MemoryFileError
 from aidermem.models import Kind, Memory, now
-from aidermem.output import (
-    DigestDetailOut,
-    DigestItemOut,
-    DigestPayload,
-    DigestSectionOut,
-    Result,
-    Style,
-)
+from aidermem.output import Result, Style
+from aidermem.payloads import DigestDetailOut, DigestItemOut, DigestPayload, DigestSectionOut
 
 HELP = "a Markdown briefing of decisions, conventions, bugs and open threads"
 

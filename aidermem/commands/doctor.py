@@ -21,7 +21,8 @@ from aidermem.app import App
 from aidermem.errors import EXIT_ERROR, AidermemError
 from aidermem.index import MemoryIndex
 from aidermem.journal import Journal, State, owner_alive
-from aidermem.output import Check, DoctorPayload, Result, Style
+from aidermem.output import Result, Style
+from aidermem.payloads import Check, DoctorPayload
 from aidermem.store import Store
 
 HELP = "check the store, index, aider and configuration"

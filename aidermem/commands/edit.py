@@ -15,7 +15,8 @@ from aidermem.app import App
 from aidermem.commands import _editor
 from aidermem.errors import AidermemError, MemoryFileError
 from aidermem.models import Memory
-from aidermem.output import EditPayload, Result, Style
+from aidermem.output import Result, Style
+from aidermem.payloads import EditPayload
 from aidermem.redact import redact
 
 HELP = "edit a memory in $EDITOR (validated before it is saved)"

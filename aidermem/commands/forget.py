@@ -13,7 +13,8 @@ from typing import Literal
 
 from aidermem.app import App
 from aidermem.models import Status
-from aidermem.output import ForgetPayload, MemorySummary, Result, Style
+from aidermem.output import MemorySummary, Result, Style
+from aidermem.payloads import ForgetPayload
 
 HELP = "archive a memory (or --delete its file); git history keeps it"
 

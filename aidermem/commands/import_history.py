@@ -16,7 +16,8 @@ from aidermem import importer, llm
 from aidermem.app import App
 from aidermem.errors import AidermemError, UsageError
 from aidermem.models import Memory
-from aidermem.output import Payload, Result, Style
+from aidermem.output import Result, Style
+from aidermem.payloads import Payload
 from aidermem.summarize import SessionFacts, summarize_session, summary_to_memories
 
 HELP = "import existing .aider.chat.history.md files as memories"

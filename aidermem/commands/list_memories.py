@@ -6,7 +6,8 @@ import argparse
 
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, request_for, scope_of
-from aidermem.output import ListPayload, MemorySummary, Result, Style, heading_lines
+from aidermem.index import MemoryIndex
+from aidermem.output import SHORT_ID_MIN, ListPayload, MemorySummary, Result, Style, heading_lines
 
 HELP = "list memories, newest first"
 
@@ -17,9 +18,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, app: App) -> Result:
     _, projects = scope_of(args, app)
-    hits = app.index.search(request_for(args, app, ""))
-    short = app.short_ids(h.id for h in hits)
-    memories = [MemorySummary.of_hit(h, short[h.id]) for h in hits]
+    request = request_for(args, app, "")
+
+    def found(index: MemoryIndex) -> list[MemorySummary]:
+        hits = index.search(request)
+        short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)
+        return [MemorySummary.of_hit(h, short[h.id]) for h in hits]
+
+    memories = app.read(found)
     return Result(ListPayload(projects=projects, count=len(memories), memories=memories))
 
 

@@ -15,7 +15,8 @@ from pydantic import Field
 
 from aidermem import config, profiles
 from aidermem.app import App
-from aidermem.output import Payload, Result, Style
+from aidermem.output import Result, Style
+from aidermem.payloads import Payload
 
 HELP = "list launch profiles; `profiles show NAME` prints one with the source of each value"
 

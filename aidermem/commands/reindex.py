@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 
 from aidermem.app import App
-from aidermem.output import ReindexPayload, Result, SkippedFile, Style
+from aidermem.output import Result, Style
+from aidermem.payloads import ReindexPayload, SkippedFile
 
 HELP = "rebuild the search index from the memory files"
 

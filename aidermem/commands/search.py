@@ -12,7 +12,16 @@ import argparse
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, request_for, scope_of
 from aidermem.errors import UsageError
-from aidermem.output import HitOut, Result, SearchPayload, Style, heading_lines, highlight
+from aidermem.index import MemoryIndex
+from aidermem.output import (
+    SHORT_ID_MIN,
+    HitOut,
+    Result,
+    SearchPayload,
+    Style,
+    heading_lines,
+    highlight,
+)
 
 HELP = "search memories (current project and global ones unless told otherwise)"
 
@@ -27,13 +36,18 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if not text:
         raise UsageError("the query is empty", "give words to search for, or use `aidermem list`")
     _, projects = scope_of(args, app)
-    hits = app.index.search(request_for(args, app, text))
-    short = app.short_ids(h.id for h in hits)
-    out = [
-        HitOut.of_hit(h, short[h.id], score=round(h.score, 4), snippet=h.snippet,
-                      highlights=list(h.highlights))
-        for h in hits
-    ]
+    request = request_for(args, app, text)
+
+    def found(index: MemoryIndex) -> list[HitOut]:
+        hits = index.search(request)
+        short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)
+        return [
+            HitOut.of_hit(h, short[h.id], score=round(h.score, 4), snippet=h.snippet,
+                          highlights=list(h.highlights))
+            for h in hits
+        ]
+
+    out = app.read(found)
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from aidermem.app import App
 from aidermem.errors import UsageError
 from aidermem.models import Memory
-from aidermem.output import MemoryPayload, Payload, Result, Style, day, where
+from aidermem.output import Result, Style, day, where
+from aidermem.payloads import MemoryPayload, Payload
 
 HELP = "show one memory in full (an id or a unique prefix of one)"
 

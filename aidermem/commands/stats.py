@@ -12,7 +12,8 @@ from collections import Counter
 
 from aidermem.app import App
 from aidermem.models import Kind, Status
-from aidermem.output import ProjectCount, Result, StatsPayload, Style, where
+from aidermem.output import Result, Style, where
+from aidermem.payloads import ProjectCount, StatsPayload
 from aidermem.search import SearchRequest
 
 HELP = "count memories by project, kind and status; where the store and index are"

@@ -1,0 +1,130 @@
+"""The `--json` shapes of the commands that write or inspect (pydantic models).
+
+The read path's shapes (search, list) are dataclasses in output.py, which keeps
+pydantic out of a search; both print the same JSON. See output.py for the rules
+(SCHEMA_VERSION, what counts as a break).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from aidermem.models import Kind, Memory
+from aidermem.output import SCHEMA_VERSION, MemorySummary
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Payload(_Shape):
+    schema_version: int = SCHEMA_VERSION
+
+
+class MemoryPayload(Payload):
+    """`show --json`: the whole memory (fields as in models.Memory) and its file."""
+
+    store: str  # the store's directory
+    path: str  # the file, relative to the store
+    memory: Memory
+
+
+class AddPayload(Payload):
+    store: str
+    path: str
+    memory: Memory
+    redactions: int  # secrets replaced by [REDACTED:<kind>] before storing
+    redaction_kinds: list[str]
+
+
+class EditPayload(Payload):
+    store: str
+    path: str
+    changed: bool  # false when the editor saved the file unchanged
+    redactions: int
+    memory: Memory
+
+
+class ForgetPayload(Payload):
+    store: str
+    path: str
+    action: Literal["archived", "deleted", "unchanged"]  # unchanged: already archived
+    commit: str | None  # the store commit that recorded it
+    recover: str  # a shell command that undoes it
+    memory: MemorySummary
+
+
+class DigestDetailOut(_Shape):
+    label: str  # "Why", "Root cause", "Fix" or "Open threads"
+    text: str
+
+
+class DigestItemOut(_Shape):
+    id: str
+    short_id: str
+    path: str
+    title: str
+    kind: Kind
+    created: AwareDatetime
+    project: str
+    project_name: str
+    topics: list[str]
+    summary: str
+    details: list[DigestDetailOut]
+
+
+class DigestSectionOut(_Shape):
+    kind: Kind
+    heading: str
+    items: list[DigestItemOut]
+
+
+class DigestPayload(Payload):
+    scope: str
+    query: str | None
+    generated: AwareDatetime
+    sections: list[DigestSectionOut]
+    markdown: str
+
+
+class SkippedFile(_Shape):
+    path: str
+    reason: str
+
+
+class ReindexPayload(Payload):
+    count: int
+    seconds: float
+    rate: float  # memories per second
+    skipped: list[SkippedFile]
+
+
+class ProjectCount(_Shape):
+    project: str
+    project_name: str
+    count: int
+
+
+class StatsPayload(Payload):
+    store: str
+    index: str
+    store_files: int
+    index_docs: int
+    malformed: int
+    total: int
+    by_project: list[ProjectCount]
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+
+
+class Check(_Shape):
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    detail: str
+
+
+class DoctorPayload(Payload):
+    ok: bool
+    checks: list[Check]

@@ -27,6 +27,7 @@ from aidermem.store import Store
 if TYPE_CHECKING:
     from aidermem import config
     from aidermem.index import MemoryIndex, SyncReport
+    from aidermem.models import Memory
     from aidermem.worktree import Probe
 
 MAX_WARNINGS = 5
@@ -127,18 +128,23 @@ class App:
         changed = self.last_sync is None or self.last_sync.changed
         return work(synced) if changed else early
 
-    def index_after_write(self) -> None:
+    def index_after_write(self, written: dict[str, Memory | None]) -> None:
         """Bring the index up to date after this command committed to the store.
 
-        A sync, not an upsert: opening the index already syncs, so an upsert
-        would index the new file twice. The store write is committed first, so
-        a busy index only delays indexing to the next command.
+        `written`: the relpaths the command wrote (their memories) or deleted (None).
+        When the index was current before the commit, only they are indexed; else a
+        sync. The store write is committed first, so a busy index only delays
+        indexing to the next command.
         """
+        from aidermem.index import MemoryIndex
+
         try:
-            if "index" in self.__dict__:  # opened (and synced) before the write
-                self.index.sync()
+            if "index" in self.__dict__ or self.store.last_commit is None:
+                self.index.sync()  # opened before the write, or nothing was committed
             else:
-                _ = self.index  # opening syncs once; a second sync would re-run git status
+                index = MemoryIndex.open(self.store)
+                index.follow_commit(*self.store.last_commit, written)
+                self.__dict__["index"] = index
         except IndexBusyError:
             self.warn("the search index is busy; the change is stored and the next aidermem "
                       "command will index it")

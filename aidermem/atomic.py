@@ -1,6 +1,7 @@
 """Replace a file atomically: readers see the old file or the new one, never half.
 
-The one write primitive behind the store, the journal and the context file.
+The one write primitive behind the store, the journal, the context file, the
+index's state file and the pattern cache.
 The temp file sits beside the target and is named `.<name>.<random>.tmp`, so
 a crash leaves only a dotted `.tmp` file (the store's .gitignore ignores those,
 and the journal never reads dotted names).
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -21,6 +21,8 @@ def write_atomic(target: Path, data: bytes, *, mode: int | None = None,
     `durable=False` skips the fsync, for files that need not survive a power
     loss (a private temp file) and are written on a latency-sensitive path.
     """
+    import tempfile  # imports shutil (bz2, lzma): ~5 ms a read-only command never needs
+
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     tmp = Path(name)
     try:

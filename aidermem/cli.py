@@ -25,7 +25,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         return done.status
     except AidermemError as exc:
         if os.environ.get("AIDERMEM_DEBUG") == "1":
+            import traceback
+
             traceback.print_exc()
         sys.stderr.write(exc.render() + "\n")
         return exc.exit_code

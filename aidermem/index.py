@@ -20,10 +20,9 @@ malformed memory file stop a sync (it is skipped and reported).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 
 from aidermem import analysis, paths, worktree
+from aidermem.atomic import write_atomic
 from aidermem.errors import IndexBusyError, MemoryFileError
 from aidermem.store import is_memory_path
 
@@ -263,6 +263,33 @@ class MemoryIndex:
         with self._locked():
             self._write([p for p, _ in pairs], [doc_fields(p, m) for p, m in pairs])
 
+    def follow_commit(self, before: str | None, after: str | None,
+                      written: dict[str, Memory | None]) -> SyncReport:
+        """Index a commit this process just made (`written`: relpath -> its memory, None
+        if deleted) without re-checking the store: when the index was in step with
+        `before`, the commit is all that changed it. Otherwise a plain sync."""
+        started = time.perf_counter()
+        with self._locked():
+            state = self._read_state()
+            if (state is None or state.format != FORMAT or not self._exists()
+                    or before is None or after is None or state.head != before):
+                report = None
+            else:
+                docs = [doc_fields(p, m) for p, m in written.items() if m is not None]
+                self._write(list(written), docs)
+                dirty = {p: st for p, st in state.dirty.items() if p not in written}
+                work = state.work
+                if work is not None:  # the next check sees git's index and directories moved
+                    work = dataclasses.replace(work, head=after)
+                broken = {p: r for p, r in state.broken.items() if p not in written}
+                self._write_state(_State(FORMAT, after, dirty, broken, work))
+                report = SyncReport(updated=len(docs), removed=len(written) - len(docs))
+        if report is None:
+            return self.sync()
+        self._synced = True
+        report.seconds = time.perf_counter() - started
+        return report
+
     def remove(self, relpaths: Iterable[str]) -> None:
         with self._locked():
             self._write(list(relpaths), [])
@@ -356,6 +383,8 @@ class MemoryIndex:
         if not wipe:
             with contextlib.suppress(ValueError):
                 return self._open_index()
+        import shutil  # imports bz2 and lzma: only for a rebuild from scratch
+
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True)
         tantivy.Index(self.schema, str(self.path))
@@ -451,14 +480,9 @@ class MemoryIndex:
         data = {"format": state.format, "store": str(self.store.root), "head": state.head,
                 "dirty": state.dirty, "broken": state.broken,
                 "work": state.work.to_json() if state.work else None}
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".state.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            Path(tmp).replace(self._state_file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Not fsynced: a state lost to a power cut only makes the next sync re-check more.
+        write_atomic(self._state_file, json.dumps(data).encode("utf-8"), mode=0o600,
+                     durable=False)
 
 
 # -- parsing many files, on every core ---------------------------------------------------

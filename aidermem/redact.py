@@ -7,9 +7,10 @@ values with `[REDACTED:<kind>]`. Pure: no disk, no network, no logging of what
 it found (the secret would leak into the log).
 
 Detection = the regex denylists of detect-secrets' own plugins (the maintained
-list of token shapes) + our patterns for what those miss: newer OpenAI/Anthropic
-key shapes, GitHub fine-grained PATs, Google keys, Bearer headers, aider's
-`--api-key provider=…` flags, and assignments in .env/shell/YAML/JSON/code.
+list of token shapes; secret_patterns.py caches them) + our patterns for what
+those miss: newer OpenAI/Anthropic key shapes, GitHub fine-grained PATs, Google
+keys, Bearer headers, aider's `--api-key provider=…` flags, and assignments in
+.env/shell/YAML/JSON/code.
 Left out on purpose (measured on 1 MB of real transcripts): the high-entropy
 plugins and KeywordDetector (0.55 s/MB alone, and entropy flags commit shas,
 lockfile hashes and UUIDs, which memories must keep), the IBM/Cloudant/SoftLayer
@@ -29,47 +30,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-from detect_secrets.plugins.base import RegexBasedDetector
-from detect_secrets.plugins.discord import DiscordBotTokenDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-from detect_secrets.plugins.mailchimp import MailchimpDetector
-from detect_secrets.plugins.pypi_token import PypiTokenDetector
-from detect_secrets.plugins.sendgrid import SendGridDetector
-from detect_secrets.plugins.slack import SlackDetector
-from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-from detect_secrets.plugins.stripe import StripeDetector
-from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
-from detect_secrets.plugins.twilio import TwilioKeyDetector
+from aidermem.secret_patterns import library_patterns
 
 Span = tuple[int, int, str]  # start, end, kind
-
-_LIBRARY_PLUGINS: tuple[tuple[str, type[RegexBasedDetector]], ...] = (
-    ("aws", AWSKeyDetector),
-    ("azure", AzureStorageKeyDetector),
-    ("discord", DiscordBotTokenDetector),
-    ("github", GitHubTokenDetector),
-    ("gitlab", GitLabTokenDetector),
-    ("mailchimp", MailchimpDetector),
-    ("pypi", PypiTokenDetector),
-    ("sendgrid", SendGridDetector),
-    ("slack", SlackDetector),
-    ("square", SquareOAuthDetector),
-    ("stripe", StripeDetector),
-    ("telegram", TelegramBotTokenDetector),
-    ("twilio", TwilioKeyDetector),
-)
 
 
 def _library_patterns() -> list[tuple[str, re.Pattern[str]]]:
     # The plugins match line by line; we scan whole text, so ^/$ must be per line.
-    return [
-        (kind, re.compile(p.pattern, p.flags | re.MULTILINE))
-        for kind, plugin in _LIBRARY_PLUGINS
-        for p in plugin().denylist
-    ]
+    return [(kind, re.compile(source, flags | re.MULTILINE))
+            for kind, source, flags in library_patterns()]
 
 
 _T = r"[A-Za-z0-9_-]"  # token alphabet shared by most vendors

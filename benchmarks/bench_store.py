@@ -7,10 +7,11 @@ For each size: generate a store once (benchmarks/gen_memories.py, cached in
 - bulk reindex rate: a full rebuild from an empty index dir, in its own process
   (memories/s by the wall clock, and CPU seconds of the process and its parse
   workers, which says more than the wall clock on a busy machine);
-- the no-change sync (runs before every search) in-process, with its two git calls;
-- `aidermem search` as a whole process, median of --runs (warm page cache), run as
-  `python -m aidermem search ...` when the CLI works, else a minimal `python -c`
-  that opens the store and index and searches (the report says which);
+- the no-change sync (runs before every search) in-process, beside a full
+  `git status` of the store (what it replaced);
+- `aidermem search` as a whole process, median of --runs (warm page cache), run
+  as the installed `aidermem` script (else `python -m aidermem`), else a minimal
+  `python -c` that opens the store and index and searches (the report says which);
 - `aidermem add` as a whole process, median;
 - the baseline `python -c pass` in the same run, to show interpreter start-up.
 Targets: search <= 150 ms at 100k, reindex >= 5,000/s, add <= 300 ms.
@@ -126,10 +127,16 @@ def timed_runs(cmds: list[list[str]], env: dict[str, str], cwd: Path) -> list[fl
     return out
 
 
+def aidermem_command() -> list[str]:
+    """The installed `aidermem` script beside this Python (what a user types), else -m."""
+    script = Path(sys.executable).parent / "aidermem"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "aidermem"]
+
+
 def cli_works(env: dict[str, str], cwd: Path) -> bool:
     if not (REPO / "aidermem" / "cli.py").exists():
         return False
-    probe = subprocess.run([sys.executable, "-m", "aidermem", "search", "--help"], env=env,
+    probe = subprocess.run([*aidermem_command(), "search", "--help"], env=env,
                            cwd=cwd, capture_output=True)
     return probe.returncode == 0
 
@@ -165,11 +172,13 @@ def bench_size(n: int, workdir: Path, runs: int) -> dict[str, object]:
     result.update(python_json(SYNC, [str(store), json.dumps(QUERIES)], env))
 
     use_cli = cli_works(env, cwd)
-    result["search_via"] = "python -m aidermem search" if use_cli else "python -c (minimal)"
+    command = aidermem_command()
+    via = " ".join(Path(c).name for c in command)
+    result["search_via"] = f"{via} search" if use_cli else "python -c (minimal)"
 
     def search_cmd(q: str, cli: bool) -> list[str]:
         if cli:
-            return [sys.executable, "-m", "aidermem", "search", "--all-projects", q]
+            return [*command, "search", "--all-projects", q]
         return [sys.executable, "-c", MINIMAL_SEARCH, str(store), q]
 
     for cli, key in ((use_cli, "search"), (False, "minimal_search")):
@@ -185,10 +194,10 @@ def bench_size(n: int, workdir: Path, runs: int) -> dict[str, object]:
 
     add_runs = max(5, runs // 2)
     if use_cli:
-        adds = [[sys.executable, "-m", "aidermem", "add", "--global", "--title",
+        adds = [[*command, "add", "--global", "--title",
                  f"bench add {i}", f"benchmark memory number {i} about getUserById"]
                 for i in range(add_runs)]
-        result["add_via"] = "python -m aidermem add"
+        result["add_via"] = f"{via} add"
     else:
         adds = [[sys.executable, "-c", MINIMAL_ADD, str(store), f"bench add {i}"]
                 for i in range(add_runs)]

@@ -28,7 +28,7 @@ def git(cwd: Path, *args: str) -> str:
 def age_dirs(root: Path) -> None:
     """Make every directory look untouched for an hour, as in a store used yesterday
     (a directory changed within worktree.RACY_NS is listed again on every check anyway)."""
-    old = (os.stat(root).st_mtime_ns - 3_600_000_000_000,) * 2
+    old = (root.stat().st_mtime_ns - 3_600_000_000_000,) * 2
     for path in [root, *(p for p in root.rglob("*") if p.is_dir() and ".git" not in p.parts)]:
         os.utime(path, ns=old)
 

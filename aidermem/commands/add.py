@@ -107,7 +107,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if count:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(sorted(kinds))}) before "
                  "storing; the memory holds [REDACTED:<kind>] in their place")
-    app.index_after_write()
+    app.index_after_write({relpath: memory})
     return Result(AddPayload(store=str(app.store.root), path=relpath, memory=memory,
                              redactions=count, redaction_kinds=sorted(kinds)))
 

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     count = title.count + body.count
     if count:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} from your edit before storing")
-    app.index_after_write()
+    app.index_after_write({relpath: updated})
     return Result(EditPayload(store=str(store.root), path=relpath, changed=True,
                               redactions=count, memory=updated))
 

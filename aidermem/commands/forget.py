@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
         action = "archived" if before.status != Status.ARCHIVED else "unchanged"
     git = f"git -C {shlex.quote(str(store.root))}"
     recover = f"{git} revert --no-edit {commit}" if commit else f"{git} log -- {relpath}"
-    app.index_after_write()
+    app.index_after_write({relpath: None if args.delete else memory})
     return Result(ForgetPayload(
         store=str(store.root), path=relpath, action=action, commit=commit, recover=recover,
         memory=MemorySummary.of(memory, relpath, memory.id),

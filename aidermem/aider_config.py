@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aidermem import gitutil
 from aidermem.aider_args import AiderArgs, LaunchArgs, parse_aider_argv
 from aidermem.aider_options import DEPRECATED_MODEL_FLAGS, OPTIONS, AiderOption
@@ -76,21 +74,26 @@ class AiderValues:
         return self.args.values.get(dest, default)
 
 
-def resolve_values(launch_args: LaunchArgs, cwd: Path | str,
-                   env: Mapping[str, str]) -> AiderValues:
+_ASK_GIT = Path("/nonexistent/ask git")  # resolve_argv's "no root known" marker
+
+
+def resolve_values(launch_args: LaunchArgs, cwd: Path | str, env: Mapping[str, str], *,
+                   cwd_root: Path | None = _ASK_GIT) -> AiderValues:
     """What aider, started with `launch_args.aider_argv` in `cwd` with `env`, will use."""
-    return resolve_argv(launch_args.aider_argv, cwd, env)
+    return resolve_argv(launch_args.aider_argv, cwd, env, cwd_root=cwd_root)
 
 
-def resolve_argv(aider_argv: Sequence[str], cwd: Path | str,
-                 env: Mapping[str, str]) -> AiderValues:
+def resolve_argv(aider_argv: Sequence[str], cwd: Path | str, env: Mapping[str, str], *,
+                 cwd_root: Path | None = _ASK_GIT) -> AiderValues:
     """What aider, started as `aider <aider_argv>` in `cwd` with `env`, will use.
 
-    Raises ConfigError for an aider config file aider itself would refuse
-    (unreadable, not YAML, not a mapping, a bad boolean or list value).
+    `cwd_root`: the git work-tree root of `cwd` (None: not in git) when the caller
+    already asked git; saves asking again. Raises ConfigError for an aider config
+    file aider itself would refuse (unreadable, not YAML, not a mapping, a bad
+    boolean or list value).
     """
     cwd = Path(cwd).resolve()
-    found = gitutil.git_root(cwd)
+    found = gitutil.git_root(cwd) if cwd_root is _ASK_GIT else cwd_root
     guess = found.resolve() if found else None
     config = _resolve(aider_argv, cwd, env, guess)
     if config.args.values.get("git", True) is not False:
@@ -111,6 +114,11 @@ def reads_to_pass(launch_args: LaunchArgs, cwd: Path | str, env: Mapping[str, st
     if "read" in launch_args.aider.exact:
         return []
     return list(resolve_argv(launch_args.aider_argv, cwd, env).read_configured)
+
+
+def configured_reads(launch_args: LaunchArgs, values: AiderValues) -> list[str]:
+    """reads_to_pass for an argv already resolved into `values`."""
+    return [] if "read" in launch_args.aider.exact else list(values.read_configured)
 
 
 # ---------------------------------------------------------------------------
@@ -240,6 +248,8 @@ def _load_configs(cli: AiderArgs, cwd: Path, home: Path, git_root: Path | None) 
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    import yaml  # ~8 ms: only when a config file exists
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -343,11 +353,11 @@ def _dotenv_search(cwd: Path, home: Path, git_root: Path | None, env_file: Path)
 
 def _load_dotenv(path: Path, encoding: str, environ: dict[str, str]) -> bool:
     """Apply one .env file over `environ` (override, with ${VAR} interpolation)."""
+    if not path.is_file():
+        return False
     from dotenv import dotenv_values  # small, but only needed here
     from dotenv.variables import parse_variables
 
-    if not path.is_file():
-        return False
     try:
         raw = dotenv_values(path, interpolate=False, encoding=encoding)
     except (OSError, ValueError, LookupError):

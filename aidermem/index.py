@@ -537,6 +537,8 @@ def _parsed(
         return
     import multiprocessing  # ~16 ms; only big rebuilds use it
 
+    from aidermem import memfile  # noqa: F401  loaded before the fork: workers inherit it
+
     chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init_worker, initargs=(str(store.root),)) as pool:

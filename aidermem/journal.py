@@ -25,8 +25,6 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-import filelock
-
 from aidermem import paths
 from aidermem.atomic import write_atomic
 
@@ -144,6 +142,8 @@ class Journal:
     @contextlib.contextmanager
     def claim(self, session_id: str, timeout: float = 0) -> Iterator[bool]:
         """Hold the entry's lock; yields False when another process holds it."""
+        import filelock  # imports asyncio (~15 ms): not on the launcher's path to the spawn
+
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock = filelock.FileLock(str(self.root / f"{session_id}.lock"), timeout=timeout)
         try:

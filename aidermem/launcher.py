@@ -120,11 +120,13 @@ def build_argv(
     context_path: Path | None,
     cwd: Path,
     env: Mapping[str, str],
+    values: aider_config.AiderValues | None = None,
 ) -> list[str]:
     """Profile args first, then our --read files, then the user's own args (which win).
 
     A command-line --read replaces aider's configured `read:` list, so when we
     add one and the user gave none, the configured reads are passed again.
+    `values`: that same argv, already resolved (saves resolving it again).
     """
     profile_args = list(settings.aider_args)
     ours = [str(p) for p in settings.read]
@@ -133,7 +135,10 @@ def build_argv(
     reads: list[str] = []
     if ours:
         everything = split_launch_argv([*profile_args, *args.aider_argv])
-        reads = aider_config.reads_to_pass(everything, cwd, env)
+        if values is not None:
+            reads = aider_config.configured_reads(everything, values)
+        else:
+            reads = aider_config.reads_to_pass(everything, cwd, env)
         reads = [r for r in reads if r not in ours] + ours
     return [exe, *profile_args, *_read_flags(reads), *args.aider_argv]
 
@@ -251,7 +256,7 @@ def launch(argv: list[str]) -> int:
     _remove_stale_context_dirs()
     # What aider will see: the profile's arguments, then the user's own (which win).
     combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
-    values = aider_config.resolve_values(combined, cwd, env)
+    values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
 
     tmpdir: Path | None = None
     context_path: Path | None = None
@@ -260,14 +265,16 @@ def launch(argv: list[str]) -> int:
         tmpdir = Path(tempfile.mkdtemp(prefix=f"{CONTEXT_DIR_PREFIX}{os.getpid()}-"))
         context_path = tmpdir / CONTEXT_NAME
         _write_context(context_path, PLACEHOLDER)
-    command = build_argv(exe, args, settings, context_path=context_path, cwd=cwd, env=env)
+    command = build_argv(exe, args, settings, context_path=context_path, cwd=cwd, env=env,
+                         values=values)
 
     # Where this session's transcript and history begin, taken before aider can write;
     # the journal entry itself is written just after the spawn (off aider's start path).
     history = values.chat_history_file
     before = Before(
         offset=history.stat().st_size if history.is_file() else 0,
-        head=gitutil.head(project.root) if project.root else None,
+        head=(gitutil.read_head(project.root) or gitutil.head(project.root)
+              if project.root else None),
         started=datetime.now(UTC).replace(microsecond=0).isoformat(),
     )
     entry: Entry | None = None

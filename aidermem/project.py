@@ -85,11 +85,14 @@ def _remote_name(url: str) -> str:
 def identify(cwd: Path) -> Project:
     """The project `cwd` belongs to (see the module docstring for the rules)."""
     cwd = Path(cwd).resolve()
+    # Both questions at once (the remote is the same asked from anywhere in the repo).
+    asked_url = gitutil.start_git(["config", "--get", "remote.origin.url"], cwd)
     root = gitutil.git_root(cwd)
+    code, out = asked_url.result()
     if root is None:
         return Project(id=str(cwd), name=cwd.name or str(cwd), root=None)
     root = root.resolve()
-    url = gitutil.remote_url(root)
+    url = out.strip() if code == 0 else None
     if url:
         url = url.strip()
         if _is_relative_local(url):

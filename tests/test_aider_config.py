@@ -369,3 +369,20 @@ def test_configured_and_extra_reads_both_reach_the_llm(git_repo, aider_env, fake
     assert "CONVENTIONS-7f3a" in second.text
     assert "CONTEXT-91bd" in second.text
     assert exit_aider(child) == 0
+
+
+def test_a_known_root_gives_the_same_answer_as_asking_git(repo, tmp_path):
+    """The launcher passes the root it already asked git for; nothing may change."""
+    from aidermem.project import identify
+
+    write(repo / ".aider.conf.yml", "read: [CONVENTIONS.md]\nmodel: from-config\n")
+    write(repo / "sub" / "x.py", "")
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    for cwd in (repo, repo / "sub", outside):
+        args = split_launch_argv(["--model", "m", "--no-git"] if cwd == outside else [])
+        asked = resolve_values(args, cwd, dict(os.environ))
+        assert resolve_values(args, cwd, dict(os.environ), cwd_root=identify(cwd).root) == asked
+    assert asked.git_root is None
+    assert resolve_values(split_launch_argv([]), repo, {}).read_configured == (
+        str(repo.resolve() / "CONVENTIONS.md"),)

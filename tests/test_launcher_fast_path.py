@@ -44,3 +44,27 @@ def test_unconfigured_only_when_nothing_applies(tmp_path: Path) -> None:
     user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("")
     assert not launcher.unconfigured(plain, repo, {})
+
+
+def test_build_argv_with_resolved_values_matches_resolving_again(tmp_path: Path) -> None:
+    from aidermem import aider_config
+    from aidermem.project import identify
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".aider.conf.yml").write_text("read: [CONVENTIONS.md, docs/API.md]\n")
+    ctx = tmp_path / "ctx.md"
+    for argv in (["--model", "x"], ["--read", "mine.md"], []):
+        args = split_launch_argv(argv)
+        values = aider_config.resolve_values(args, repo, {}, cwd_root=identify(repo).root)
+        plain = launcher.build_argv("aider", args, launcher.Basics(), context_path=ctx,
+                                    cwd=repo, env={})
+        reused = launcher.build_argv("aider", args, launcher.Basics(), context_path=ctx,
+                                     cwd=repo, env={}, values=values)
+        assert reused == plain
+    assert [a for a in plain if a.startswith("--read=")] == [  # configured reads, then ours
+        f"--read={repo.resolve() / 'CONVENTIONS.md'}", f"--read={repo.resolve() / 'docs/API.md'}",
+        f"--read={ctx}"]

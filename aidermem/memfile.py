@@ -11,10 +11,14 @@ from typing import Any
 
 import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from pydantic import ValidationError
 
+from aidermem import frontfast
 from aidermem.errors import MemoryFileError
 from aidermem.models import Memory
+
+_BOUNDARY = YAMLHandler.FM_BOUNDARY  # how python-frontmatter finds the `---` lines
 
 # libyaml's dumper is ~10x faster than the pure-Python one; same output.
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -43,6 +47,31 @@ def parse(text: str, path: str = "<memory>") -> Memory:
         raise MemoryFileError(path, "no YAML front matter (file must start with '---')")
     if "\n<<<<<<< " in text or "\n>>>>>>> " in text:
         raise MemoryFileError(path, "unresolved git merge conflict markers")
+    meta = _read_fast(text) or _read_yaml(text, path)
+    try:
+        return Memory.model_validate(meta)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'front matter'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise MemoryFileError(path, problems) from exc
+
+
+def _read_fast(text: str) -> dict[str, Any] | None:
+    """Front matter and body as python-frontmatter splits them, read by frontfast; None
+    when frontfast declines (then PyYAML reads it)."""
+    parts = _BOUNDARY.split(text.strip(), 2)
+    if len(parts) != 3:
+        return None
+    meta = frontfast.read(parts[1])
+    if not meta:
+        return None
+    meta["body"] = parts[2].strip()
+    return meta
+
+
+def _read_yaml(text: str, path: str) -> dict[str, Any]:
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
@@ -57,14 +86,7 @@ def parse(text: str, path: str = "<memory>") -> Memory:
             path, "empty front matter, or front matter that is not key: value pairs"
         )
     meta["body"] = post.content.strip("\n")
-    try:
-        return Memory.model_validate(meta)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'front matter'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise MemoryFileError(path, problems) from exc
+    return meta
 
 
 def parse_bytes(raw: bytes, path: str = "<memory>") -> Memory:

@@ -122,11 +122,14 @@ class App:
         index = self.unsynced_index
         if not index.built():
             return work(self.index)
-        with index.as_is():
-            early = work(index)
+        try:
+            with index.as_is():
+                early: list[T] = [work(index)]
+        except Exception:  # an unsynced index may be in any state: redo the work synced
+            early = []
         synced = self.index  # waits for git, syncs, reports skipped files
         changed = self.last_sync is None or self.last_sync.changed
-        return work(synced) if changed else early
+        return work(synced) if changed or not early else early[0]
 
     def index_after_write(self, written: dict[str, Memory | None]) -> None:
         """Bring the index up to date after this command committed to the store.

@@ -3,10 +3,11 @@
 The store is the truth; this is a rebuildable cache in
 `paths.index_dir_for(store.root)`. Deleting that directory loses nothing: the
 next `sync()` rebuilds it. A small state file there records the store HEAD the
-index reflects and the stat of files that were dirty (hand edits, deletions,
-untracked files) at the last sync, so `sync()` re-reads only what changed since
-(`git pull`, a commit by another process, a hand edit) and costs two git calls
-when nothing did.
+index reflects, the stat of files that were dirty (hand edits, deletions,
+untracked files) at the last sync and the work-tree snapshot of worktree.py,
+so `sync()` re-reads only what changed since (`git pull`, a commit by another
+process, a hand edit) and, when nothing did, costs one `git diff-files` and no
+lock. The documents themselves are made by documents.py.
 
 Writes are serialized by a file lock next to the state file, and tantivy's own
 writer lock is retried with backoff until a deadline, then IndexBusyError.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ import tantivy
 
 from aidermem import analysis, paths, worktree
 from aidermem.atomic import write_atomic
+from aidermem.documents import SCHEMA_VERSION, build_schema, doc_fields, parsed
 from aidermem.errors import IndexBusyError, MemoryFileError
 from aidermem.store import is_memory_path
 
@@ -41,59 +42,13 @@ if TYPE_CHECKING:
     from aidermem.search import Hit, SearchRequest
     from aidermem.store import Store
 
-SCHEMA_VERSION = 1
+__all__ = ["FORMAT", "MemoryIndex", "SyncReport", "build_schema", "doc_fields"]
+
 # Both the schema and the analyzer shape what is on disk; either change rebuilds.
 FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYZER_VERSION}"
-
-# Analyzed text fields (tokenized by analysis' registered analyzer).
-TEXT_FIELDS = ("title", "body", "topics", "files", "symbols")
-# Bodies longer than this are indexed whole but stored (for snippets) cut.
-STORED_BODY_CHARS = 20_000
 LOCK_TIMEOUT = 10.0  # seconds a writer waits for another before IndexBusyError
 SMALL_HEAP = 15_000_000  # tantivy's minimum per indexing thread
 BULK_HEAP = 100_000_000
-BULK_MIN_FILES = 2_000  # below this a rebuild parses in-process (no worker start-up)
-BULK_CHUNK = 256
-CHUNK_TIMEOUT = 120.0  # seconds; a chunk takes well under one
-
-
-def build_schema() -> tantivy.Schema:
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("id", stored=True, tokenizer_name="raw")
-    sb.add_text_field("relpath", stored=True, tokenizer_name="raw")
-    for name in TEXT_FIELDS:
-        # No positions: queries are bags of terms, never phrases.
-        sb.add_text_field(name, tokenizer_name=analysis.TOKENIZER_NAME, index_option="freq")
-    for name in ("kind", "project", "project_name", "topics_raw", "status", "session_id"):
-        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
-    sb.add_integer_field("created", indexed=True, fast=True)  # epoch seconds
-    sb.add_bytes_field("doc", stored=True)  # JSON display fields (see doc_fields)
-    return sb.build()
-
-
-def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
-    """The index document for one memory, as plain data (picklable, so bulk
-    rebuilds can make it in worker processes)."""
-    prep = analysis.prepare
-    display = {
-        "id": memory.id, "title": memory.title, "kind": str(memory.kind),
-        "project": memory.project, "project_name": memory.project_name,
-        "topics": memory.topics, "files": memory.files, "status": str(memory.status),
-        "created": memory.created.isoformat(), "body": memory.body[:STORED_BODY_CHARS],
-    }
-    fields: dict[str, Any] = {
-        "id": memory.id, "relpath": relpath,
-        "title": prep(memory.title), "body": prep(memory.body),
-        "topics": prep(" ".join(memory.topics)), "files": prep(" ".join(memory.files)),
-        "symbols": prep(" ".join(memory.symbols)),
-        "kind": str(memory.kind), "project": memory.project,
-        "project_name": memory.project_name.lower(), "topics_raw": memory.topics,
-        "status": str(memory.status), "created": int(memory.created.timestamp()),
-        "doc": json.dumps(display, ensure_ascii=False).encode("utf-8", "replace"),
-    }
-    if memory.source.session_id:
-        fields["session_id"] = memory.source.session_id
-    return fields
 
 
 @dataclass
@@ -343,7 +298,7 @@ class MemoryIndex:
                 present.append(relpath)
             else:
                 report.removed += relpath in existing
-        with _parsed(self.store, present) as results:
+        with parsed(self.store, present) as results:
             docs = list(_documents(results, report, broken, existing))
         self._write(relpaths, docs)
         return report
@@ -361,7 +316,7 @@ class MemoryIndex:
         relpaths = list(self.store.iter_paths())
         # Parse workers start (fork) first, before tantivy runs any thread in this process.
         with (
-            _parsed(self.store, relpaths) as results,
+            parsed(self.store, relpaths) as results,
             self._writer(self._fresh_index(wipe), BULK_HEAP) as writer,
         ):
             writer.delete_all_documents()
@@ -485,18 +440,7 @@ class MemoryIndex:
                      durable=False)
 
 
-# -- parsing many files, on every core ---------------------------------------------------
-
-_worker_store: Store | None = None
-
-
-def _load_fields(store: Store, relpath: str) -> dict[str, Any] | str:
-    """Document fields, or why the file did not parse (a plain string: MemoryFileError
-    does not survive pickling, and a result that fails to unpickle would hang a pool)."""
-    try:
-        return doc_fields(relpath, store.load(relpath))
-    except MemoryFileError as exc:
-        return exc.reason
+# -- results of documents.parsed -------------------------------------------------------
 
 
 def _documents(results: Iterable[tuple[str, dict[str, Any] | str]], report: SyncReport,
@@ -511,49 +455,3 @@ def _documents(results: Iterable[tuple[str, dict[str, Any] | str]], report: Sync
             report.updated += relpath in existing
             report.added += relpath not in existing
             yield item
-
-
-def _init_worker(root: str) -> None:
-    global _worker_store  # one Store per worker process, set once
-    from aidermem.store import Store
-
-    _worker_store = Store(Path(root))
-
-
-def _load_chunk(relpaths: list[str]) -> list[tuple[str, dict[str, Any] | str]]:
-    assert _worker_store is not None
-    return [(p, _load_fields(_worker_store, p)) for p in relpaths]
-
-
-@contextlib.contextmanager
-def _parsed(
-    store: Store, relpaths: list[str]
-) -> Iterator[Iterator[tuple[str, dict[str, Any] | str]]]:
-    """(relpath, fields or parse failure) for each file, in order. Parsing YAML is most
-    of a rebuild's cost, so big rebuilds spread it over worker processes."""
-    workers = min(len(os.sched_getaffinity(0)), 4)
-    if len(relpaths) < BULK_MIN_FILES or workers < 2:
-        yield ((p, _load_fields(store, p)) for p in relpaths)
-        return
-    import multiprocessing  # ~16 ms; only big rebuilds use it
-
-    from aidermem import memfile  # noqa: F401  loaded before the fork: workers inherit it
-
-    chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(str(store.root),)) as pool:
-        yield _results(store, pool.imap(_load_chunk, chunks), chunks)
-
-
-def _results(
-    store: Store, results: Any, chunks: list[list[str]]
-) -> Iterator[tuple[str, dict[str, Any] | str]]:
-    import multiprocessing
-
-    for done, _ in enumerate(chunks):
-        try:
-            yield from results.next(timeout=CHUNK_TIMEOUT)
-        except multiprocessing.TimeoutError:  # a worker died (killed, out of memory)
-            for relpath in (p for rest in chunks[done:] for p in rest):
-                yield relpath, _load_fields(store, relpath)
-            return

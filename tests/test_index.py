@@ -340,7 +340,7 @@ def test_two_processes_indexing_at_once(store):
 
 def test_big_rebuild_parses_in_worker_processes(store):
     """Past BULK_MIN_FILES the rebuild parses in a process pool: same results."""
-    from aidermem.index import BULK_MIN_FILES
+    from aidermem.documents import BULK_MIN_FILES
 
     count = BULK_MIN_FILES + 50
     for i in range(count):

@@ -1,0 +1,134 @@
+"""What the index stores for a memory, and making those documents from many files.
+
+`doc_fields` turns one memory into the plain data of its index document
+(picklable); `parsed` reads and parses a list of memory files into documents,
+spread over worker processes when there are many, because parsing is most of a
+rebuild's cost. The index (index.py) decides what to read and writes the
+documents; this module never touches the index or the store's git.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tantivy
+
+from aidermem import analysis
+from aidermem.errors import MemoryFileError
+
+if TYPE_CHECKING:
+    from aidermem.models import Memory
+    from aidermem.store import Store
+
+SCHEMA_VERSION = 1  # part of index.FORMAT: a change rebuilds every index
+# Analyzed text fields (tokenized by analysis' registered analyzer).
+TEXT_FIELDS = ("title", "body", "topics", "files", "symbols")
+# Bodies longer than this are indexed whole but stored (for snippets) cut.
+STORED_BODY_CHARS = 20_000
+BULK_MIN_FILES = 2_000  # below this a rebuild parses in-process (no worker start-up)
+BULK_CHUNK = 256
+CHUNK_TIMEOUT = 120.0  # seconds; a chunk takes well under one
+
+Parsed = tuple[str, dict[str, Any] | str]  # relpath, document fields or why it failed
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("relpath", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        # No positions: queries are bags of terms, never phrases.
+        sb.add_text_field(name, tokenizer_name=analysis.TOKENIZER_NAME, index_option="freq")
+    for name in ("kind", "project", "project_name", "topics_raw", "status", "session_id"):
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("created", indexed=True, fast=True)  # epoch seconds
+    sb.add_bytes_field("doc", stored=True)  # JSON display fields (see doc_fields)
+    return sb.build()
+
+
+def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
+    """The index document for one memory, as plain data (picklable, so bulk
+    rebuilds can make it in worker processes)."""
+    prep = analysis.prepare
+    display = {
+        "id": memory.id, "title": memory.title, "kind": str(memory.kind),
+        "project": memory.project, "project_name": memory.project_name,
+        "topics": memory.topics, "files": memory.files, "status": str(memory.status),
+        "created": memory.created.isoformat(), "body": memory.body[:STORED_BODY_CHARS],
+    }
+    fields: dict[str, Any] = {
+        "id": memory.id, "relpath": relpath,
+        "title": prep(memory.title), "body": prep(memory.body),
+        "topics": prep(" ".join(memory.topics)), "files": prep(" ".join(memory.files)),
+        "symbols": prep(" ".join(memory.symbols)),
+        "kind": str(memory.kind), "project": memory.project,
+        "project_name": memory.project_name.lower(), "topics_raw": memory.topics,
+        "status": str(memory.status), "created": int(memory.created.timestamp()),
+        "doc": json.dumps(display, ensure_ascii=False).encode("utf-8", "replace"),
+    }
+    if memory.source.session_id:
+        fields["session_id"] = memory.source.session_id
+    return fields
+
+
+_worker_store: Store | None = None
+
+
+def load_fields(store: Store, relpath: str) -> dict[str, Any] | str:
+    """Document fields, or why the file did not parse (a plain string: MemoryFileError
+    does not survive pickling, and a result that fails to unpickle would hang a pool)."""
+    try:
+        return doc_fields(relpath, store.load(relpath))
+    except MemoryFileError as exc:
+        return exc.reason
+
+
+def _init_worker(root: str) -> None:
+    global _worker_store  # one Store per worker process, set once
+    from aidermem.store import Store
+
+    _worker_store = Store(Path(root))
+
+
+def _load_chunk(relpaths: list[str]) -> list[Parsed]:
+    assert _worker_store is not None
+    return [(p, load_fields(_worker_store, p)) for p in relpaths]
+
+
+@contextlib.contextmanager
+def parsed(
+    store: Store, relpaths: list[str]
+) -> Iterator[Iterator[Parsed]]:
+    """(relpath, fields or parse failure) for each file, in order. Parsing YAML is most
+    of a rebuild's cost, so big rebuilds spread it over worker processes."""
+    workers = min(len(os.sched_getaffinity(0)), 4)
+    if len(relpaths) < BULK_MIN_FILES or workers < 2:
+        yield ((p, load_fields(store, p)) for p in relpaths)
+        return
+    import multiprocessing  # ~16 ms; only big rebuilds use it
+
+    from aidermem import memfile  # noqa: F401  loaded before the fork: workers inherit it
+
+    chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(str(store.root),)) as pool:
+        yield _results(store, pool.imap(_load_chunk, chunks), chunks)
+
+
+def _results(
+    store: Store, results: Any, chunks: list[list[str]]
+) -> Iterator[Parsed]:
+    import multiprocessing
+
+    for done, _ in enumerate(chunks):
+        try:
+            yield from results.next(timeout=CHUNK_TIMEOUT)
+        except multiprocessing.TimeoutError:  # a worker died (killed, out of memory)
+            for relpath in (p for rest in chunks[done:] for p in rest):
+                yield relpath, load_fields(store, relpath)
+            return

@@ -327,6 +327,7 @@ class Store:
         before = {p: _read_or_none(self.root / p) for p in touched}
         head_before = self.head()
         self.last_commit = None
+        cas_lost = False
         try:
             for relpath, text in writes.items():
                 target = self.root / relpath
@@ -351,10 +352,14 @@ class Store:
                 else:
                     gitutil.run_git(commit, self.root)
             else:
+                cas_lost = True  # until update-ref says HEAD moved from head_before to ours
                 self._commit_index(head_before, message, identity)
+                cas_lost = False
             self.last_commit = (head_before, self.head())
         except BaseException as exc:
-            if self.head() == head_before:  # an interrupt may come after the commit landed
+            # An interrupt may come after the commit landed (keep it); a commit that lost
+            # the race for HEAD did not land, whatever HEAD is now.
+            if self.head() == head_before or cas_lost:
                 self._rollback(before)
             if isinstance(exc, OSError):
                 raise StoreError(f"cannot write to memory store {self.root}: {exc}",

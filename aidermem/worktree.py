@@ -185,7 +185,7 @@ def _relist(root: Path, before: Snapshot, dirs: dict[str, int], moved: list[str]
     for d in moved:
         if d not in dirs:
             continue  # gone: so are its files
-        specs.append(f":(glob){_join(d, '*')}")
+        specs.append(f":(glob){_join(_glob_escape(d), '*')}")
         try:
             entries = list(os.scandir(root / d))
         except OSError:
@@ -196,7 +196,7 @@ def _relist(root: Path, before: Snapshot, dirs: dict[str, int], moved: list[str]
                 fresh.append(rel)
     for d in fresh:
         dirs.update(_walk_dirs(root, d))
-        specs.append(f":(glob){_join(d, '**')}")
+        specs.append(f":(glob){_join(_glob_escape(d), '**')}")
     relisted = set(moved)
     kept = [p for p in before.untracked if _parent(p) not in relisted and _parent(p) in dirs]
     if not specs:
@@ -259,6 +259,11 @@ def _join(parent: str, name: str) -> str:
 
 def _parent(path: str) -> str:
     return path.rpartition("/")[0]
+
+
+def _glob_escape(path: str) -> str:
+    """`path` matched literally inside a :(glob) pathspec."""
+    return "".join(f"\\{c}" if c in "\\*?[" else c for c in path)
 
 
 def _is_ignore_file(path: str) -> bool:

@@ -305,6 +305,18 @@ def test_failed_commit_rolls_back_and_can_be_retried(store: Store) -> None:
     assert porcelain(store) == ""
 
 
+def test_a_commit_racing_ours_for_head_is_never_overwritten(store: Store) -> None:
+    """The plumbing commit moves HEAD only if it is still the parent it was built on."""
+    parent = store.head()
+    store.add(mem("first"))
+    theirs = store.head()
+    assert theirs != parent
+    with pytest.raises(StoreError, match="update-ref"):
+        store._commit_index(parent, "stale commit", [])
+    assert store.head() == theirs
+    assert log_subjects(store)[0] == "add note: first"
+
+
 def test_failed_update_restores_previous_content(store: Store) -> None:
     m = mem(body="original")
     relpath = store.add(m)

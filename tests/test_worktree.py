@@ -158,6 +158,21 @@ def test_untracked_files_elsewhere_are_kept_when_one_dir_moves(repo: Path) -> No
     assert sorted(after.untracked) == ["p1/2025/02/e-new.md", "p2/2024/12/u-old.md"]
 
 
+def test_directory_names_with_glob_characters_are_listed_literally(repo: Path) -> None:
+    odd = repo / "we[ir]d*?" / "2025"
+    odd.mkdir(parents=True)
+    (odd / "a.md").write_text("a\n")
+    (repo / "wei" / "2025").mkdir(parents=True)  # what "we[ir]d" would match as a glob
+    (repo / "wei" / "2025" / "b.md").write_text("b\n")
+    age_dirs(repo)
+    before = worktree.full(repo)
+    (odd / "c.md").write_text("c\n")
+    after = worktree.check(repo, before)
+    assert sorted(after.untracked) == ["we[ir]d*?/2025/a.md", "we[ir]d*?/2025/c.md",
+                                       "wei/2025/b.md"]
+    assert answer(after) == answer(worktree.full(repo))
+
+
 def test_many_stat_only_changes_refresh_gits_index(repo: Path) -> None:
     folder = repo / "p1/2025/03"
     folder.mkdir()

@@ -30,7 +30,7 @@ SCHEMA_VERSION = 1  # part of index.FORMAT: a change rebuilds every index
 TEXT_FIELDS = ("title", "body", "topics", "files", "symbols")
 # Bodies longer than this are indexed whole but stored (for snippets) cut.
 STORED_BODY_CHARS = 20_000
-BULK_MIN_FILES = 2_000  # below this a rebuild parses in-process (no worker start-up)
+BULK_MIN_FILES = 500  # below this a rebuild parses in-process (no worker start-up)
 BULK_CHUNK = 256
 CHUNK_TIMEOUT = 120.0  # seconds; a chunk takes well under one
 
@@ -90,6 +90,7 @@ def load_fields(store: Store, relpath: str) -> dict[str, Any] | str:
 
 def _init_worker(root: str) -> None:
     global _worker_store  # one Store per worker process, set once
+    from aidermem import memfile  # noqa: F401  now, while the parent lists the store
     from aidermem.store import Store
 
     _worker_store = Store(Path(root))
@@ -100,24 +101,47 @@ def _load_chunk(relpaths: list[str]) -> list[Parsed]:
     return [(p, load_fields(_worker_store, p)) for p in relpaths]
 
 
+class Parser:
+    """Parses memory files into documents: in worker processes when about `expected`
+    files make it worth it (parsing is most of a rebuild's cost), else in this one.
+
+    The workers start (fork) when the Parser is made, so make it before this process
+    runs any tantivy thread, and early: they load the parsing modules while the caller
+    reads HEAD and lists the store.
+    """
+
+    def __init__(self, store: Store, expected: int) -> None:
+        self.store = store
+        self._pool: Any = None
+        workers = min(len(os.sched_getaffinity(0)), 4)
+        if expected >= BULK_MIN_FILES and workers >= 2:
+            import multiprocessing  # ~16 ms; only big rebuilds use it
+
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(workers, initializer=_init_worker,
+                                      initargs=(str(store.root),))
+
+    def parse(self, relpaths: list[str]) -> Iterator[Parsed]:
+        """(relpath, fields or parse failure) for each file, in order."""
+        if self._pool is None:
+            return ((p, load_fields(self.store, p)) for p in relpaths)
+        chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
+        return _results(self.store, self._pool.imap(_load_chunk, chunks), chunks)
+
+    def __enter__(self) -> Parser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
 @contextlib.contextmanager
-def parsed(
-    store: Store, relpaths: list[str]
-) -> Iterator[Iterator[Parsed]]:
-    """(relpath, fields or parse failure) for each file, in order. Parsing YAML is most
-    of a rebuild's cost, so big rebuilds spread it over worker processes."""
-    workers = min(len(os.sched_getaffinity(0)), 4)
-    if len(relpaths) < BULK_MIN_FILES or workers < 2:
-        yield ((p, load_fields(store, p)) for p in relpaths)
-        return
-    import multiprocessing  # ~16 ms; only big rebuilds use it
-
-    from aidermem import memfile  # noqa: F401  loaded before the fork: workers inherit it
-
-    chunks = [relpaths[i : i + BULK_CHUNK] for i in range(0, len(relpaths), BULK_CHUNK)]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(str(store.root),)) as pool:
-        yield _results(store, pool.imap(_load_chunk, chunks), chunks)
+def parsed(store: Store, relpaths: list[str]) -> Iterator[Iterator[Parsed]]:
+    """Parser(store, len(relpaths)).parse(relpaths), with the workers cleaned up after."""
+    with Parser(store, len(relpaths)) as parser:
+        yield parser.parse(relpaths)
 
 
 def _results(

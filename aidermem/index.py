@@ -33,7 +33,7 @@ import tantivy
 
 from aidermem import analysis, paths, worktree
 from aidermem.atomic import write_atomic
-from aidermem.documents import SCHEMA_VERSION, build_schema, doc_fields, parsed
+from aidermem.documents import SCHEMA_VERSION, Parser, build_schema, doc_fields, parsed
 from aidermem.errors import IndexBusyError, MemoryFileError
 from aidermem.store import is_memory_path
 
@@ -307,21 +307,19 @@ class MemoryIndex:
         """Read every file into the index. `wipe` starts from an empty directory (format
         change, damage); otherwise all documents are replaced in one commit, which readers
         in other processes see atomically."""
-        # Read HEAD and the dirty set before the files: a commit landing meanwhile is
-        # re-read by the next sync instead of being missed.
-        work = worktree.full(self.store.root)
-        dirty = self._dirty(work)
-        report = SyncReport(rebuilt=True)
-        broken: dict[str, str] = {}
-        relpaths = list(self.store.iter_paths())
-        # Parse workers start (fork) first, before tantivy runs any thread in this process.
-        with (
-            parsed(self.store, relpaths) as results,
-            self._writer(self._fresh_index(wipe), BULK_HEAP) as writer,
-        ):
-            writer.delete_all_documents()
-            for fields in _documents(results, report, broken, set()):
-                writer.add_document(tantivy.Document.from_dict(fields, self.schema))
+        # Parse workers start (fork) first, before tantivy runs any thread in this process,
+        # and get ready while HEAD and the dirty set are read; those come before the file
+        # list, so a commit landing meanwhile is re-read by the next sync, never missed.
+        with Parser(self.store, sum(1 for _ in self.store.iter_paths())) as parser:
+            work = worktree.full(self.store.root)
+            dirty = self._dirty(work)
+            report = SyncReport(rebuilt=True)
+            broken: dict[str, str] = {}
+            relpaths = list(self.store.iter_paths())
+            with self._writer(self._fresh_index(wipe), BULK_HEAP) as writer:
+                writer.delete_all_documents()
+                for fields in _documents(parser.parse(relpaths), report, broken, set()):
+                    writer.add_document(tantivy.Document.from_dict(fields, self.schema))
         if self._reader is not None:
             self._reader.reload()
         self._write_state(_State(FORMAT, work.head, dirty, broken, work))

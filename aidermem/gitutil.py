@@ -193,23 +193,32 @@ def remote_url(path: Path, name: str = "origin") -> str | None:
     return _one(["config", "--get", f"remote.{name}.url"], path)
 
 
+def _user_config(path: Path) -> tuple[str | None, str | None]:
+    """user.name and user.email as git resolves them here (the last one set wins), in
+    one git call."""
+    code, out, _ = run_git_full(["config", "--get-regexp", r"^user\.(name|email)$"], path,
+                                check=False)
+    found: dict[str, str] = {}
+    for line in out.splitlines() if code == 0 else []:
+        key, _, value = line.partition(" ")
+        found[key.lower()] = value.strip()  # an empty value set later unsets it, as in git
+    return found.get("user.name") or None, found.get("user.email") or None
+
+
 def user_identity(path: Path) -> str | None:
     """'Name <email>' from git config (repo, then global), or whatever part is set."""
-    name = _one(["config", "--get", "user.name"], path)
-    email = _one(["config", "--get", "user.email"], path)
-    if name and email:
-        return f"{name} <{email}>"
-    return name or (f"<{email}>" if email else None)
+    return commit_identity(path)[1]
 
 
-def can_commit_as_user(path: Path) -> bool:
-    """Whether git has a name and an email for commits here (config or environment)."""
+def commit_identity(path: Path) -> tuple[bool, str | None]:
+    """(whether git has a name and an email for commits here, from config or the
+    environment; user_identity), from one git call."""
+    name, email = _user_config(path)
     env = os.environ
-    if all(env.get(f"GIT_{who}_{what}") for who in ("AUTHOR", "COMMITTER")
-           for what in ("NAME", "EMAIL")):
-        return True
-    return bool(_one(["config", "--get", "user.name"], path)
-                and _one(["config", "--get", "user.email"], path))
+    from_env = all(env.get(f"GIT_{who}_{what}") for who in ("AUTHOR", "COMMITTER")
+                   for what in ("NAME", "EMAIL"))
+    shown = f"{name} <{email}>" if name and email else name or (f"<{email}>" if email else None)
+    return from_env or bool(name and email), shown
 
 
 def recent_commit_subjects(path: Path, n: int) -> list[str]:

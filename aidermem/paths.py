@@ -73,6 +73,39 @@ def unconfigured(project_root: Path | None, env: Mapping[str, str]) -> bool:
     return not user_config_file().exists()
 
 
+def guess_store(project_root: Path | None, env: Mapping[str, str], cwd: Path) -> Path:
+    """The store the settings most likely name, read from the config files without
+    validating them: config.resolve is the authority (and reports bad files); this only
+    lets a command start work on the store before that import-heavy resolution runs.
+    Follows config's precedence for `store`: AIDERMEM_STORE, then the selected profile,
+    `[profiles.default]` and the top level, project file over user file at each level."""
+    value = env.get("AIDERMEM_STORE", "").strip()
+    if value:
+        return (cwd / Path(value).expanduser()).resolve()
+    files = [user_config_file(), *([project_root / PROJECT_FILE] if project_root else [])]
+    tables = [_toml_table(path) for path in files]
+    profile = env.get("AIDERMEM_PROFILE", "").strip() or "default"
+    found = default_store_dir()
+    for section in dict.fromkeys(["", "default", profile]):  # lowest precedence first
+        for path, table in zip(files, tables, strict=True):
+            profiles = table.get("profiles")
+            layer = table if not section else (
+                profiles.get(section) if isinstance(profiles, dict) else None)
+            store = layer.get("store") if isinstance(layer, dict) else None
+            if isinstance(store, str):
+                found = (path.parent.resolve() / Path(store).expanduser()).resolve()
+    return found
+
+
+def _toml_table(path: Path) -> dict[str, object]:
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}  # missing or broken: config.resolve says what is wrong
+
+
 def _platformdirs() -> ModuleType:
     import platformdirs  # ~7 ms; not needed when AIDERMEM_HOME is set
 

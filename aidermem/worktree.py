@@ -92,11 +92,13 @@ class Probe:
 
 def early_probe(cwd: Path) -> Probe | None:
     """A Probe of the store, started before the settings are read (config costs pydantic's
-    import): only when no config can move the store from its default place. Its user
-    must check that `probe.root` is the store the settings name."""
-    if not paths.unconfigured(gitutil.find_root(cwd), os.environ):
-        return None
-    root = paths.default_store_dir().expanduser().absolute()
+    import), at the store they most likely name (paths.guess_store). Its user must check
+    that `probe.root` is the store the settings do name."""
+    project_root = gitutil.find_root(cwd)
+    if paths.unconfigured(project_root, os.environ):
+        root = paths.default_store_dir().expanduser().absolute()
+    else:
+        root = paths.guess_store(project_root, os.environ, Path(cwd))
     return Probe(root) if (root / ".git").is_dir() else None
 
 

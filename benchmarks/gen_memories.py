@@ -157,7 +157,7 @@ def generate(root: Path, count: int, seed: int = 7, end: datetime | None = None)
             target.parent.mkdir(parents=True, exist_ok=True)
             made_dirs.add(target.parent)
         target.write_text(memfile.dump(memory), encoding="utf-8")
-    git = ["git", "-C", str(store.root), "-c", "commit.gpgsign=false",
+    git = ["git", "-C", str(store.root), "-c", "commit.gpgsign=false", "-c", "gc.auto=0",
            "-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
     subprocess.run([*git, "add", "--all", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", f"bench: {count} memories (seed {seed})"],

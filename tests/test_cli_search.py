@@ -179,12 +179,12 @@ def test_empty_project_means_global_memories_only(shop, capsys):
     assert ids(run(capsys, "list", "--project", "").out) == ["01JQCCCC"]
 
 
-@pytest.mark.parametrize("configured", [False, True], ids=["early-probe", "config-read-first"])
+@pytest.mark.parametrize("configured", [False, True], ids=["default-store", "store-setting"])
 def test_search_and_list_see_hand_changes_made_since_the_last_command(
         shop, capsys, monkeypatch, configured):
     """search answers from the index while git checks the store; when the check finds hand
     edits, additions or deletions, the answer is worked out again from the synced index."""
-    if configured:  # the store named by a setting: no early probe, the plain path
+    if configured:  # the store named by a setting: config is read, the probe guessed
         monkeypatch.setenv("AIDERMEM_STORE", str(store().root))
     assert ids(run(capsys, "search", "postgres").out)  # builds the index
     root = store().root

@@ -68,3 +68,38 @@ def test_build_argv_with_resolved_values_matches_resolving_again(tmp_path: Path)
     assert [a for a in plain if a.startswith("--read=")] == [  # configured reads, then ours
         f"--read={repo.resolve() / 'CONVENTIONS.md'}", f"--read={repo.resolve() / 'docs/API.md'}",
         f"--read={ctx}"]
+
+
+def test_guess_store_names_the_store_config_resolves(tmp_path: Path) -> None:
+    """The early probe of read commands starts at paths.guess_store; it must be the store
+    config.resolve names, or the probe is thrown away (and the command slower)."""
+    import itertools
+
+    from aidermem.errors import ConfigError
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    user = paths.user_config_file()
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user_texts = [None, 'store = "u-top"\n', '[profiles.default]\nstore = "~/u-default"\n',
+                  'store = "u-top"\n[profiles.team]\nstore = "/abs/u-team"\n']
+    project_texts = [None, 'store = "../p-top"\n',
+                     'capture = "off"\n[profiles.team]\nstore = "p-team"\n',
+                     '[profiles.default]\nstore = "p-default"\n']
+    envs = [{}, {"AIDERMEM_STORE": "rel/env-store"}, {"AIDERMEM_STORE": "  "},
+            {"AIDERMEM_PROFILE": "team"}]
+    checked = 0
+    for user_text, project_text, env in itertools.product(user_texts, project_texts, envs):
+        for path, text in ((user, user_text), (repo / ".aidermem.toml", project_text)):
+            path.unlink(missing_ok=True)
+            if text is not None:
+                path.write_text(text)
+        try:
+            want = config.resolve(cwd=repo, project_root=repo, profile=None, env=env,
+                                  cli={}).settings.store
+        except ConfigError:
+            continue  # e.g. profile "team" defined nowhere: the command fails anyway
+        assert paths.guess_store(repo, env, repo) == want.expanduser().resolve(), (
+            user_text, project_text, env)
+        checked += 1
+    assert checked > 40

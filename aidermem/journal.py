@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -36,6 +35,10 @@ class State(StrEnum):
     SUMMARIZED = "summarized"  # the model's memories journaled; not stored yet
 
 
+def _hostname() -> str:
+    return os.uname().nodename  # what socket.gethostname() says, without importing socket
+
+
 @dataclass
 class Entry:
     session_id: str
@@ -50,7 +53,7 @@ class Entry:
     history_offset: int
     head_before: str | None
     owner_pid: int
-    owner_host: str = field(default_factory=socket.gethostname)
+    owner_host: str = field(default_factory=_hostname)
     # Which process had owner_pid (boot id + start time): a pid is reused after it dies.
     owner_start: str | None = None
     main_model: str | None = None
@@ -162,7 +165,7 @@ class Journal:
 
 def owner_alive(entry: Entry) -> bool:
     """Is the aidermem process that owns a RUNNING entry still alive?"""
-    if entry.owner_host != socket.gethostname():
+    if entry.owner_host != _hostname():
         return True  # a shared home on another machine: not ours to judge
     try:
         os.kill(entry.owner_pid, 0)

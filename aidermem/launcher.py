@@ -24,12 +24,12 @@ import os
 import re
 import shutil
 import sys
-import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from aidermem import aider_config, gitutil, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # imported where used: aider must start before the heavy impo
     from aidermem import config, llm
 
 CONTEXT_NAME = "aidermem-context.md"
+T = TypeVar("T")
 CONTEXT_DIR_PREFIX = "aidermem-"  # + "<pid>-<random>", so a dead owner's dir can be removed
 _CONTEXT_DIR = re.compile(r"aidermem-(\d+)-\w+")
 PLACEHOLDER = "# Project memory (aidermem)\n\nStill loading memories from earlier sessions.\n"
@@ -253,7 +254,6 @@ def launch(argv: list[str]) -> int:
     notes: list[str] = []
     # Recovery imports the capture machinery: only pay for it when there is work.
     pending = _recover(journal, notes) if journal.has_entries() else []
-    _remove_stale_context_dirs()
     # What aider will see: the profile's arguments, then the user's own (which win).
     combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
     values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
@@ -262,7 +262,7 @@ def launch(argv: list[str]) -> int:
     context_path: Path | None = None
     if _has_memories(settings.store, project, settings.scope):
         # mkdtemp makes it 0700: only this user can read the memories inside.
-        tmpdir = Path(tempfile.mkdtemp(prefix=f"{CONTEXT_DIR_PREFIX}{os.getpid()}-"))
+        tmpdir = _context_dir()
         context_path = tmpdir / CONTEXT_NAME
         _write_context(context_path, PLACEHOLDER)
     command = build_argv(exe, args, settings, context_path=context_path, cwd=cwd, env=env,
@@ -290,11 +290,17 @@ def launch(argv: list[str]) -> int:
             if settings.capture != "off":
                 entry = _new_entry(project, settings.store, values, settings, cwd, before)
                 journal.write(entry)
-            # aider takes seconds to start and its output waits in the pty:
-            # config and retrieval overlap that start-up instead of delaying it.
-            full = full or _resolve(args, cwd, project, env)
-            if context_path is not None:
-                _retrieve_into(context_path, project, combined, full, notes)
+            _remove_stale_context_dirs()
+            # aider takes seconds to start and its output waits in the pty: config and
+            # retrieval overlap that start-up instead of delaying it, at a lower CPU
+            # priority, so that on a busy machine aider's own start-up comes first.
+            def prepare() -> config.Settings:
+                resolved = full or _resolve(args, cwd, project, env)
+                if context_path is not None:
+                    _retrieve_into(context_path, project, combined, resolved, notes)
+                return resolved
+
+            full = _at_low_priority(prepare)
             status = proc.wait()
     finally:
         if tmpdir is not None:
@@ -374,8 +380,58 @@ def _recover(journal: Journal, notes: list[str]) -> list[str]:
     return owed
 
 
+def _at_low_priority(work: Callable[[], T]) -> T:
+    """`work()`, run in a thread whose CPU priority is lowered (nice +10; on Linux the
+    priority is per thread, and what it starts inherits it), while this one waits."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        try:
+            done.append(work())
+        except BaseException as exc:  # handed to the waiting thread, raised there
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="aidermem-prepare", daemon=True)
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return done[0]
+
+
+def _temp_base() -> Path:
+    """Where tempfile would put temporary files, as far as the environment says."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        value = os.environ.get(name)
+        if value and Path(value).is_dir():
+            return Path(value)
+    return Path("/tmp")
+
+
+def _context_dir() -> Path:
+    """A new private (0700) directory for the context file: tempfile.mkdtemp's job, done
+    without importing tempfile (~8 ms, before aider can start)."""
+    for _ in range(10):
+        path = _temp_base() / f"{CONTEXT_DIR_PREFIX}{os.getpid()}-{os.urandom(5).hex()}"
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        except OSError:
+            break  # not writable: let tempfile find a place that is
+        return path
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"{CONTEXT_DIR_PREFIX}{os.getpid()}-"))
+
+
 def _remove_stale_context_dirs() -> None:
     """Context dirs of aidermem processes that were killed before they could clean up."""
+    import tempfile
+
     with contextlib.suppress(OSError):
         for path in Path(tempfile.gettempdir()).glob(f"{CONTEXT_DIR_PREFIX}*"):
             match = _CONTEXT_DIR.fullmatch(path.name)

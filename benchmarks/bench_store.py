@@ -1,12 +1,14 @@
 """Speed of the store and index at 1k, 10k and 100k memories.
 
-    python benchmarks/bench_store.py [--sizes 1k,10k,100k] [--runs 20] [--workdir DIR]
+    python benchmarks/bench_store.py [--sizes 1k,10k,100k] [--runs 20] [--reindex-runs 3]
+                                     [--workdir DIR]
 
 For each size: generate a store once (benchmarks/gen_memories.py, cached in
 --workdir), then measure
-- bulk reindex rate: a full rebuild from an empty index dir, in its own process
-  (memories/s by the wall clock, and CPU seconds of the process and its parse
-  workers, which says more than the wall clock on a busy machine);
+- bulk reindex rate: a full rebuild from an empty index dir, in its own process,
+  --reindex-runs times, median and range (memories/s by the wall clock, and CPU
+  seconds of the process and its parse workers, which says more than the wall
+  clock on a busy machine);
 - the no-change sync (runs before every search) in-process, beside a full
   `git status` of the store (what it replaced);
 - `aidermem search` as a whole process, median of --runs (warm page cache), run
@@ -149,7 +151,7 @@ def python_json(script: str, args: list[str], env: dict[str, str]) -> dict[str, 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def bench_size(n: int, workdir: Path, runs: int) -> dict[str, object]:
+def bench_size(n: int, workdir: Path, runs: int, reindex_runs: int) -> dict[str, object]:
     home = workdir / f"n{n}"
     store = home / "store"
     if not (store / ".git").exists():
@@ -164,11 +166,16 @@ def bench_size(n: int, workdir: Path, runs: int) -> dict[str, object]:
     cwd = home  # not a git work tree: "current project" is none, so scope is every project
     result: dict[str, object] = {"n": n, "load_before": os.getloadavg()[0]}
 
-    reindex = python_json(REINDEX, [str(store)], env)
-    result["reindex_per_s"] = reindex["added"] / reindex["wall"]
-    result["reindex_cpu_us_per_memory"] = reindex["cpu"] / max(reindex["added"], 1) * 1e6
-    result["reindex_wall_s"] = reindex["wall"]
-    print(f"  reindex {reindex['added']} in {reindex['wall']:.1f}s", flush=True)
+    rebuilds = []
+    for _ in range(reindex_runs):
+        rebuilds.append(python_json(REINDEX, [str(store)], env))
+        print(f"  reindex {rebuilds[-1]['added']} in {rebuilds[-1]['wall']:.1f}s", flush=True)
+    rates = sorted(r["added"] / r["wall"] for r in rebuilds)
+    result["reindex_per_s"] = statistics.median(rates)
+    result["reindex_per_s_range"] = (rates[0], rates[-1])
+    result["reindex_cpu_us_per_memory"] = statistics.median(
+        r["cpu"] / max(r["added"], 1) * 1e6 for r in rebuilds)
+    result["reindex_wall_s"] = statistics.median(r["wall"] for r in rebuilds)
     result.update(python_json(SYNC, [str(store), json.dumps(QUERIES)], env))
 
     use_cli = cli_works(env, cwd)
@@ -214,14 +221,15 @@ def render(results: list[dict[str, object]], command: str) -> str:
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}  ",
         f"Date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}", "",
-        "| memories | reindex /s (wall) | reindex CPU µs/memory | no-change sync ms "
+        "| memories | reindex /s median (range) | reindex CPU µs/memory | no-change sync ms "
         "(git HEAD / status) | query ms in-process | search ms median (p90) | minimal "
         "search process ms (p90) | imports ms | `python -c pass` ms | add ms | load avg |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r['n']:,} | {r['reindex_per_s']:,.0f} | {r['reindex_cpu_us_per_memory']:,.0f} | "
+            f"| {r['n']:,} | {r['reindex_per_s']:,.0f} ({r['reindex_per_s_range'][0]:,.0f}–"
+            f"{r['reindex_per_s_range'][1]:,.0f}) | {r['reindex_cpu_us_per_memory']:,.0f} | "
             f"{r['sync_ms']:.1f} ({r['head_ms']:.1f} / {r['dirty_ms']:.1f}) | "
             f"{r['query_ms']:.1f} | {r['search_ms']:.0f} ({r['search_p90_ms']:.0f}) | "
             f"{r['minimal_search_ms']:.0f} ({r['minimal_search_p90_ms']:.0f}) | "
@@ -241,6 +249,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1k,10k,100k", help="comma-separated, e.g. 1k,10k")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--reindex-runs", type=int, default=3,
+                        help="full rebuilds per size; the median rate is reported")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/aidermem-bench"),
                         help="where generated stores are kept between runs")
     args = parser.parse_args()
@@ -249,7 +259,7 @@ def main() -> int:
     for size in args.sizes.split(","):
         n = parse_size(size)
         print(f"{n} memories", flush=True)
-        results.append(bench_size(n, args.workdir, args.runs))
+        results.append(bench_size(n, args.workdir, args.runs, args.reindex_runs))
         print("  " + json.dumps(results[-1], default=str), flush=True)
     text = render(results, "python benchmarks/bench_store.py " + " ".join(sys.argv[1:]))
     out = HERE / "results" / "latest.md"

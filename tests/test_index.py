@@ -6,15 +6,16 @@ fresh MemoryIndex, as a new aidermem process would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import filelock
 import pytest
 import tantivy
 
@@ -249,12 +250,12 @@ def test_upsert_and_remove(store):
     assert fresh(store).count() == 0  # an explicit remove stays until the file changes
 
 
-def test_busy_lock_raises_index_busy(store):
-    index = MemoryIndex.open(store, lock_timeout=0.3)
-    holder = filelock.FileLock(str(index.directory / "index.lock"))
+@contextlib.contextmanager
+def lock_held_by_another_process(index: MemoryIndex) -> Iterator[None]:
+    """The index's write lock, held by another process until the block ends."""
     script = textwrap.dedent(f"""
-        import filelock, sys, time
-        with filelock.FileLock({str(holder.lock_file)!r}):
+        import filelock, sys
+        with filelock.FileLock({str(index.directory / "index.lock")!r}):
             print("held", flush=True)
             sys.stdin.read()
     """)
@@ -262,11 +263,16 @@ def test_busy_lock_raises_index_busy(store):
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "held"
-        with pytest.raises(IndexBusyError) as info:
-            index.sync()
-        assert "busy" in info.value.message
+        yield
     finally:
         proc.communicate("")
+
+
+def test_busy_lock_raises_index_busy(store):
+    index = MemoryIndex.open(store, lock_timeout=0.3)
+    with lock_held_by_another_process(index), pytest.raises(IndexBusyError) as info:
+        index.sync()
+    assert "busy" in info.value.message
     assert index.sync().rebuilt
 
 
@@ -274,17 +280,7 @@ def test_a_sync_with_nothing_to_do_never_waits_for_the_lock(store):
     """Readers never block on writers: the common no-change sync takes no lock."""
     store.add(mem("kappa", "x"))
     fresh(store).sync()
-    holder = filelock.FileLock(str(fresh(store).directory / "index.lock"))
-    script = textwrap.dedent(f"""
-        import filelock, sys
-        with filelock.FileLock({str(holder.lock_file)!r}):
-            print("held", flush=True)
-            sys.stdin.read()
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "held"
+    with lock_held_by_another_process(fresh(store)):
         index = MemoryIndex.open(store, lock_timeout=0.3)
         assert not index.sync().changed
         assert ids(index, "kappa")
@@ -293,8 +289,6 @@ def test_a_sync_with_nothing_to_do_never_waits_for_the_lock(store):
                         encoding="utf-8")
         with pytest.raises(IndexBusyError):  # a change must be written: that waits
             MemoryIndex.open(store, lock_timeout=0.3).sync()
-    finally:
-        proc.communicate("")
     assert fresh(store).sync().updated == 1
 
 

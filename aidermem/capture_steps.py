@@ -115,6 +115,7 @@ def build_extractive(entry: Entry, journal: Journal) -> list[Memory]:
         transcript_path=entry.history_path,
         session_id=entry.session_id,
         tool=Tool(entry.tool),
+        conversation_id=transcript.session_key(entry.project_id, session),
     )
     if made:
         _merge_git_facts(made[0], entry)
@@ -189,6 +190,7 @@ def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
         started=session.started_at() or datetime.fromisoformat(entry.started),
         transcript_path=entry.history_path,
         session_id=entry.session_id,
+        conversation_id=transcript.session_key(entry.project_id, session),
         user_turns=len(session.user_turns),
     )
 

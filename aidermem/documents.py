@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from aidermem.models import Memory
     from aidermem.store import Store
 
-SCHEMA_VERSION = 1  # part of index.FORMAT: a change rebuilds every index
+SCHEMA_VERSION = 2  # part of index.FORMAT: a change rebuilds every index
 # Analyzed text fields (tokenized by analysis' registered analyzer).
 TEXT_FIELDS = ("title", "body", "topics", "files", "symbols")
 # Bodies longer than this are indexed whole but stored (for snippets) cut.
@@ -44,7 +44,8 @@ def build_schema() -> tantivy.Schema:
     for name in TEXT_FIELDS:
         # No positions: queries are bags of terms, never phrases.
         sb.add_text_field(name, tokenizer_name=analysis.TOKENIZER_NAME, index_option="freq")
-    for name in ("kind", "project", "project_name", "topics_raw", "status", "session_id"):
+    for name in ("kind", "project", "project_name", "topics_raw", "status", "session_id",
+                 "conversation_id"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("created", indexed=True, fast=True)  # epoch seconds
     sb.add_bytes_field("doc", stored=True)  # JSON display fields (see doc_fields)
@@ -73,6 +74,8 @@ def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
     }
     if memory.source.session_id:
         fields["session_id"] = memory.source.session_id
+    if memory.source.conversation_id:
+        fields["conversation_id"] = memory.source.conversation_id
     return fields
 
 

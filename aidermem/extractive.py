@@ -65,6 +65,7 @@ def extract(
     session_id: str,
     tool: Tool = Tool.AIDER,
     tz: tzinfo | None = None,
+    conversation_id: str | None = None,
 ) -> list[Memory]:
     """The session memory, then one decision/note memory per `decision:`/`remember:` line.
 
@@ -78,6 +79,7 @@ def extract(
     source = Source(
         tool=tool,
         session_id=session_id,
+        conversation_id=conversation_id,
         transcript=transcript_path,
         session_start=started,
         method=Method.EXTRACTIVE,

@@ -15,7 +15,6 @@ the caller's), never changes the history file.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from aidermem.store import Store
 
 HISTORY_NAME = ".aider.chat.history.md"
-_ID_TEXT_CHARS = 4096
 
 Summarizer = Callable[[str, SessionFacts], list[Memory] | None]
 
@@ -75,14 +73,6 @@ def read_history(path: Path) -> str:
     return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
-def session_key(project_id: str, session: transcript.Session) -> str:
-    """A session's id, the same on every import of the same (redacted) text."""
-    stamp = session.started.isoformat() if session.started else "-"
-    head = session.text[:_ID_TEXT_CHARS].replace("\r\n", "\n")
-    digest = hashlib.sha256("\0".join((project_id, stamp, head)).encode("utf-8", "replace"))
-    return "imp-" + digest.hexdigest()[:24]
-
-
 def import_history(
     path: Path,
     store: Store,
@@ -114,8 +104,9 @@ def import_history(
         if session.trivial:
             report.trivial += 1
             continue
-        sid = session_key(project.id, session)
-        if sid in seen or index.has_session(sid):
+        sid = transcript.session_key(project.id, session)
+        # Also skips a session aidermem captured live (its memories carry this key).
+        if sid in seen or index.has_session(sid) or index.has_conversation(sid):
             report.duplicates += 1
             continue
         seen.add(sid)

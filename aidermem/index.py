@@ -143,9 +143,16 @@ class MemoryIndex:
 
     def has_session(self, session_id: str) -> bool:
         """Whether a memory from this source session is indexed (sync first to be sure)."""
-        if not session_id:
+        return self._has_term("session_id", session_id)
+
+    def has_conversation(self, conversation_id: str) -> bool:
+        """Whether a memory of this conversation (transcript.session_key) is indexed."""
+        return self._has_term("conversation_id", conversation_id)
+
+    def _has_term(self, field_name: str, value: str) -> bool:
+        if not value:
             return False
-        query = tantivy.Query.term_query(self.schema, "session_id", session_id)
+        query = tantivy.Query.term_query(self.schema, field_name, value)
         return bool(self.searcher().search(query, 1, count=False).hits)
 
     def short_ids(self, ids: Iterable[str], min_len: int = 8) -> dict[str, str]:

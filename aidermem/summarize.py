@@ -62,6 +62,7 @@ class SessionFacts:
     started: datetime | None = None  # aware
     transcript_path: str | None = None
     session_id: str | None = None
+    conversation_id: str | None = None  # transcript.session_key of the captured session
     user_turns: int = 0
 
 
@@ -394,6 +395,7 @@ def summary_to_memories(
     source = Source(
         tool=tool,
         session_id=facts.session_id,
+        conversation_id=facts.conversation_id,
         transcript=facts.transcript_path,
         session_start=started,
         method=Method.LLM,

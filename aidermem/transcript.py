@@ -21,6 +21,7 @@ How aider writes the file (aider/io.py):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -351,3 +352,16 @@ def _prefer_relative(paths: list[str]) -> list[str]:
             continue
         out.append(path)
     return out
+
+
+_KEY_TEXT_CHARS = 4096
+
+
+def session_key(project_id: str, session: Session) -> str:
+    """A session's id, the same on every reading of the same (redacted) text: `aidermem
+    import` files memories under it, and live capture records it as their conversation
+    id, so importing a history never stores a session that was captured already."""
+    stamp = session.started.isoformat() if session.started else "-"
+    head = session.text[:_KEY_TEXT_CHARS].replace("\r\n", "\n")
+    digest = hashlib.sha256("\0".join((project_id, stamp, head)).encode("utf-8", "replace"))
+    return "imp-" + digest.hexdigest()[:24]

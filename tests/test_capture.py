@@ -421,3 +421,34 @@ def test_receipt_says_what_was_saved_and_how() -> None:
     assert capture.receipt(outcome, background=False) == (
         "aidermem: saved 01SESSION 'Job locking' (+1 linked)")
     assert capture.receipt(capture.Outcome("01Y"), background=False) is None
+
+
+@pytest.mark.parametrize("model", [True, False], ids=["summarized", "extractive"])
+def test_importing_a_history_skips_the_sessions_captured_live(world: World, model: bool) -> None:
+    """Live capture records each session's import key as its conversation id, so a later
+    `aidermem import` of the same history adds nothing twice."""
+    from aidermem.importer import import_history
+    from aidermem.project import Project
+
+    history = world.history(HISTORY + LATER_SESSION)
+    world.finish(world.entry(history), model=model)  # captures the first session only
+    captured = world.memories()
+    assert captured and all(m.source.conversation_id for m in captured)
+    shop = Project(id="github.com/acme/shop", name="shop", root=None)
+    report = import_history(history, world.store, MemoryIndex.open(world.store), project=shop)
+    assert (report.duplicates, report.imported) == (1, 1)  # the later session is new
+    assert len(world.memories()) == len(captured) + report.memories
+    again = import_history(history, world.store, MemoryIndex.open(world.store), project=shop)
+    assert (again.duplicates, again.imported) == (2, 0)
+
+
+LATER_SESSION = """
+# aider chat started at 2026-03-02 09:00:00
+
+#### Rename cart_total to basket_total everywhere.  
+
+Renamed it in src/cart.py and its callers.
+
+> Applied edit to src/cart.py  
+> Commit 1a2b3c4 refactor: rename cart_total to basket_total  
+"""

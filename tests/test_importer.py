@@ -13,7 +13,7 @@ from corpus import CORPUS
 
 from aidermem import redact, transcript
 from aidermem.errors import AidermemError, NotFoundError, UsageError
-from aidermem.importer import import_history, read_history, session_key
+from aidermem.importer import import_history, read_history
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory, Method, Tool
 from aidermem.paths import index_dir_for
@@ -21,6 +21,7 @@ from aidermem.project import Project
 from aidermem.search import SearchRequest
 from aidermem.store import Store
 from aidermem.summarize import SessionFacts
+from aidermem.transcript import session_key
 
 PROJECT = Project(id="github.com/acme/shop", name="shop", root=None)
 

@@ -13,11 +13,12 @@ signal moved:
   renamed in it), only that directory is listed again.
 
 A Probe starts `git diff-files` before the caller does its own work (imports,
-opening the index), so they overlap. No snapshot, a changed
-.gitignore or anything unexpected takes the full `git status` path.
+opening the index), so they overlap. No snapshot, a changed .gitignore or
+anything unexpected takes the full `git status` path.
 
-Never: write to the store or to git's index (reads run with GIT_OPTIONAL_LOCKS=0),
-or guess: when unsure, the full path.
+Never: write to the store's files, or guess (when unsure, the full path). The
+one write is to git's index, and only to its cached stat data: refreshed when
+many files changed their stat but not their content (REFRESH_AT).
 """
 
 from __future__ import annotations

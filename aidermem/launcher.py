@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import sys
 import threading
@@ -31,9 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from aidermem import aider_config, gitutil, paths, runner
+from aidermem import aider_config, context_file, gitutil, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
-from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError
 from aidermem.journal import Entry, Journal, State, process_identity
 from aidermem.project import Project, identify, project_dirname
@@ -41,11 +39,7 @@ from aidermem.project import Project, identify, project_dirname
 if TYPE_CHECKING:  # imported where used: aider must start before the heavy imports
     from aidermem import config, llm
 
-CONTEXT_NAME = "aidermem-context.md"
 T = TypeVar("T")
-CONTEXT_DIR_PREFIX = "aidermem-"  # + "<pid>-<random>", so a dead owner's dir can be removed
-_CONTEXT_DIR = re.compile(r"aidermem-(\d+)-\w+")
-PLACEHOLDER = "# Project memory (aidermem)\n\nStill loading memories from earlier sessions.\n"
 
 
 def _say(message: str) -> None:
@@ -144,15 +138,6 @@ def build_argv(
     return [exe, *profile_args, *_read_flags(reads), *args.aider_argv]
 
 
-def _write_context(path: Path, text: str) -> None:
-    """Replace the context file atomically; it stays read-only (0400).
-
-    No fsync: it lives in a private temp dir for one session, and the first
-    write happens before aider is spawned.
-    """
-    write_atomic(path, text.encode("utf-8"), mode=0o400, durable=False)
-
-
 def _retrieve_into(
     path: Path, project: Project, args: LaunchArgs, settings: config.Settings, notes: list[str],
 ) -> None:
@@ -179,7 +164,7 @@ def _retrieve_into(
     except Exception as exc:  # retrieval must never stop aider from starting
         notes.append(f"aidermem: warning: could not load memories: {exc}")
         text = None
-    _write_context(path, text or "# Project memory (aidermem)\n\nNo relevant memories found.\n")
+    context_file.write(path, text or context_file.NOTHING_FOUND)
 
 
 def _launch_query(project: Project, args: LaunchArgs, settings: config.Settings) -> str:
@@ -262,9 +247,9 @@ def launch(argv: list[str]) -> int:
     context_path: Path | None = None
     if _has_memories(settings.store, project, settings.scope):
         # mkdtemp makes it 0700: only this user can read the memories inside.
-        tmpdir = _context_dir()
-        context_path = tmpdir / CONTEXT_NAME
-        _write_context(context_path, PLACEHOLDER)
+        tmpdir = context_file.make_dir()
+        context_path = tmpdir / context_file.NAME
+        context_file.write(context_path, context_file.PLACEHOLDER)
     command = build_argv(exe, args, settings, context_path=context_path, cwd=cwd, env=env,
                          values=values)
 
@@ -290,7 +275,7 @@ def launch(argv: list[str]) -> int:
             if settings.capture != "off":
                 entry = _new_entry(project, settings.store, values, settings, cwd, before)
                 journal.write(entry)
-            _remove_stale_context_dirs()
+            context_file.remove_stale_dirs()
             # aider takes seconds to start and its output waits in the pty: config and
             # retrieval overlap that start-up instead of delaying it, at a lower CPU
             # priority, so that on a busy machine aider's own start-up comes first.
@@ -400,55 +385,6 @@ def _at_low_priority(work: Callable[[], T]) -> T:
     if failed:
         raise failed[0]
     return done[0]
-
-
-def _temp_base() -> Path:
-    """Where tempfile would put temporary files, as far as the environment says."""
-    for name in ("TMPDIR", "TEMP", "TMP"):
-        value = os.environ.get(name)
-        if value and Path(value).is_dir():
-            return Path(value)
-    return Path("/tmp")
-
-
-def _context_dir() -> Path:
-    """A new private (0700) directory for the context file: tempfile.mkdtemp's job, done
-    without importing tempfile (~8 ms, before aider can start)."""
-    for _ in range(10):
-        path = _temp_base() / f"{CONTEXT_DIR_PREFIX}{os.getpid()}-{os.urandom(5).hex()}"
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        except OSError:
-            break  # not writable: let tempfile find a place that is
-        return path
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix=f"{CONTEXT_DIR_PREFIX}{os.getpid()}-"))
-
-
-def _remove_stale_context_dirs() -> None:
-    """Context dirs of aidermem processes that were killed before they could clean up."""
-    import tempfile
-
-    with contextlib.suppress(OSError):
-        for path in Path(tempfile.gettempdir()).glob(f"{CONTEXT_DIR_PREFIX}*"):
-            match = _CONTEXT_DIR.fullmatch(path.name)
-            if not match or path.is_symlink() or path.lstat().st_uid != os.getuid():
-                continue
-            if not _pid_alive(int(match.group(1))):
-                shutil.rmtree(path, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _child_env(

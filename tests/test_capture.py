@@ -442,13 +442,10 @@ def test_importing_a_history_skips_the_sessions_captured_live(world: World, mode
     assert (again.duplicates, again.imported) == (2, 0)
 
 
-LATER_SESSION = """
-# aider chat started at 2026-03-02 09:00:00
-
-#### Rename cart_total to basket_total everywhere.  
-
-Renamed it in src/cart.py and its callers.
-
-> Applied edit to src/cart.py  
-> Commit 1a2b3c4 refactor: rename cart_total to basket_total  
-"""
+LATER_SESSION = (  # aider ends each user and tool line with two spaces
+    "\n# aider chat started at 2026-03-02 09:00:00\n\n"
+    "#### Rename cart_total to basket_total everywhere.  \n\n"
+    "Renamed it in src/cart.py and its callers.\n\n"
+    "> Applied edit to src/cart.py  \n"
+    "> Commit 1a2b3c4 refactor: rename cart_total to basket_total  \n"
+)

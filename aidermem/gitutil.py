@@ -142,8 +142,10 @@ def git_root(path: Path) -> Path | None:
 
 
 def head(path: Path) -> str | None:
-    """The full sha of HEAD, or None (not a repo, or no commits yet)."""
-    return _one(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], path)
+    """The full sha of HEAD, or None (not a repo, or no commits yet). Read from the files
+    of `path/.git` when their layout is plain (read_head), else asked of git."""
+    return read_head(Path(path)) or _one(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+                                         path)
 
 
 def find_root(path: Path) -> Path | None:

@@ -258,8 +258,7 @@ def launch(argv: list[str]) -> int:
     history = values.chat_history_file
     before = Before(
         offset=history.stat().st_size if history.is_file() else 0,
-        head=(gitutil.read_head(project.root) or gitutil.head(project.root)
-              if project.root else None),
+        head=gitutil.head(project.root) if project.root else None,
         started=datetime.now(UTC).replace(microsecond=0).isoformat(),
     )
     entry: Entry | None = None

@@ -221,7 +221,7 @@ class Store:
         return matches[0]
 
     def head(self) -> str | None:
-        return gitutil.read_head(self.root) or gitutil.head(self.root)
+        return gitutil.head(self.root)
 
     def changed_paths(self, since: str) -> list[str] | None:
         """Memory relpaths added, modified or deleted between `since` and HEAD.

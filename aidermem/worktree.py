@@ -79,9 +79,6 @@ class Probe:
         self.root = root
         self._modified = gitutil.start_git(["diff-files", "--name-only", "-z"], root)
 
-    def head(self) -> str | None:
-        return gitutil.read_head(self.root) or gitutil.head(self.root)
-
     def modified(self) -> list[str] | None:
         code, out = self._modified.result()
         return _split(out) if code == 0 else None
@@ -148,7 +145,7 @@ def _since(root: Path, before: Snapshot, probe: Probe) -> Snapshot | None:
     git_index = _index_stat(root)
     dirs = {d: m for d in before.dirs if (m := _mtime(root / d)) is not None}
     moved = [d for d in before.dirs if dirs.get(d) != before.dirs[d]]
-    head = probe.head()
+    head = gitutil.head(root)
     modified = probe.modified()
     if head is None or before.head is None or modified is None or "" not in dirs:
         return None

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import tantivy
 
@@ -130,8 +130,7 @@ class MemoryIndex:
 
     def built(self) -> bool:
         """Whether an index of the current format is on disk (it may be out of date)."""
-        state = self._read_state()
-        return state is not None and state.format == FORMAT and self._exists()
+        return self._usable(self._read_state())
 
     def count(self) -> int:
         return int(self.searcher().num_docs)
@@ -196,7 +195,7 @@ class MemoryIndex:
         if report is None:
             with self._locked():
                 state = self._read_state()
-                if state is None or state.format != FORMAT or not self._exists():
+                if not self._usable(state):
                     report = self._rebuild(wipe=True)  # never built, or by another version
                 elif rebuild:
                     report = self._rebuild(wipe=False)
@@ -210,10 +209,10 @@ class MemoryIndex:
         """The common case without taking the lock: nothing changed since the last sync.
         None when something did (the caller syncs under the lock, reusing this check)."""
         state = self._read_state()
-        if state is None or state.format != FORMAT or not self._exists():
+        if not self._usable(state):
             return None
         work = worktree.check(self.store.root, state.work, self._take_probe())
-        if work == state.work and not self._changes(state, work):
+        if work == state.work and not self._changes(state, work, self._dirty(work)):
             return SyncReport()
         self._checked = (state.raw, work)
         return None
@@ -233,8 +232,8 @@ class MemoryIndex:
         started = time.perf_counter()
         with self._locked():
             state = self._read_state()
-            if (state is None or state.format != FORMAT or not self._exists()
-                    or before is None or after is None or state.head != before):
+            if (not self._usable(state) or before is None or after is None
+                    or state.head != before):
                 report = None
             else:
                 docs = [doc_fields(p, m) for p, m in written.items() if m is not None]
@@ -263,10 +262,10 @@ class MemoryIndex:
             work = checked[1]  # nobody synced since the unlocked check: its answer holds
         else:
             work = worktree.check(self.store.root, state.work, self._take_probe())
-        changed = self._changes(state, work)
+        dirty = self._dirty(work)
+        changed = self._changes(state, work, dirty)
         if changed is None:  # history rewritten, or a store replaced under us
             return self._rebuild(wipe=False)
-        dirty = self._dirty(work)
         if not changed:
             self._write_state(_State(FORMAT, work.head, dirty, state.broken, work))
             return SyncReport()
@@ -274,18 +273,23 @@ class MemoryIndex:
         self._write_state(_State(FORMAT, work.head, dirty, state.broken, work))
         return report
 
-    def _changes(self, state: _State, work: worktree.Snapshot) -> set[str] | None:
-        """Memory files to re-read to go from `state` to `work`; None: rebuild instead."""
+    def _changes(self, state: _State, work: worktree.Snapshot,
+                 dirty: dict[str, list[int] | None]) -> set[str] | None:
+        """Memory files to re-read to go from `state` to `work` (whose dirty files have the
+        stats `dirty`); None: rebuild instead."""
         changed: set[str] = set()
         if work.head != state.head:
             diff = self.store.changed_paths(state.head) if state.head else None
             if diff is None:
                 return None
             changed.update(diff)
-        dirty = self._dirty(work)
         changed.update(p for p, st in dirty.items() if state.dirty.get(p, False) != st)
         changed.update(p for p in state.dirty if p not in dirty)  # committed or reverted
         return changed
+
+    def _usable(self, state: _State | None) -> TypeGuard[_State]:
+        """A state of this format, beside an index on disk: something to follow from."""
+        return state is not None and state.format == FORMAT and self._exists()
 
     def _dirty(self, work: worktree.Snapshot) -> dict[str, list[int] | None]:
         return {p: self._stat(p) for p in sorted(work.paths()) if is_memory_path(p)}

@@ -50,18 +50,13 @@ from aidermem.errors import AidermemError, ConfigError, UsageError
 from aidermem.models import normalize_topic
 
 PROJECT_FILE = paths.PROJECT_FILE
-DEFAULT_PROFILE = "default"
-PROFILE_ENV = "AIDERMEM_PROFILE"
+DEFAULT_PROFILE = paths.DEFAULT_PROFILE
+PROFILE_ENV = paths.PROFILE_ENV
 MAX_BUDGET_TOKENS = 32_000
 MAX_LLM_TIMEOUT = 3_600.0
 
 # The environment overrides single values; the list is kept short on purpose.
-ENV_VARS: dict[str, str] = {
-    "AIDERMEM_STORE": "store",
-    "AIDERMEM_BUDGET": "budget_tokens",
-    "AIDERMEM_CAPTURE": "capture",
-    "AIDERMEM_SUMMARY_MODEL": "summary_model",
-}
+ENV_VARS: dict[str, str] = paths.SETTING_ENV
 # How a command-line override is named in provenance; other keys say "command line".
 CLI_FLAGS: dict[str, str] = {
     "budget_tokens": "--mem-budget",

@@ -17,9 +17,18 @@ from types import ModuleType
 
 APP = "aidermem"
 PROJECT_FILE = ".aidermem.toml"
-# Variables that change settings (config.ENV_VARS plus the profile).
-CONFIG_ENV = ("AIDERMEM_PROFILE", "AIDERMEM_STORE", "AIDERMEM_BUDGET", "AIDERMEM_CAPTURE",
-              "AIDERMEM_SUMMARY_MODEL")
+# The settings' names outside config.py, which the read path must not import (pydantic):
+# the variables that override single settings, the one that picks a profile, its default.
+STORE_ENV = "AIDERMEM_STORE"
+SETTING_ENV: dict[str, str] = {
+    STORE_ENV: "store",
+    "AIDERMEM_BUDGET": "budget_tokens",
+    "AIDERMEM_CAPTURE": "capture",
+    "AIDERMEM_SUMMARY_MODEL": "summary_model",
+}
+PROFILE_ENV = "AIDERMEM_PROFILE"
+DEFAULT_PROFILE = "default"
+CONFIG_ENV = (PROFILE_ENV, *SETTING_ENV)  # every variable that changes settings
 
 
 def home() -> Path | None:
@@ -79,14 +88,14 @@ def guess_store(project_root: Path | None, env: Mapping[str, str], cwd: Path) ->
     lets a command start work on the store before that import-heavy resolution runs.
     Follows config's precedence for `store`: AIDERMEM_STORE, then the selected profile,
     `[profiles.default]` and the top level, project file over user file at each level."""
-    value = env.get("AIDERMEM_STORE", "").strip()
+    value = env.get(STORE_ENV, "").strip()
     if value:
         return (cwd / Path(value).expanduser()).resolve()
     files = [user_config_file(), *([project_root / PROJECT_FILE] if project_root else [])]
     tables = [_toml_table(path) for path in files]
-    profile = env.get("AIDERMEM_PROFILE", "").strip() or "default"
+    profile = env.get(PROFILE_ENV, "").strip() or DEFAULT_PROFILE
     found = default_store_dir()
-    for section in dict.fromkeys(["", "default", profile]):  # lowest precedence first
+    for section in dict.fromkeys(["", DEFAULT_PROFILE, profile]):  # lowest precedence first
         for path, table in zip(files, tables, strict=True):
             profiles = table.get("profiles")
             layer = table if not section else (

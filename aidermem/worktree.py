@@ -92,11 +92,8 @@ def early_probe(cwd: Path) -> Probe | None:
     """A Probe of the store, started before the settings are read (config costs pydantic's
     import), at the store they most likely name (paths.guess_store). Its user must check
     that `probe.root` is the store the settings do name."""
-    project_root = gitutil.find_root(cwd)
-    if paths.unconfigured(project_root, os.environ):
-        root = paths.default_store_dir().expanduser().absolute()
-    else:
-        root = paths.guess_store(project_root, os.environ, Path(cwd))
+    guess = paths.guess_store(gitutil.find_root(cwd), os.environ, Path(cwd))
+    root = guess.expanduser().absolute()
     return Probe(root) if (root / ".git").is_dir() else None
 
 

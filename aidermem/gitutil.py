@@ -207,14 +207,10 @@ def _user_config(path: Path) -> tuple[str | None, str | None]:
     return found.get("user.name") or None, found.get("user.email") or None
 
 
-def user_identity(path: Path) -> str | None:
-    """'Name <email>' from git config (repo, then global), or whatever part is set."""
-    return commit_identity(path)[1]
-
-
 def commit_identity(path: Path) -> tuple[bool, str | None]:
     """(whether git has a name and an email for commits here, from config or the
-    environment; user_identity), from one git call."""
+    environment; 'Name <email>' from git config, or whatever part is set), from one git
+    call."""
     name, email = _user_config(path)
     env = os.environ
     from_env = all(env.get(f"GIT_{who}_{what}") for who in ("AUTHOR", "COMMITTER")

@@ -199,7 +199,7 @@ def test_gitutil_outside_a_repo_answers_none(tmp_path: Path) -> None:
     assert gitutil.files_changed_between(plain, None, "HEAD") == []
     assert gitutil.head(tmp_path / "missing") is None
     # The user's global identity is still readable outside any repo.
-    assert gitutil.user_identity(plain) == "Test User <test@example.com>"
+    assert gitutil.commit_identity(plain)[1] == "Test User <test@example.com>"
 
 
 def test_gitutil_in_a_repo_without_commits(tmp_path: Path) -> None:
@@ -263,9 +263,9 @@ def test_gitutil_user_identity_variants(tmp_path: Path) -> None:
     _git(repo, "init", "-q")
     _git(repo, "config", "user.name", "Repo Person")
     _git(repo, "config", "user.email", "repo@example.com")
-    assert gitutil.user_identity(repo) == "Repo Person <repo@example.com>"
+    assert gitutil.commit_identity(repo)[1] == "Repo Person <repo@example.com>"
     _git(repo, "config", "user.name", "")
-    assert gitutil.user_identity(repo) == "<repo@example.com>"
+    assert gitutil.commit_identity(repo)[1] == "<repo@example.com>"
 
 
 def test_gitutil_run_git_errors_are_store_errors(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -85,32 +85,6 @@ def highlight(snippet: str, spans: Sequence[tuple[int, int]], style: Style) -> s
         pos = end
     out.append(snippet[pos:])
     return " ".join("".join(out).split())
-
-
-def short_ids(shown: Iterable[str], known: Iterable[str]) -> dict[str, str]:
-    """The shortest prefix (at least SHORT_ID_MIN chars) of each shown id that no other
-    known id shares, so it can be pasted back into `show`, `edit` or `forget`."""
-    shown = list(shown)
-    ids = sorted(set(known) | set(shown))
-    position = {value: i for i, value in enumerate(ids)}
-    result: dict[str, str] = {}
-    for value in shown:
-        i = position[value]
-        common = 0
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(ids):
-                common = max(common, _common_prefix(value, ids[j]))
-        result[value] = value[: max(SHORT_ID_MIN, common + 1)]
-    return result
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def day(moment: datetime) -> str:

@@ -1,28 +1,10 @@
-"""The pure rendering helpers every command shares: short ids, highlights, terminal safety."""
+"""The pure rendering helpers every command shares: highlights, terminal safety."""
 
 from __future__ import annotations
 
-from aidermem.output import Style, highlight, short_ids, terminal_safe
+from aidermem.output import Style, highlight, terminal_safe
 
 PLAIN, ANSI = Style(ansi=False), Style(ansi=True)
-
-
-def test_short_ids_are_8_chars_when_that_is_unique():
-    known = ["01JQAAAA" + "0" * 18, "01JQBBBB" + "0" * 18]
-    assert short_ids(known[:1], known) == {known[0]: "01JQAAAA"}
-
-
-def test_short_ids_grow_past_a_shared_prefix():
-    a, b, c = "01JQAAAAXY" + "0" * 16, "01JQAAAAXZ" + "0" * 16, "01JQAAAB" + "0" * 18
-    got = short_ids([a, b, c], [a, b, c, "01JQZZZZ" + "0" * 18])
-    assert got == {a: "01JQAAAAXY", b: "01JQAAAAXZ", c: "01JQAAAB"}
-    # Each short id is a prefix of its own id only.
-    for value, short in got.items():
-        assert [k for k in (a, b, c) if k.startswith(short)] == [value]
-
-
-def test_short_ids_for_ids_not_yet_known():
-    assert short_ids(["01JQAAAA0000"], []) == {"01JQAAAA0000": "01JQAAAA"}
 
 
 def test_highlight_plain_and_ansi():

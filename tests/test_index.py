@@ -363,6 +363,20 @@ def test_short_ids_are_unique_prefixes(store):
                    "01AAAAAAAAZ", "01BBBBBBBBBBBBBBBBBBBBBBBB": "01BBBBBB", "SHORT": "SHORT"}
 
 
+def test_short_ids_are_8_chars_when_unique_and_grow_past_a_shared_prefix(store):
+    a, b, c = "01JQAAAAXY" + "0" * 16, "01JQAAAAXZ" + "0" * 16, "01JQAAAB" + "0" * 18
+    store.add_many([mem(f"m {i}", id=i_d) for i, i_d in enumerate(
+        [a, b, c, "01JQZZZZ" + "0" * 18])], "ids")
+    index = fresh(store)
+    got = index.short_ids([a, b, c])
+    assert got == {a: "01JQAAAAXY", b: "01JQAAAAXZ", c: "01JQAAAB"}
+    # Each short id is a prefix of its own id only.
+    for value, short in got.items():
+        assert [k for k in (a, b, c) if k.startswith(short)] == [value]
+    # An id not (yet) in the index gets the minimum length.
+    assert index.short_ids(["01JQCCCC0000"]) == {"01JQCCCC0000": "01JQCCCC"}
+
+
 def test_short_ids_match_a_brute_force_answer(store):
     import random
 

@@ -105,13 +105,16 @@ class App:
         """
         index = self.unsynced_index
         self.last_sync = index.sync()
+        self._report_broken(index)
+        return index
+
+    def _report_broken(self, index: MemoryIndex) -> None:
         broken = index.broken()
         for skipped in broken[:MAX_WARNINGS]:
             self.warn(f"skipped {skipped.path}: {skipped.reason}")
         if len(broken) > MAX_WARNINGS:
             self.warn(f"skipped {len(broken) - MAX_WARNINGS} more malformed files "
                       "(`aidermem doctor` lists them all)")
-        return index
 
     def read(self, work: Callable[[MemoryIndex], T]) -> T:
         """`work` done over the up-to-date index, fast: it first runs on the index as it
@@ -139,14 +142,15 @@ class App:
         sync. The store write is committed first, so a busy index only delays
         indexing to the next command.
         """
-        from aidermem.index import MemoryIndex
-
         try:
-            if "index" in self.__dict__ or self.store.last_commit is None:
-                self.index.sync()  # opened before the write, or nothing was committed
+            if "index" in self.__dict__:  # opened (and synced) before the write
+                self.last_sync = self.index.sync()
+            elif self.store.last_commit is None:  # nothing committed: opening syncs once
+                _ = self.index
             else:
-                index = MemoryIndex.open(self.store)
-                index.follow_commit(*self.store.last_commit, written)
+                index = self.unsynced_index
+                self.last_sync = index.follow_commit(*self.store.last_commit, written)
+                self._report_broken(index)
                 self.__dict__["index"] = index
         except IndexBusyError:
             self.warn("the search index is busy; the change is stored and the next aidermem "

@@ -117,6 +117,11 @@ def test_malformed_files_are_skipped_and_reported(shop, capsys):
     assert r.out.splitlines()[2].startswith(f"  {relpath}: invalid YAML front matter")
     stats = json.loads(run(capsys, "stats", "--json").out)
     assert (stats["store_files"], stats["index_docs"], stats["malformed"]) == (7, 6, 1)
+    # A write command indexes just what it wrote, and still says what stays skipped.
+    r = run(capsys, "add", "--title", "Another note", "plain body")
+    assert r.code == 0
+    assert r.err.startswith(f"aidermem: warning: skipped {relpath}: invalid YAML front matter")
+    assert r.err.count("\n") == 1
 
 
 def test_stats_text(shop, capsys):

@@ -343,14 +343,12 @@ class Store:
             if not staged & set(touched):
                 return  # the files already held exactly this; nothing to record
             identity = [] if self._lookup_identity()[0] else _FALLBACK_IDENTITY
-            if staged - set(touched) or head_before is None:
-                # Someone staged other changes (commit only ours), or the very first commit.
-                commit = [*_COMMIT_CONFIG, *_INDEX_CONFIG, *identity, "commit", "-q",
-                          "--no-verify", "-m", message]
-                if staged - set(touched):
-                    self._git_paths(commit, touched)
-                else:
-                    gitutil.run_git(commit, self.root)
+            commit = [*_COMMIT_CONFIG, *_INDEX_CONFIG, *identity, "commit", "-q", "--no-verify",
+                      "-m", message]
+            if staged - set(touched):  # someone staged other changes: commit only ours
+                self._git_paths(commit, touched)
+            elif head_before is None:  # the very first commit
+                gitutil.run_git(commit, self.root)
             else:
                 cas_lost = True  # until update-ref says HEAD moved from head_before to ours
                 self._commit_index(head_before, message, identity)

@@ -106,8 +106,11 @@ def retrieve(
     topics_prefer: Sequence[str] = (),
     topics_require: Sequence[str] = (),
     limit: int = 12,
+    aliases: Sequence[str] = (),
 ) -> Retrieved:
-    """Last session of this project plus the most relevant other notes."""
+    """Last session of this project plus the most relevant other notes.
+
+    `aliases`: the project's earlier ids (project.Project.aliases), searched as it."""
 
     def scored(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
                ) -> list[tuple[float, Memory]]:
@@ -118,6 +121,7 @@ def retrieve(
             limit=limit,
             current_project=current_project,
             project=current_project,
+            aliases=aliases,
             topics=list(topics_require),
             prefer_topics=list(topics_prefer),
         )

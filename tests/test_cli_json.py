@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from test_cli_support import CREATED, Kind, make_repo, memory, put, run, write_editor
@@ -167,7 +168,8 @@ def test_search_shape(shop, capsys):
     data = payload(capsys, "search", "postgres")
     check(data, SHAPES["search"])
     assert data["count"] == len(data["hits"]) == 3
-    assert data["projects"] == ["github.com/acme/shop", ""]
+    # the checkout's folder is an alias of its project: memories from before its remote count
+    assert data["projects"] == ["github.com/acme/shop", str(Path.cwd().resolve()), ""]
     assert any(hit["highlights"] for hit in data["hits"])
     for hit in data["hits"]:
         for start, end in hit["highlights"]:

@@ -106,8 +106,13 @@ def scope_of(args: argparse.Namespace, app: App) -> tuple[str | Sequence[str], l
     if args.all_projects:
         return "all", None
     if args.project is not None:  # "" is a real choice: global memories only
-        return [args.project], [args.project]
-    return "project", [app.project.id, ""]
+        current = app.project
+        wanted = [args.project]
+        if args.project and (args.project in current.ids
+                             or args.project.lower() == current.name.lower()):
+            wanted = list(dict.fromkeys([args.project, *current.ids]))  # under all its ids
+        return wanted, wanted
+    return "project", [*app.project.ids, ""]
 
 
 def request_for(
@@ -115,7 +120,7 @@ def request_for(
 ) -> SearchRequest:
     scope, _ = scope_of(args, app)
     fields: dict[str, object] = {
-        "text": text, "project": app.project.id, "scope": scope,
+        "text": text, "project": app.project.id, "aliases": app.project.aliases, "scope": scope,
         "topics": topics_of(args.topics), "kinds": kinds_of(args.kind), "since": args.since,
         "limit": args.limit, "include_archived": args.archived,
     }

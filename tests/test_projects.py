@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from test_cli_support import (
+    OTHER_ID,
     SHOP_ID,
     SHOP_REMOTE,
     make_repo,
@@ -19,12 +20,41 @@ from test_cli_support import (
 
 from aidermem.models import Memory
 
+NO_SUCH = ("aidermem: error: no such project 'nosuch' — `aidermem projects` lists the projects "
+           "with memories\n")
+
 
 @pytest.fixture
 def shop(tmp_path, monkeypatch):
     repo = make_repo(tmp_path / "shop")
     monkeypatch.chdir(repo)
     return repo
+
+
+# -- --project names a project that does not exist --------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ("list", "--project", "nosuch"),
+    ("search", "postgres", "--project", "nosuch"),
+    ("digest", "--project", "nosuch"),
+    ("digest", "postgres", "--project", "nosuch", "--json"),
+])
+def test_an_unknown_project_is_an_error_not_an_empty_answer(shop, capsys, argv):
+    put(memory("AAAA", "Use Postgres"), memory("BBBB", "Billing on Postgres", project=OTHER_ID))
+    r = run(capsys, *argv)
+    assert (r.code, r.out, r.err) == (1, "", NO_SUCH)
+
+
+def test_a_known_project_with_nothing_matching_is_not_an_error(shop, capsys):
+    put(memory("AAAA", "Use Postgres"), memory("BBBB", "Billing on Postgres", project=OTHER_ID))
+    assert run(capsys, "search", "kubernetes", "--project", "billing").code == 0
+    assert run(capsys, "list", "--project", OTHER_ID, "--kind", "bug").code == 0
+    # the current project exists before its first memory, and "" is the global memories
+    assert run(capsys, "list", "--project", "").code == 0
+    put(memory("CCCC", "Billing uses Stripe", project=OTHER_ID))
+    assert run(capsys, "list", "--project", SHOP_ID, "--kind", "bug").code == 0
+    assert run(capsys, "list", "--project", "shop", "--kind", "bug").code == 0
 
 
 # -- identity survives a new remote, a changed remote, a moved folder --------------------

@@ -11,6 +11,8 @@ from test_cli_support import (
     OTHER_ID,
     SHOP_ID,
     SHOP_REMOTE,
+    Status,
+    git,
     make_repo,
     memory,
     put,
@@ -19,9 +21,10 @@ from test_cli_support import (
 )
 
 from aidermem.models import Memory
+from aidermem.project import project_dirname
 
-NO_SUCH = ("aidermem: error: no such project 'nosuch' — `aidermem projects` lists the projects "
-           "with memories\n")
+NO_SUCH_HINT = "`aidermem projects` lists the projects with memories"
+NO_SUCH = f"aidermem: error: no such project 'nosuch' — {NO_SUCH_HINT}\n"
 
 
 @pytest.fixture
@@ -145,3 +148,107 @@ def test_a_clone_repointed_at_a_fork_does_not_take_the_originals_memories(
     assert run(capsys, "add", "The fork's decision").code == 0
     monkeypatch.chdir(upstream)
     assert titles(capsys) == ["Upstream's own decision"]
+
+
+# -- aidermem projects: see, merge, rename -----------------------------------------------
+
+
+@pytest.fixture
+def renamed_shop(tmp_path, monkeypatch):
+    """A checkout whose memories are under three ids: its folder (from before its remote),
+    its remote, and another project's; plus a global one."""
+    repo = make_repo(tmp_path / "shop", remote=None)
+    monkeypatch.chdir(repo)
+    archived = memory("BBBB", "Old checkout flow")
+    archived.status = Status.ARCHIVED
+    put(at_path(repo, "PATH", "Checkout needs row locks"), memory("AAAA", "Use Postgres"),
+        archived, memory("CCCC", "Billing on Stripe", project=OTHER_ID),
+        memory("GGGG", "A global tip", project=""))
+    git_in(repo, "remote", "add", "origin", SHOP_REMOTE)
+    return repo
+
+
+def test_projects_lists_ids_names_counts_and_which_is_current(renamed_shop, capsys):
+    path = str(renamed_shop.resolve())
+    r = run(capsys, "projects")
+    assert (r.code, r.err) == (0, "")
+    width = len(path)
+    assert r.out == (
+        f"* shop      {SHOP_ID:<{width}}  1 memory, 1 archived\n"
+        f"  shop      {path}  1 memory  (an earlier id of {SHOP_ID})\n"
+        f"  billing   {OTHER_ID:<{width}}  1 memory\n"
+        f"  (global)  {'':<{width}}  1 memory\n"
+        "* the current project\n"
+        "to file an earlier id's memories under the current one: "
+        f"aidermem projects merge {path} {SHOP_ID}\n")
+
+
+def test_projects_merge_moves_every_memory_in_one_revertable_commit(renamed_shop, capsys):
+    path = str(renamed_shop.resolve())
+    log_before = git("log", "--format=%s")
+    r = run(capsys, "projects", "merge", path, "shop", "--json")
+    assert r.code == 0, r.err
+    done = json.loads(r.out)
+    assert (done["project"], done["target"], done["name"], done["changed"]) == (
+        path, SHOP_ID, "shop", 1)
+    assert git("log", "--format=%s") == (
+        f"projects: merge {path} into {SHOP_ID} (1 memories)\n" + log_before)
+    moved = [m for _, m in store().iter_memories() if m.title == "Checkout needs row locks"]
+    assert [(m.project, m.project_name) for m in moved] == [(SHOP_ID, "shop")]
+    assert next(p for p in store().iter_paths() if "PATH" in p).startswith(
+        project_dirname(SHOP_ID) + "/")
+    # the index followed: the old id has nothing left, the current one has it
+    listing = json.loads(run(capsys, "projects", "--json").out)["projects"]
+    assert [(p["id"], p["memories"]) for p in listing] == [
+        (SHOP_ID, 2), (OTHER_ID, 1), ("", 1)]
+    assert [h["project"] for h in json.loads(
+        run(capsys, "search", "row locks", "--json").out)["hits"]] == [SHOP_ID]
+
+    subprocess.run(done["recover"], shell=True, check=True, capture_output=True)
+    listing = json.loads(run(capsys, "projects", "--json").out)["projects"]
+    assert [(p["id"], p["memories"]) for p in listing] == [
+        (SHOP_ID, 1), (path, 1), (OTHER_ID, 1), ("", 1)]
+
+
+def test_projects_rename_changes_the_readable_name_only(renamed_shop, capsys):
+    r = run(capsys, "projects", "rename", "billing", "Billing API")
+    assert (r.code, r.err) == (0, "")
+    assert r.out.startswith(f"renamed {OTHER_ID} to Billing API (1 memory)\nto undo: git -C ")
+    (billing,) = [m for _, m in store().iter_memories() if m.project == OTHER_ID]
+    assert billing.project_name == "Billing API"
+    assert git("log", "-1", "--format=%s").strip() == (
+        f"projects: rename {OTHER_ID} to 'Billing API' (1 memories)")
+    assert titles(capsys, "--project", "billing api") == ["Billing on Stripe"]
+
+
+@pytest.mark.parametrize(("argv", "code", "err"), [
+    (("merge", "nosuch", "shop"), 1, "no such project 'nosuch' — " + NO_SUCH_HINT),
+    (("merge", "billing", "nosuch"), 1, "no such project 'nosuch' — " + NO_SUCH_HINT),
+    (("merge", "billing", OTHER_ID), 2,
+     f"'billing' and '{OTHER_ID}' are the same project ({OTHER_ID}) — name two different "
+     "projects"),
+    (("merge", "", "shop"), 2, "global memories (\"\") cannot be merged — name two projects by "
+     "id or name"),
+    (("rename", "billing", "  "), 2,
+     "the new name is empty — give the name the project should show"),
+    (("merge", "billing"), 2,
+     "`merge` takes 2 arguments, not 1 — use `aidermem projects merge OLD NEW`"),
+    (("shop",), 2, "argument action: invalid choice: 'shop' (choose from 'list', 'merge', "
+     "'rename') — see `aidermem projects --help`"),
+])
+def test_projects_bad_input_is_a_clear_error_and_changes_nothing(renamed_shop, capsys, argv,
+                                                                 code, err):
+    log_before = git("log", "--format=%H")
+    r = run(capsys, "projects", *argv)
+    assert (r.code, r.out, r.err) == (code, "", f"aidermem: error: {err}\n")
+    assert git("log", "--format=%H") == log_before
+
+
+def test_a_name_two_projects_share_must_be_given_as_an_id(renamed_shop, capsys):
+    put(memory("DDDD", "Another billing", project=OTHER_ID))
+    other = memory("EEEE", "A second billing project", project="")
+    other.project, other.project_name = "gitlab.com/else/billing", "billing"
+    put(other)
+    r = run(capsys, "projects", "rename", "billing", "x")
+    assert (r.code, r.err) == (1, "aidermem: error: several projects are named 'billing': "
+                                  f"{OTHER_ID}, gitlab.com/else/billing — give the id\n")

@@ -1,13 +1,31 @@
-"""A checkout that gains a remote still hands aider the memories it made before."""
+"""Through aider: a checkout that gains a remote still hands aider the memories it made
+before, and the memories one capture makes have short ids that tell them apart."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
-from e2e_support import CONTEXT_HEADING, Sessions, aider_requests, memories, read_flags
+from e2e_support import (
+    CONTEXT_HEADING,
+    Sessions,
+    aider_requests,
+    memories,
+    read_flags,
+    summarizer,
+    summary_json,
+    user_config,
+)
 from e2e_support import sessions as sessions
 from fakellm import FakeLLM
+
+from aidermem.output import SHORT_ID_MIN
+
+
+@pytest.fixture(autouse=True)
+def foreground_summaries() -> None:
+    user_config('summarize = "foreground"\n')
 
 
 @pytest.mark.e2e
@@ -26,3 +44,29 @@ def test_memories_from_before_a_remote_was_added_reach_the_model(
     sent = aider_requests(fake_llm)[-1].text
     assert CONTEXT_HEADING in sent and "rule MEM-7302" in sent
     assert run.exit() == 0
+
+
+@pytest.mark.e2e
+def test_the_memories_one_capture_makes_are_told_apart_by_8_characters(
+        sessions: Sessions, fake_llm: FakeLLM) -> None:
+    fake_llm.responder = summarizer(summary_json(
+        "Chose the job queue lock", "Settled how workers lock jobs.",
+        decisions=[{"title": "Advisory locks for jobs", "decision": "pg_advisory_xact_lock",
+                    "rationale": "no lock table to vacuum"},
+                   {"title": "One queue per tenant", "decision": "a queue table per tenant",
+                    "rationale": "noisy neighbours"}]))
+    run = sessions.start()
+    run.say("decision: use PostgreSQL advisory locks for the job queue")
+    assert run.exit() == 0
+    made = memories()
+    assert len(made) >= 3  # the session, its decisions, the developer's own note
+
+    listed = sessions.cli("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    shown = json.loads(listed.stdout)["memories"]
+    assert sorted(m["id"] for m in shown) == sorted(m.id for m in made)
+    assert {len(m["short_id"]) for m in shown} == {SHORT_ID_MIN}
+    for m in shown:
+        one = sessions.cli("show", m["short_id"], "--json")
+        assert one.returncode == 0, one.stderr
+        assert json.loads(one.stdout)["memory"]["id"] == m["id"]

@@ -104,7 +104,7 @@ def identify(cwd: Path) -> Project:
     """The project `cwd` belongs to (see the module docstring for the rules)."""
     cwd = Path(cwd).resolve()
     # Both questions at once (the remote is the same asked from anywhere in the repo).
-    asked = gitutil.start_git(["config", "--get-regexp", _CONFIG_KEYS], cwd)
+    asked = gitutil.start_git(["config", "--show-scope", "--get-regexp", _CONFIG_KEYS], cwd)
     root = gitutil.git_root(cwd)
     code, out = asked.result()
     if root is None:
@@ -128,15 +128,19 @@ _CONFIG_KEYS = r"^(remote\.origin\.url|aidermem\.project)$"
 
 
 def _read_config(out: str) -> tuple[str | None, list[str]]:
-    """(origin's url, the ids recorded) from `git config --get-regexp` output."""
+    """(origin's url, the ids recorded) from `git config --show-scope --get-regexp` output.
+
+    Ids count only from the repository's own config: one in the user's global config
+    would make every repository an alias of every other."""
     url: str | None = None
     recorded: list[str] = []
     for line in out.splitlines():
-        key, _, value = line.partition(" ")
+        scope, _, entry = line.partition("\t")
+        key, _, value = entry.partition(" ")
         value = value.strip()
         if key == "remote.origin.url" and value:
             url = value  # the last one wins, as with `git config --get`
-        elif key == CONFIG_KEY and value:
+        elif key == CONFIG_KEY and value and scope in ("local", "worktree"):
             recorded.append(value)
     return url, recorded
 

@@ -105,6 +105,14 @@ def test_identify_lists_every_id_the_checkout_remembered(tmp_path: Path) -> None
         str(repo.resolve()), "github.com/acme/shop"]
 
 
+def test_identify_ignores_ids_recorded_outside_the_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "--global", "--add", CONFIG_KEY, "github.com/acme/everything")
+    assert identify(repo).aliases == ()
+
+
 def test_identify_without_origin_uses_root_path(tmp_path: Path) -> None:
     repo = tmp_path / "local-only"
     repo.mkdir()

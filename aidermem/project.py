@@ -14,7 +14,9 @@ the project's `aliases`: its memories stay in scope under any of them. The
 repository's own path is always an alias, so memories from before a remote
 was added are found even if no id was remembered then. A fresh clone (of a
 fork, say) starts with no aliases and takes no other checkout's memories.
-`remember` writes the record; nothing else here writes.
+A name given with `aidermem projects rename` is kept the same way
+(`aidermem.name`), so the checkout's new memories carry it too. `remember`
+and `name_checkout` write these records; nothing else here writes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from aidermem import gitutil
 
 GLOBAL_DIRNAME = "_global"
 CONFIG_KEY = "aidermem.project"  # in the checkout's git config: every id it has had
+NAME_KEY = "aidermem.name"  # in the checkout's git config: the name `projects rename` gave
 _MAX_READABLE = 60
 _HASH_LEN = 10
 
@@ -110,7 +113,7 @@ def identify(cwd: Path) -> Project:
     if root is None:
         return Project(id=str(cwd), name=cwd.name or str(cwd), root=None)
     root = root.resolve()
-    url, recorded = _read_config(out if code == 0 else "")
+    url, recorded, named = _read_config(out if code == 0 else "")
     project = Project(id=str(root), name=root.name or str(root), root=root)
     if url:
         if _is_relative_local(url):
@@ -120,19 +123,21 @@ def identify(cwd: Path) -> Project:
         if pid:
             project = Project(id=pid, name=_remote_name(url) or root.name, root=root)
     aliases = tuple(i for i in dict.fromkeys([*recorded, str(root)]) if i and i != project.id)
-    return Project(id=project.id, name=project.name, root=root, aliases=aliases,
+    return Project(id=project.id, name=named or project.name, root=root, aliases=aliases,
                    remembered=project.id in recorded)
 
 
-_CONFIG_KEYS = r"^(remote\.origin\.url|aidermem\.project)$"
+_CONFIG_KEYS = r"^(remote\.origin\.url|aidermem\.project|aidermem\.name)$"
 
 
-def _read_config(out: str) -> tuple[str | None, list[str]]:
-    """(origin's url, the ids recorded) from `git config --show-scope --get-regexp` output.
+def _read_config(out: str) -> tuple[str | None, list[str], str | None]:
+    """(origin's url, the ids recorded, the name given) from `git config --show-scope
+    --get-regexp` output.
 
-    Ids count only from the repository's own config: one in the user's global config
-    would make every repository an alias of every other."""
+    Ids and names count only from the repository's own config: one in the user's global
+    config would make every repository an alias of every other."""
     url: str | None = None
+    named: str | None = None
     recorded: list[str] = []
     for line in out.splitlines():
         scope, _, entry = line.partition("\t")
@@ -142,7 +147,9 @@ def _read_config(out: str) -> tuple[str | None, list[str]]:
             url = value  # the last one wins, as with `git config --get`
         elif key == CONFIG_KEY and value and scope in ("local", "worktree"):
             recorded.append(value)
-    return url, recorded
+        elif key == NAME_KEY and value and scope in ("local", "worktree"):
+            named = value
+    return url, recorded, named
 
 
 def remember(project: Project) -> None:
@@ -154,6 +161,12 @@ def remember(project: Project) -> None:
         return
     gitutil.run_git_full(["config", "--local", "--add", CONFIG_KEY, project.id], project.root,
                          check=False, retries=0)
+
+
+def name_checkout(project: Project, name: str) -> None:
+    """Make `name` the name this checkout gives its project's new memories."""
+    if project.root is not None:
+        gitutil.run_git(["config", "--local", NAME_KEY, name], project.root)
 
 
 def _is_relative_local(url: str) -> bool:

@@ -252,3 +252,14 @@ def test_a_name_two_projects_share_must_be_given_as_an_id(renamed_shop, capsys):
     r = run(capsys, "projects", "rename", "billing", "x")
     assert (r.code, r.err) == (1, "aidermem: error: several projects are named 'billing': "
                                   f"{OTHER_ID}, gitlab.com/else/billing — give the id\n")
+
+
+def test_renaming_the_current_project_names_its_next_memories_too(renamed_shop, capsys):
+    assert run(capsys, "projects", "rename", "shop", "Shop frontend").code == 0
+    assert run(capsys, "add", "Buttons are blue").code == 0
+    names = {m.title: m.project_name for _, m in store().iter_memories() if m.project == SHOP_ID}
+    assert names == {"Use Postgres": "Shop frontend", "Old checkout flow": "Shop frontend",
+                     "Buttons are blue": "Shop frontend"}
+    # an earlier id keeps its own name until it is merged
+    assert [m.project_name for _, m in store().iter_memories() if m.title.startswith("Check")
+            ] == ["shop"]

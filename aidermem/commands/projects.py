@@ -23,6 +23,7 @@ from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, Usage
 from aidermem.models import Memory, Status
 from aidermem.output import Result, Style
 from aidermem.payloads import ProjectChangePayload, ProjectOut, ProjectsPayload
+from aidermem.project import name_checkout
 from aidermem.search import SearchRequest
 
 HELP = "list projects with memories; `merge OLD NEW` or `rename ID NAME` one of them"
@@ -163,8 +164,11 @@ def _rename(app: App, given: str, new_name: str) -> Result:
     def change(memory: Memory) -> None:
         memory.project_name = name
 
-    return _commit(app, "rename", project, project, name, change,
+    done = _commit(app, "rename", project, project, name, change,
                    f"projects: rename {project} to {name!r}")
+    if project == app.project.id:
+        name_checkout(app.project, name)  # the memories this checkout makes next, too
+    return done
 
 
 def _commit(app: App, action: Literal["merge", "rename"], project: str, target: str, name: str,

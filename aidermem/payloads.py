@@ -138,6 +138,7 @@ class ProjectOut(_Shape):
     current: bool  # new memories made here go to this id
     alias_of: str | None  # the current project's id, for an earlier id of this checkout
     aliases: list[str]  # the current project's earlier ids (empty for the others)
+    folder_gone: bool  # the id is a folder path (a repo without remote) that no longer exists
 
 
 class ProjectsPayload(Payload):

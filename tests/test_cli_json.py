@@ -112,7 +112,8 @@ SHAPES = {
                            "detail": str}]},
     "projects": {"schema_version": int, "action": OneOf("list"), "current": str,
                  "projects": [{"id": str, "name": str, "memories": int, "archived": int,
-                               "current": bool, "alias_of": Opt(str), "aliases": [str]}]},
+                               "current": bool, "alias_of": Opt(str), "aliases": [str],
+                               "folder_gone": bool}]},
 }
 # `projects merge` and `projects rename`
 PROJECT_CHANGE = {"schema_version": int, "action": OneOf("merge", "rename"), "project": str,

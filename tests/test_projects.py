@@ -263,3 +263,18 @@ def test_renaming_the_current_project_names_its_next_memories_too(renamed_shop, 
     # an earlier id keeps its own name until it is merged
     assert [m.project_name for _, m in store().iter_memories() if m.title.startswith("Check")
             ] == ["shop"]
+
+
+def test_a_folder_moved_before_its_id_was_remembered_is_pointed_out(tmp_path, monkeypatch,
+                                                                   capsys):
+    gone = tmp_path / "old-place" / "shop"
+    put(at_path(gone, "GONE", "Checkout needs row locks"))
+    repo = make_repo(tmp_path / "shop", remote=None)
+    monkeypatch.chdir(repo)
+    listing = json.loads(run(capsys, "projects", "--json").out)["projects"]
+    assert [(p["id"], p["folder_gone"]) for p in listing] == [
+        (str(repo.resolve()), False), (str(gone), True)]
+    assert run(capsys, "projects").out.splitlines()[1].endswith(
+        "1 memory  (its folder is gone: moved? merge it into the project's new id)")
+    assert run(capsys, "projects", "merge", str(gone), str(repo.resolve())).code == 0
+    assert titles(capsys) == ["Checkout needs row locks"]

@@ -16,6 +16,7 @@ import shlex
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from aidermem.app import App
@@ -96,9 +97,16 @@ def _listing(app: App) -> ProjectsPayload:
         ProjectOut(id=row.id, name=row.name, memories=row.active, archived=row.archived,
                    current=row.id == current.id,
                    alias_of=current.id if row.id in aliases else None,
-                   aliases=list(current.aliases) if row.id == current.id else [])
+                   aliases=list(current.aliases) if row.id == current.id else [],
+                   folder_gone=_folder_gone(row.id))
         for row in sorted(stored.values(), key=order)
     ])
+
+
+def _folder_gone(project_id: str) -> bool:
+    """An id made from a folder path (no remote) whose folder is gone: moved or deleted."""
+    path = Path(project_id)
+    return path.is_absolute() and not path.exists()
 
 
 def _resolve(app: App, stored: dict[str, _Stored], given: str) -> tuple[str, str]:
@@ -204,6 +212,8 @@ def render(payload: ProjectsPayload | ProjectChangePayload, style: Style) -> str
     lines = []
     for label, pid, counts, p in rows:
         note = f"  (an earlier id of {p.alias_of})" if p.alias_of else ""
+        if p.folder_gone and not p.alias_of:
+            note = "  (its folder is gone: moved? merge it into the project's new id)"
         line = f"{label:<{names}}  {pid:<{ids}}  {counts}{note}"
         lines.append(style.bold(line) if p.current else line)
     lines.append("* the current project")

@@ -163,10 +163,14 @@ def remember(project: Project) -> None:
                          check=False, retries=0)
 
 
-def name_checkout(project: Project, name: str) -> None:
-    """Make `name` the name this checkout gives its project's new memories."""
-    if project.root is not None:
-        gitutil.run_git(["config", "--local", NAME_KEY, name], project.root)
+def name_checkout(project: Project, name: str) -> bool:
+    """Make `name` the name this checkout gives its project's new memories; False when
+    its git config could not be written."""
+    if project.root is None:
+        return False
+    code, _, _ = gitutil.run_git_full(["config", "--local", NAME_KEY, name], project.root,
+                                      check=False, retries=0)
+    return code == 0
 
 
 def _is_relative_local(url: str) -> bool:

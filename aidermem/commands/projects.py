@@ -174,8 +174,10 @@ def _rename(app: App, given: str, new_name: str) -> Result:
 
     done = _commit(app, "rename", project, project, name, change,
                    f"projects: rename {project} to {name!r}")
-    if project == app.project.id:
-        name_checkout(app.project, name)  # the memories this checkout makes next, too
+    # the memories this checkout makes next, too
+    if project == app.project.id and not name_checkout(app.project, name):
+        app.warn(f"could not keep the name in {app.project.root}'s git config; new memories "
+                 f"made here are still named {app.project.name!r}")
     return done
 
 

@@ -2,7 +2,7 @@
 
 `parse_since` and `split_words` are pure. `add_filter_arguments` declares the
 options once and `request_for` reads them, so the three commands cannot drift
-apart. Nothing here writes; only `resolve_project` asks the index.
+apart. Nothing here writes; only `resolve_project` and `check_project` ask the index.
 """
 
 from __future__ import annotations

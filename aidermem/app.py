@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from aidermem import paths
 from aidermem.errors import IndexBusyError
 from aidermem.output import SHORT_ID_MIN, Style
-from aidermem.project import Project, identify
+from aidermem.project import Project, identify, remember
 from aidermem.store import Store
 
 if TYPE_CHECKING:
@@ -60,7 +60,9 @@ class App:
 
     @cached_property
     def project(self) -> Project:
-        return identify(self.cwd)
+        project = identify(self.cwd)
+        remember(project)  # so its memories stay found after a new remote or a move
+        return project
 
     @cached_property
     def resolved(self) -> config.ResolvedSettings:

@@ -69,6 +69,7 @@ COMMANDS: dict[str, str] = {
     "import": "aidermem.commands.import_history",
     "capture": "aidermem.commands.capture",
     "profiles": "aidermem.commands.profiles",
+    "projects": "aidermem.commands.projects",
 }
 # Read-only commands whose first act is syncing the index: its git call starts before the
 # command's imports (worktree.early_probe). Never for commands that write first, which would

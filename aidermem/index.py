@@ -148,6 +148,11 @@ class MemoryIndex:
         """Whether a memory of this conversation (transcript.session_key) is indexed."""
         return self._has_term("conversation_id", conversation_id)
 
+    def has_project(self, name_or_id: str) -> bool:
+        """Whether an indexed memory (archived too) has this project id or readable name."""
+        return (self._has_term("project", name_or_id)
+                or self._has_term("project_name", name_or_id.lower()))
+
     def _has_term(self, field_name: str, value: str) -> bool:
         if not value:
             return False

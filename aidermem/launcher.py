@@ -34,7 +34,7 @@ from aidermem import aider_config, context_file, gitutil, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
 from aidermem.errors import AidermemError
 from aidermem.journal import Entry, Journal, State, process_identity
-from aidermem.project import Project, identify, project_dirname
+from aidermem.project import Project, identify, project_dirname, remember
 
 if TYPE_CHECKING:  # imported where used: aider must start before the heavy imports
     from aidermem import config, llm
@@ -90,7 +90,7 @@ def _has_memories(store_root: Path, project: Project, scope: object) -> bool:
     if not store_root.is_dir():
         return False
     if scope == "project":
-        folders = [store_root / project_dirname(project.id), store_root / project_dirname("")]
+        folders = [store_root / project_dirname(p) for p in (*project.ids, "")]
     else:
         folders = [p for p in store_root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     for folder in folders:
@@ -155,6 +155,7 @@ def _retrieve_into(
             notes.append(f"aidermem: warning: skipped {skipped.path}: {skipped.reason}")
         found = retrieve.retrieve(
             index, store, query=query, current_project=project.id, scope=settings.scope,
+            aliases=project.aliases,
             topics_prefer=settings.topics_prefer, topics_require=settings.topics_require,
         )
         text = context.render(
@@ -216,6 +217,7 @@ def launch(argv: list[str]) -> int:
     cwd = Path.cwd()
     env = dict(os.environ)
     project = identify(cwd)
+    remember(project)
     # Unconfigured (the common case): aider starts on defaults and config is read
     # after the spawn, so pydantic's import does not delay aider.
     full: config.Settings | None = None

@@ -5,6 +5,8 @@ Plain data only. Nothing here touches disk, git, the index or the network.
 
 from __future__ import annotations
 
+import os
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 # The vocabulary lives in kinds.py (no pydantic, cheap to import); re-exported here.
@@ -25,11 +27,20 @@ class Source(BaseModel):
     method: Method = Method.MANUAL
 
 
-def new_id() -> str:
-    """A ULID: 26 Crockford base32 chars, sortable by creation time."""
-    from ulid import ULID  # ~20 ms to import; only writers need it
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # a ULID's alphabet: no I, L, O or U
 
-    return str(ULID())
+
+def new_id() -> str:
+    """26 random Crockford base32 chars (130 bits): a ULID's shape, random from the start.
+
+    A ULID's first 10 chars are its millisecond, and ULIDs of one millisecond count up,
+    so the memories of one capture shared 25 chars and no short prefix told them apart.
+    Random ids differ early, as git's hashes do: 8 chars (40 bits) are unique in practice
+    and `list` shows them. Order comes from `created`, never from the id. Ids made before
+    (ULIDs) keep working: lookups are by prefix either way.
+    """
+    bits = int.from_bytes(os.urandom(17), "big") >> 6  # 136 random bits, 130 kept
+    return "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(125, -1, -5))
 
 
 class Memory(BaseModel):

@@ -128,3 +128,32 @@ class Check(_Shape):
 class DoctorPayload(Payload):
     ok: bool
     checks: list[Check]
+
+
+class ProjectOut(_Shape):
+    id: str  # "" for global memories
+    name: str
+    memories: int  # active
+    archived: int
+    current: bool  # new memories made here go to this id
+    alias_of: str | None  # the current project's id, for an earlier id of this checkout
+    aliases: list[str]  # the current project's earlier ids (empty for the others)
+    folder_gone: bool  # the id is a folder path (a repo without remote) that no longer exists
+
+
+class ProjectsPayload(Payload):
+    action: Literal["list"] = "list"
+    current: str  # the current project's id
+    projects: list[ProjectOut]
+
+
+class ProjectChangePayload(Payload):
+    """`projects merge` and `projects rename`: one store commit, undone by `recover`."""
+
+    action: Literal["merge", "rename"]
+    project: str  # the id whose memories changed
+    target: str  # merge: the id they were filed under; rename: the project id again
+    name: str  # the readable name they carry now
+    changed: int  # memories rewritten
+    commit: str | None  # null when nothing changed
+    recover: str  # a shell command that undoes it

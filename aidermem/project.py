@@ -5,6 +5,18 @@ from the `origin` remote, normalized (`git@github.com:Acme/Shop.git` and
 `https://github.com/acme/shop` are one project). Without a remote the id is the
 repository's absolute path. `normalize_remote` and `project_dirname` are pure;
 `identify` asks git (through gitutil) and never raises for "not a repo".
+
+An id can change under a checkout: a remote is added or changed, the folder
+moves. So each checkout remembers every id it has had, in its own git config
+(`aidermem.project`, one value per id, in `.git/config`: shared by its
+worktrees, moved with the folder, never cloned or pushed), and those ids are
+the project's `aliases`: its memories stay in scope under any of them. The
+repository's own path is always an alias, so memories from before a remote
+was added are found even if no id was remembered then. A fresh clone (of a
+fork, say) starts with no aliases and takes no other checkout's memories.
+A name given with `aidermem projects rename` is kept the same way
+(`aidermem.name`), so the checkout's new memories carry it too. `remember`
+and `name_checkout` write these records; nothing else here writes.
 """
 
 from __future__ import annotations
@@ -20,6 +32,8 @@ from urllib.parse import unquote, urlsplit
 from aidermem import gitutil
 
 GLOBAL_DIRNAME = "_global"
+CONFIG_KEY = "aidermem.project"  # in the checkout's git config: every id it has had
+NAME_KEY = "aidermem.name"  # in the checkout's git config: the name `projects rename` gave
 _MAX_READABLE = 60
 _HASH_LEN = 10
 
@@ -34,6 +48,13 @@ class Project:
     id: str  # stable identity, e.g. github.com/acme/shop or /home/me/code/shop
     name: str  # readable name, e.g. shop
     root: Path | None  # work tree root, None outside git
+    aliases: tuple[str, ...] = ()  # earlier ids of this checkout (see the module docstring)
+    remembered: bool = True  # whether the checkout's git config already records `id`
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every id this project's memories may be stored under, its own first."""
+        return (self.id, *self.aliases)
 
 
 def normalize_remote(url: str) -> str:
@@ -86,23 +107,70 @@ def identify(cwd: Path) -> Project:
     """The project `cwd` belongs to (see the module docstring for the rules)."""
     cwd = Path(cwd).resolve()
     # Both questions at once (the remote is the same asked from anywhere in the repo).
-    asked_url = gitutil.start_git(["config", "--get", "remote.origin.url"], cwd)
+    asked = gitutil.start_git(["config", "--show-scope", "--get-regexp", _CONFIG_KEYS], cwd)
     root = gitutil.git_root(cwd)
-    code, out = asked_url.result()
+    code, out = asked.result()
     if root is None:
         return Project(id=str(cwd), name=cwd.name or str(cwd), root=None)
     root = root.resolve()
-    url = out.strip() if code == 0 else None
+    url, recorded, named = _read_config(out if code == 0 else "")
+    project = Project(id=str(root), name=root.name or str(root), root=root)
     if url:
-        url = url.strip()
         if _is_relative_local(url):
             # A relative remote is relative to the repo; make it absolute so clones agree.
             url = os.path.normpath(root / url)
         pid = normalize_remote(url)
-        name = _remote_name(url)
         if pid:
-            return Project(id=pid, name=name or root.name, root=root)
-    return Project(id=str(root), name=root.name or str(root), root=root)
+            project = Project(id=pid, name=_remote_name(url) or root.name, root=root)
+    aliases = tuple(i for i in dict.fromkeys([*recorded, str(root)]) if i and i != project.id)
+    return Project(id=project.id, name=named or project.name, root=root, aliases=aliases,
+                   remembered=project.id in recorded)
+
+
+_CONFIG_KEYS = r"^(remote\.origin\.url|aidermem\.project|aidermem\.name)$"
+
+
+def _read_config(out: str) -> tuple[str | None, list[str], str | None]:
+    """(origin's url, the ids recorded, the name given) from `git config --show-scope
+    --get-regexp` output.
+
+    Ids and names count only from the repository's own config: one in the user's global
+    config would make every repository an alias of every other."""
+    url: str | None = None
+    named: str | None = None
+    recorded: list[str] = []
+    for line in out.splitlines():
+        scope, _, entry = line.partition("\t")
+        key, _, value = entry.partition(" ")
+        value = value.strip()
+        if key == "remote.origin.url" and value:
+            url = value  # the last one wins, as with `git config --get`
+        elif key == CONFIG_KEY and value and scope in ("local", "worktree"):
+            recorded.append(value)
+        elif key == NAME_KEY and value and scope in ("local", "worktree"):
+            named = value
+    return url, recorded, named
+
+
+def remember(project: Project) -> None:
+    """Record the project's id in its checkout's git config, once per id, so the
+    checkout still finds these memories after its remote changes or its folder moves.
+    Best effort: a config that cannot be written (read-only, locked) only means the
+    record waits for the next command."""
+    if project.root is None or project.remembered:
+        return
+    gitutil.run_git_full(["config", "--local", "--add", CONFIG_KEY, project.id], project.root,
+                         check=False, retries=0)
+
+
+def name_checkout(project: Project, name: str) -> bool:
+    """Make `name` the name this checkout gives its project's new memories; False when
+    its git config could not be written."""
+    if project.root is None:
+        return False
+    code, _, _ = gitutil.run_git_full(["config", "--local", NAME_KEY, name], project.root,
+                                      check=False, retries=0)
+    return code == 0
 
 
 def _is_relative_local(url: str) -> bool:

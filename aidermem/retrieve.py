@@ -106,8 +106,12 @@ def retrieve(
     topics_prefer: Sequence[str] = (),
     topics_require: Sequence[str] = (),
     limit: int = 12,
+    aliases: Sequence[str] = (),
 ) -> Retrieved:
-    """Last session of this project plus the most relevant other notes."""
+    """Last session of this project plus the most relevant other notes.
+
+    `aliases`: the project's earlier ids (project.Project.aliases), searched as it; their
+    memories come back as the current project's, so the context never calls them foreign."""
 
     def scored(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
                ) -> list[tuple[float, Memory]]:
@@ -118,15 +122,19 @@ def retrieve(
             limit=limit,
             current_project=current_project,
             project=current_project,
+            aliases=aliases,
             topics=list(topics_require),
             prefer_topics=list(topics_prefer),
         )
         out: list[tuple[float, Memory]] = []
         for hit in index.search(request):
             try:
-                out.append((hit.score, store.load(hit.relpath)))
+                memory = store.load(hit.relpath)
             except MemoryFileError:  # a file edited badly since indexing: skip it
                 continue
+            if memory.project in aliases:  # this project's, under an id it had before
+                memory.project = current_project
+            out.append((hit.score, memory))
         return out
 
     def search(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int

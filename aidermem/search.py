@@ -6,11 +6,12 @@ user text can be a syntax error), takes a pool of BM25 candidates, and lets
 `ranking.rank` order them by text score, recency and project. An empty
 `text` means "list": filters only, newest first.
 
-Scope semantics: "project" = the request's project plus global memories
-(project ""), or everything when the request has no project; "all" = every
-project (the current one is still boosted); a list = exactly those projects,
-each entry matching a project id exactly or a readable project name
-case-insensitively ("" selects global memories).
+Scope semantics: "project" = the request's project (with its `aliases`, the
+ids it had before) plus global memories (project ""), or everything when the
+request has no project; "all" = every project (the current one is still
+boosted); a list = exactly those projects, each entry matching a project id
+exactly or a readable project name case-insensitively ("" selects global
+memories).
 
 `make_snippet` is pure. Nothing here writes anything.
 """
@@ -56,6 +57,7 @@ class SearchRequest:
     limit: int = 10
     include_archived: bool = False
     current_project: str | None = None  # boosted; defaults to `project`
+    aliases: Sequence[str] = ()  # the current project's earlier ids: in scope and boosted as it
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -77,6 +79,7 @@ class SearchRequest:
             put("since", self.since.astimezone())
         if self.current_project is None:
             put("current_project", self.project)
+        put("aliases", tuple(self.aliases))
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,13 @@ class Hit:
         return "".join(out)
 
 
+def _unaliased(project: str, request: SearchRequest) -> str:
+    """A memory under an earlier id of the current project ranks as the current project's."""
+    if project in request.aliases and request.current_project is not None:
+        return request.current_project
+    return project
+
+
 def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
     searcher = index.searcher()
     schema = index.schema
@@ -129,7 +139,7 @@ def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
         stored[key] = (doc, display)
         candidates.append(ranking.Candidate(
             key=key, text_score=score, created=_created(display).timestamp(),
-            project=display["project"], topics=tuple(display["topics"])))
+            project=_unaliased(display["project"], request), topics=tuple(display["topics"])))
     ranked = ranking.rank(candidates, now=time.time(), current_project=request.current_project,
                           prefer_topics=request.prefer_topics)
     return [_hit(stored[r.candidate.key][0], r.score, list(weights))
@@ -187,7 +197,8 @@ def build_query(
         filters.append(any_of([term("project", p) for p in request.scope]
                               + [term("project_name", p.lower()) for p in request.scope]))
     elif request.scope == "project" and request.project is not None:
-        filters.append(any_of([term("project", request.project), term("project", "")]))
+        filters.append(any_of([term("project", p)
+                               for p in (request.project, *request.aliases, "")]))
     clauses = [(Occur.Must, Q.const_score_query(f, 0.0)) for f in filters]
     if terms:
         text = any_of([Q.boost_query(term(name, t), boost * weight)

@@ -315,6 +315,26 @@ class Store:
                                    f"forget: {memory.title}")
         return memory
 
+    def relabel(self, memories: list[tuple[str, Memory]], message: str
+                ) -> dict[str, Memory | None]:
+        """Rewrite memories whose project fields changed, in one commit: each file goes where
+        its project now puts it and the old file is removed. Returns {relpath: the memory
+        written there, or None for a file removed}. `updated` is kept: the memory's content
+        did not change, only where it is filed."""
+        out: dict[str, Memory | None] = {}
+        writes: dict[str, str] = {}
+        with self.lock():
+            for old, memory in memories:
+                new = self.relpath_for(memory)
+                if new != old and (self.root / new).exists():
+                    raise StoreError(f"cannot move {old}: {new} already exists",
+                                     "merge the two files by hand, then retry")
+                writes[new], out[new] = _dump(memory), memory
+                if new != old:
+                    out[old] = None
+            self._write_and_commit(writes, [p for p, m in out.items() if m is None], message)
+        return out
+
     def _write_and_commit(self, writes: dict[str, str], deletes: list[str], message: str) -> None:
         """Under the lock: write/delete the files, stage and commit exactly them, or roll back.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from test_cli_support import CREATED, Kind, make_repo, memory, put, run, write_editor
@@ -109,7 +110,15 @@ SHAPES = {
     "doctor": {"schema_version": int, "ok": bool,
                "checks": [{"name": str, "status": OneOf("ok", "warn", "fail"),
                            "detail": str}]},
+    "projects": {"schema_version": int, "action": OneOf("list"), "current": str,
+                 "projects": [{"id": str, "name": str, "memories": int, "archived": int,
+                               "current": bool, "alias_of": Opt(str), "aliases": [str],
+                               "folder_gone": bool}]},
 }
+# `projects merge` and `projects rename`
+PROJECT_CHANGE = {"schema_version": int, "action": OneOf("merge", "rename"), "project": str,
+                  "target": str, "name": str, "changed": int, "commit": Opt(str),
+                  "recover": str}
 
 
 @pytest.fixture
@@ -167,7 +176,8 @@ def test_search_shape(shop, capsys):
     data = payload(capsys, "search", "postgres")
     check(data, SHAPES["search"])
     assert data["count"] == len(data["hits"]) == 3
-    assert data["projects"] == ["github.com/acme/shop", ""]
+    # the checkout's folder is an alias of its project: memories from before its remote count
+    assert data["projects"] == ["github.com/acme/shop", str(Path.cwd().resolve()), ""]
     assert any(hit["highlights"] for hit in data["hits"])
     for hit in data["hits"]:
         for start, end in hit["highlights"]:
@@ -212,11 +222,28 @@ def test_doctor_shape(shop, capsys):
     assert data["ok"] is True
 
 
+def test_projects_shapes(shop, capsys):
+    data = payload(capsys, "projects")
+    check(data, SHAPES["projects"])
+    assert [(p["id"], p["memories"], p["current"]) for p in data["projects"]] == [
+        ("github.com/acme/shop", 2, True), ("", 1, False)]
+    assert data["projects"][0]["aliases"] == [str(Path.cwd().resolve())]
+    renamed = payload(capsys, "projects", "rename", "shop", "Shop")
+    check(renamed, PROJECT_CHANGE)
+    assert (renamed["action"], renamed["changed"], renamed["name"]) == ("rename", 2, "Shop")
+    assert renamed["commit"]
+    put(memory("DDDD", "Billing note", project="github.com/acme/billing"))
+    merged = payload(capsys, "projects", "merge", "billing", "github.com/acme/shop")
+    check(merged, PROJECT_CHANGE)
+    assert (merged["action"], merged["target"], merged["changed"]) == (
+        "merge", "github.com/acme/shop", 1)
+
+
 def test_every_management_command_has_a_pinned_shape():
     from aidermem.cli import COMMANDS
 
     mine = {"add", "search", "show", "list", "edit", "forget", "digest", "reindex", "stats",
-            "doctor"}
+            "doctor", "projects"}
     assert set(SHAPES) == mine
     assert mine <= set(COMMANDS)
 

@@ -10,7 +10,14 @@ import pytest
 
 from aidermem import gitutil
 from aidermem.errors import StoreError
-from aidermem.project import Project, identify, normalize_remote, project_dirname
+from aidermem.project import (
+    CONFIG_KEY,
+    Project,
+    identify,
+    normalize_remote,
+    project_dirname,
+    remember,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +80,37 @@ def test_identify_with_origin(tmp_path: Path) -> None:
     sub = repo / "src" / "pkg"
     sub.mkdir(parents=True)
     project = identify(sub)
-    assert project == Project(id="github.com/acme/myshop", name="MyShop", root=repo.resolve())
+    # the checkout's folder is always an alias: memories stored before the remote was added
+    assert project == Project(id="github.com/acme/myshop", name="MyShop", root=repo.resolve(),
+                              aliases=(str(repo.resolve()),), remembered=False)
+
+
+def test_identify_lists_every_id_the_checkout_remembered(tmp_path: Path) -> None:
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    first = identify(repo)
+    assert (first.id, first.aliases, first.remembered) == (str(repo.resolve()), (), False)
+    remember(first)
+    assert identify(repo).remembered
+    _git(repo, "remote", "add", "origin", "git@github.com:acme/shop.git")
+    second = identify(repo)
+    assert (second.id, second.aliases) == ("github.com/acme/shop", (str(repo.resolve()),))
+    remember(second)
+    remember(identify(repo))  # once per id
+    _git(repo, "remote", "set-url", "origin", "https://gitlab.com/acme/shop")
+    third = identify(repo)
+    assert third.ids == ("gitlab.com/acme/shop", str(repo.resolve()), "github.com/acme/shop")
+    assert _git(repo, "config", "--local", "--get-all", CONFIG_KEY).split() == [
+        str(repo.resolve()), "github.com/acme/shop"]
+
+
+def test_identify_ignores_ids_recorded_outside_the_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "--global", "--add", CONFIG_KEY, "github.com/acme/everything")
+    assert identify(repo).aliases == ()
 
 
 def test_identify_without_origin_uses_root_path(tmp_path: Path) -> None:

@@ -182,3 +182,23 @@ def test_other_projects_never_outnumber_or_outrank_a_better_local_match(
     titles = _ids(found.notes)
     assert titles[0] == "Advisory locks for jobs"
     assert "Billing uses advisory locks too" not in titles
+
+
+def test_memories_under_an_earlier_id_are_this_projects_in_the_context(
+        world: dict[str, Memory], tmp_path: Path) -> None:
+    from aidermem.context import render
+
+    store = Store.open(tmp_path / "store")
+    earlier = _memory("Queue uses SKIP LOCKED", Kind.DECISION, project="", days_ago=1)
+    earlier.project, earlier.project_name = "/home/me/shop", "shop"
+    session = _memory("Queue session before the remote", Kind.SESSION, project="", days_ago=0)
+    session.project, session.project_name = "/home/me/shop", "shop"
+    store.add_many([earlier, session], "memories from before the remote was added")
+    found = retrieve(MemoryIndex.open(store), store, query="skip locked", current_project=SHOP,
+                     aliases=["/home/me/shop"])
+    assert found.last_session is not None
+    assert found.last_session.title == "Queue session before the remote"
+    assert _ids(found.notes)[0] == "Queue uses SKIP LOCKED"
+    text = render(project_name="shop", current_project=SHOP, last_session=found.last_session,
+                  memories=found.notes, budget=4000)
+    assert "Queue uses SKIP LOCKED" in text and "from project" not in text

@@ -181,6 +181,20 @@ def test_current_project_boost_in_scope_all(store):
     assert titles(store, "shared", project=BILLING)[0] == "billing note"
 
 
+def test_an_earlier_id_of_the_project_is_in_its_scope_and_boosted_as_it(store):
+    store.add_many([
+        mem("billing note", "shared subject", project=BILLING, project_name="billing"),
+        mem("shop note", "shared subject", project="/home/me/shop", project_name="shop"),
+    ], "seed")
+    assert titles(store, "shared", project=SHOP, scope="project") == []
+    assert titles(store, "shared", project=SHOP, scope="project", aliases=["/home/me/shop"]
+                  ) == ["shop note"]
+    assert titles(store, "shared", project=BILLING, scope="all", aliases=["/home/me/shop"]
+                  )[0] == "billing note"
+    assert titles(store, "shared", project=SHOP, scope="all", aliases=["/home/me/shop"]
+                  )[0] == "shop note"
+
+
 def test_prefer_topics_boost(store):
     store.add_many([mem("a", "walrus", topics=["zoo"]), mem("b", "walrus", topics=["db"])],
                    "seed")

@@ -2,7 +2,7 @@
 
 `parse_since` and `split_words` are pure. `add_filter_arguments` declares the
 options once and `request_for` reads them, so the three commands cannot drift
-apart. Nothing here writes; only `resolve_project` asks the index.
+apart. Nothing here writes; only `resolve_project` and `check_project` ask the index.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from aidermem.errors import UsageError
+from aidermem.errors import NotFoundError, UsageError
 from aidermem.kinds import Kind, normalize_topic, now
 from aidermem.search import SearchRequest
 
 if TYPE_CHECKING:
     from aidermem.app import App
+    from aidermem.index import MemoryIndex
 
 _RELATIVE = re.compile(r"^(\d{1,5})\s*([hdwmy])$")
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
@@ -106,8 +107,28 @@ def scope_of(args: argparse.Namespace, app: App) -> tuple[str | Sequence[str], l
     if args.all_projects:
         return "all", None
     if args.project is not None:  # "" is a real choice: global memories only
-        return [args.project], [args.project]
-    return "project", [app.project.id, ""]
+        current = app.project
+        wanted = [args.project]
+        if args.project and (args.project in current.ids
+                             or args.project.lower() == current.name.lower()):
+            wanted = list(dict.fromkeys([args.project, *current.ids]))  # under all its ids
+        return wanted, wanted
+    return "project", [*app.project.ids, ""]
+
+
+def check_project(args: argparse.Namespace, app: App, index: MemoryIndex) -> None:
+    """For a `--project` that found nothing: raise if it names no project at all, so a
+    typo is not mistaken for "nothing matched". Known: global (""), the current project
+    (which has no memories before its first) and every project the index holds."""
+    wanted = args.project
+    if not wanted or args.all_projects:
+        return
+    current = app.project
+    if wanted in (current.id, *current.aliases) or wanted.lower() == current.name.lower():
+        return
+    if not index.has_project(wanted):
+        raise NotFoundError(f"no such project {wanted!r}",
+                            "`aidermem projects` lists the projects with memories")
 
 
 def request_for(
@@ -115,7 +136,7 @@ def request_for(
 ) -> SearchRequest:
     scope, _ = scope_of(args, app)
     fields: dict[str, object] = {
-        "text": text, "project": app.project.id, "scope": scope,
+        "text": text, "project": app.project.id, "aliases": app.project.aliases, "scope": scope,
         "topics": topics_of(args.topics), "kinds": kinds_of(args.kind), "since": args.since,
         "limit": args.limit, "include_archived": args.archived,
     }

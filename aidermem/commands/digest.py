@@ -11,7 +11,7 @@ import argparse
 
 from aidermem import digest
 from aidermem.app import App
-from aidermem.commands._filters import add_filter_arguments, kinds_of, request_for
+from aidermem.commands._filters import add_filter_arguments, check_project, kinds_of, request_for
 from aidermem.errors import MemoryFileError
 from aidermem.models import Kind, Memory, now
 from aidermem.output import Result, Style
@@ -44,6 +44,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
                 continue
             chosen[kind].append(memory)
             paths[memory.id] = hit.relpath
+    if not paths:
+        check_project(args, app, app.index)
     short = app.short_ids(paths)
     built = digest.build(chosen, scope=_scope_label(args, app), query=query,
                          generated=now(), short_ids=short)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from aidermem.app import App
-from aidermem.commands._filters import add_filter_arguments, request_for, scope_of
+from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
 from aidermem.index import MemoryIndex
 from aidermem.output import SHORT_ID_MIN, ListPayload, MemorySummary, Result, Style, heading_lines
 
@@ -22,6 +22,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
 
     def found(index: MemoryIndex) -> list[MemorySummary]:
         hits = index.search(request)
+        if not hits:
+            check_project(args, app, index)
         short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)
         return [MemorySummary.of_hit(h, short[h.id]) for h in hits]
 

@@ -200,14 +200,20 @@ def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
 
 def apply_summary(entry: Entry, journal: Journal, store: Store, index: MemoryIndex
                   ) -> list[Memory]:
-    """Replace the session memory with the journaled summary and add its linked memories."""
+    """Replace the session memory with the journaled summary and add its linked memories.
+
+    [] (and the entry removed) when the user edited, forgot or deleted the session
+    memory since it was stored: their version stands, and none of the summary is kept.
+    The model may answer long after `summarize` checked, so the check is made again
+    here, under the store lock, against the file as it is at this moment.
+    """
     made = [Memory.model_validate(data) for data in journal.read_summary(entry.session_id)]
     session = made[0]
-    try:
+    with store.lock():  # reentrant: update() takes it again
+        if _untouched_session_memory(entry, store) is None and not _applied(store, session):
+            journal.remove(entry.session_id)
+            return []
         relpath = store.update(session, f"session (summarized): {session.title}")
-    except NotFoundError:  # deleted by the user since: their choice stands
-        journal.remove(entry.session_id)
-        return []
     _index(index, [(relpath, session)])
     store_once(store, index, made[1:], f"session notes: {session.title}")
     journal.remove(entry.session_id)
@@ -279,6 +285,16 @@ def _untouched_session_memory(entry: Entry, store: Store) -> Memory | None:
     if recorded is not None and recorded != _file_sha(store, memory.id):
         return None
     return memory if memory.source.method == Method.EXTRACTIVE else None
+
+
+def _applied(store: Store, summary: Memory) -> bool:
+    """Is the stored session memory this summary already (a retry after a crash)?"""
+    try:
+        current = store.load(store.path_of(summary.id))
+    except (NotFoundError, MemoryFileError):
+        return False
+    return (current.source.method == Method.LLM and current.status == summary.status
+            and (current.title, current.body.strip()) == (summary.title, summary.body.strip()))
 
 
 def _file_sha(store: Store, memory_id: str) -> str | None:

@@ -259,12 +259,16 @@ def launch(argv: list[str]) -> int:
     # same repo cannot mix its turns into this session's (own_history.py).
     history = values.chat_history_file
     own: Path | None = None
+    offset = history.stat().st_size if history.is_file() else 0
     if settings.capture != "off":
-        own = own_history.path_for(journal.root)
-        offset = own_history.prepare(own, history, restore=values.restore_chat_history)
-        command = [command[0], *own_history.with_flag(command[1:], own)]
-    else:
-        offset = history.stat().st_size if history.is_file() else 0
+        try:
+            own = own_history.path_for(journal.root)
+            offset = own_history.prepare(own, history, restore=values.restore_chat_history)
+            command = [command[0], *own_history.with_flag(command[1:], own)]
+        except OSError as exc:  # then aider writes to the user's file, as it would bare
+            notes.append(f"aidermem: warning: cannot make this session's own history file "
+                         f"({exc}); another aider in this repo may mix its turns into it")
+            own = None
     before = Before(
         offset=offset,
         head=gitutil.head(project.root) if project.root else None,

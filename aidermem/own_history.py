@@ -35,7 +35,7 @@ def path_for(journal_root: Path) -> Path:
 
 def prepare(own: Path, user_history: Path, *, restore: bool) -> int:
     """Make the own file's directory private, seed it when aider restores from the
-    user's history; return where the session's own text will start."""
+    user's history; return where the session's own text will start. Raises OSError."""
     own.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not restore:
         return 0
@@ -95,7 +95,7 @@ def hand_on(text: bytes, user_history: Path, due_at: int) -> None:
             return  # appended before a crash: never twice
     user_history.parent.mkdir(parents=True, exist_ok=True)
     # O_APPEND and one write: the text lands whole after whatever another aider appended.
-    fd = os.open(user_history, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(user_history, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # as aider's
     try:
         _write_all(fd, text)
         os.fsync(fd)

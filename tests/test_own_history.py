@@ -119,3 +119,19 @@ def test_a_session_that_wrote_nothing_leaves_the_users_history_alone(tmp_path: P
 def test_the_own_history_flag_comes_last_but_before_a_bare_double_dash(
         argv: list[str], expected: list[str]) -> None:
     assert own_history.with_flag(argv, Path("/j/h.md")) == expected
+
+
+def test_removing_an_entry_removes_its_own_history_only_once_collected(tmp_path: Path) -> None:
+    journal = Journal()
+    history = tmp_path / ".aider.chat.history.md"
+    own = own_history.path_for(journal.root)
+    own_history.prepare(own, history, restore=False)
+    own.write_text(OURS)
+    entry = _entry(tmp_path, history, own)
+    journal.write(entry)
+    journal.remove(entry.session_id)  # never handed on: the text must survive
+    assert own.read_text() == OURS
+    entry.state = State.PENDING  # collected; killed before the own file was unlinked
+    journal.write(entry)
+    journal.remove(entry.session_id)
+    assert not own.exists() and journal.load(entry.session_id) is None

@@ -101,6 +101,9 @@ def finish(
         made = steps.apply_summary(entry, journal, store, index)
         if made:
             outcome.saved, outcome.refined = made, True
+        elif entry.memory_ids:
+            notify(f"aidermem: kept your changes to {entry.memory_ids[0]}; the model's summary "
+                   "came after them and was dropped")
     return _with_saved(outcome, store, entry)
 
 

@@ -23,7 +23,7 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from aidermem import extractive, gitutil, redact, transcript
+from aidermem import extractive, gitutil, own_history, redact, transcript
 from aidermem.errors import IndexBusyError, MemoryFileError, NotFoundError
 from aidermem.index import MemoryIndex
 from aidermem.journal import Entry, Journal, State
@@ -52,10 +52,21 @@ def read_slice(history: Path, offset: int) -> str:
 
 
 def collect(entry: Entry, journal: Journal) -> None:
-    """Journal the redacted slice and the session's git facts."""
-    raw = read_slice(Path(entry.history_path), entry.history_offset)
+    """Journal the redacted slice and the session's git facts; hand the session's own
+    history on to the user's history file."""
+    own = Path(entry.own_history) if entry.own_history else None
+    if own is not None:
+        data = own_history.read_from(own, entry.history_offset)
+        raw = data.decode("utf-8", errors="replace")
+    else:
+        raw = read_slice(Path(entry.history_path), entry.history_offset)
     clean = redact.redact(raw).text  # secrets never reach the journal, let alone the store
     journal.write_slice(entry.session_id, clean)
+    if own is not None:
+        if entry.handed_on_at is None:  # recorded first: a retry then finds what it appended
+            entry.handed_on_at = own_history.user_size(Path(entry.history_path))
+            journal.write(entry)
+        own_history.hand_on(data, Path(entry.history_path), entry.handed_on_at)
     repo = Path(entry.repo_root) if entry.repo_root else None
     head_after = gitutil.head(repo) if repo and repo.is_dir() else None
     commits: list[list[str]] = []
@@ -73,14 +84,17 @@ def collect(entry: Entry, journal: Journal) -> None:
     }
     entry.state = State.PENDING
     journal.write(entry)
+    if own is not None:  # its text is in the journal and in the user's history now
+        own.unlink(missing_ok=True)
 
 
 def own_transcript(entry: Entry, journal: Journal) -> tuple[str, list[transcript.Session]]:
     """This session's part of the journaled slice, and its sessions that hold user input.
 
     One aider run writes one "aider chat started" header, so the slice's first
-    session is this one. A further header is another aider appending to the
-    same history file meanwhile: from there on the text is not (only) this
+    session is this one. With its own history file that is all of it; in an entry
+    without one (an older aidermem's), a further header is another aider appending
+    to the same history file meanwhile: from there on the text is not (only) this
     session's, and that aider's own aidermem, if any, captures it.
     """
     text = journal.read_slice(entry.session_id)
@@ -200,14 +214,20 @@ def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
 
 def apply_summary(entry: Entry, journal: Journal, store: Store, index: MemoryIndex
                   ) -> list[Memory]:
-    """Replace the session memory with the journaled summary and add its linked memories."""
+    """Replace the session memory with the journaled summary and add its linked memories.
+
+    [] (and the entry removed) when the user edited, forgot or deleted the session
+    memory since it was stored: their version stands, and none of the summary is kept.
+    The model may answer long after `summarize` checked, so the check is made again
+    here, under the store lock, against the file as it is at this moment.
+    """
     made = [Memory.model_validate(data) for data in journal.read_summary(entry.session_id)]
     session = made[0]
-    try:
+    with store.lock():  # reentrant: update() takes it again
+        if _untouched_session_memory(entry, store) is None and not _applied(store, session):
+            journal.remove(entry.session_id)
+            return []
         relpath = store.update(session, f"session (summarized): {session.title}")
-    except NotFoundError:  # deleted by the user since: their choice stands
-        journal.remove(entry.session_id)
-        return []
     _index(index, [(relpath, session)])
     store_once(store, index, made[1:], f"session notes: {session.title}")
     journal.remove(entry.session_id)
@@ -279,6 +299,16 @@ def _untouched_session_memory(entry: Entry, store: Store) -> Memory | None:
     if recorded is not None and recorded != _file_sha(store, memory.id):
         return None
     return memory if memory.source.method == Method.EXTRACTIVE else None
+
+
+def _applied(store: Store, summary: Memory) -> bool:
+    """Is the stored session memory this summary already (a retry after a crash)?"""
+    try:
+        current = store.load(store.path_of(summary.id))
+    except (NotFoundError, MemoryFileError):
+        return False
+    return (current.source.method == Method.LLM and current.status == summary.status
+            and (current.title, current.body.strip()) == (summary.title, summary.body.strip()))
 
 
 def _file_sha(store: Store, memory_id: str) -> str | None:

@@ -4,14 +4,17 @@ Before aider starts, an entry records where this session's transcript will
 begin (history file and offset) and the repo's HEAD. When aider exits, the
 redacted transcript slice is written next to the entry before anything
 summarizes it; a model's summary is journaled too before any of it is
-stored. An entry is removed only once its memories are committed and indexed
-(states: running -> pending -> stored -> summarized, see capture.py). A
+stored. While aider runs, it writes the session's raw transcript to a history
+file of its own here (own_history.py), removed once collected. An entry is
+removed only once its memories are committed and indexed (states: running ->
+pending -> stored -> summarized, see capture.py). A
 killed aidermem leaves a `running` entry whose owner is dead; the next
 aidermem run (or `aidermem capture --pending`) finishes it.
 
 This module only reads and writes journal files (atomically, one lock per
-entry). It never holds secrets: the slice it stores is already redacted, and
-API keys are never part of an entry.
+entry). Apart from a running session's own history (raw, like the user's
+history file, in this private dir), it never holds secrets: the slice it stores
+is already redacted, and API keys are never part of an entry.
 """
 
 from __future__ import annotations
@@ -49,8 +52,8 @@ class Entry:
     project_id: str
     project_name: str
     store_root: str
-    history_path: str
-    history_offset: int
+    history_path: str  # the user's chat history file, which gets the session in the end
+    history_offset: int  # where the session's text starts in own_history (else history_path)
     head_before: str | None
     owner_pid: int
     owner_host: str = field(default_factory=_hostname)
@@ -66,6 +69,10 @@ class Entry:
     facts: dict[str, object] = field(default_factory=dict)
     attempts: int = 0
     last_error: str | None = None
+    # The history file this session's aider wrote alone (own_history.py); None: aider
+    # wrote to history_path directly (capture by an older aidermem).
+    own_history: str | None = None
+    handed_on_at: int | None = None  # history_path's size when the hand-on was first tried
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Entry:
@@ -138,6 +145,10 @@ class Journal:
 
     def remove(self, session_id: str) -> None:
         # The entry goes last: until then, the files beside it can still be found.
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            entry = self.load(session_id)
+            if entry is not None and entry.own_history and entry.state is not State.RUNNING:
+                Path(entry.own_history).unlink(missing_ok=True)  # handed on when collected
         self.slice_path(session_id).unlink(missing_ok=True)
         self.summary_path(session_id).unlink(missing_ok=True)
         self._entry_path(session_id).unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from aidermem import aider_config, context_file, gitutil, paths, runner
+from aidermem import aider_config, context_file, gitutil, own_history, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
 from aidermem.errors import AidermemError
 from aidermem.journal import Entry, Journal, State, process_identity
@@ -257,11 +257,25 @@ def launch(argv: list[str]) -> int:
 
     # Where this session's transcript and history begin, taken before aider can write;
     # the journal entry itself is written just after the spawn (off aider's start path).
+    # A captured session's aider writes a history file of its own: another aider in the
+    # same repo cannot mix its turns into this session's (own_history.py).
     history = values.chat_history_file
+    own: Path | None = None
+    offset = history.stat().st_size if history.is_file() else 0
+    if settings.capture != "off":
+        try:
+            own = own_history.path_for(journal.root)
+            offset = own_history.prepare(own, history, restore=values.restore_chat_history)
+            command = [command[0], *own_history.with_flag(command[1:], own)]
+        except OSError as exc:  # then aider writes to the user's file, as it would bare
+            notes.append(f"aidermem: warning: cannot make this session's own history file "
+                         f"({exc}); another aider in this repo may mix its turns into it")
+            own = None
     before = Before(
-        offset=history.stat().st_size if history.is_file() else 0,
+        offset=offset,
         head=gitutil.head(project.root) if project.root else None,
         started=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        own_history=own,
     )
     entry: Entry | None = None
 
@@ -317,9 +331,10 @@ def launch(argv: list[str]) -> int:
 class Before:
     """The state a session starts from, read before aider is spawned."""
 
-    offset: int  # size of the chat history file
+    offset: int  # size of the chat history file (own_history's, when there is one)
     head: str | None  # the repo's HEAD
     started: str  # ISO 8601, aware
+    own_history: Path | None = None  # the history file this session's aider writes alone
 
 
 def _new_entry(project: Project, store_root: Path, values: aider_config.AiderValues,
@@ -336,6 +351,7 @@ def _new_entry(project: Project, store_root: Path, values: aider_config.AiderVal
         main_model=values.model, weak_model=values.weak_model,
         summary_model=settings.summary_model, api_base=values.openai_api_base,
         dotenv_files=[str(p) for p in values.dotenv_files],
+        own_history=str(before.own_history) if before.own_history else None,
     )
 
 

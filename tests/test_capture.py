@@ -270,6 +270,35 @@ def test_a_session_memory_changed_by_the_user_is_not_overwritten(world: World,
         assert not path.exists()
 
 
+@pytest.mark.parametrize("change", ["edited", "forgotten", "deleted"])
+def test_a_users_change_while_the_model_is_asked_wins_over_the_late_summary(
+        world: World, change: str) -> None:
+    """The "not changed since" check is made again when the summary is applied."""
+    entry = world.entry(world.history())
+    assert capture.finish(entry, world.journal, store=world.store, index=world.index,
+                          config=None, notify=world.notes.append, defer_summary=True).retry
+    entry = world.journal.load(entry.session_id)
+    assert steps.summarize(entry, world.journal, world.store, world.config)
+    session_id, note_id = entry.memory_ids
+    relpath = world.store.path_of(session_id)
+    path = world.store.root / relpath
+    if change == "edited":
+        mine = world.store.load(relpath)
+        mine.title = "My own title"
+        world.store.update(mine)
+    elif change == "forgotten":
+        world.store.forget(session_id)
+    else:
+        world.store.forget(session_id, delete=True)
+    users = path.read_bytes() if path.exists() else None
+    assert world.finish(entry).refined is False
+    assert world.journal_files() == []  # finished, not retried
+    assert (path.read_bytes() if path.exists() else None) == users
+    assert [m.id for m in world.memories()] == ([note_id] if change == "deleted"
+                                                else sorted([session_id, note_id]))
+    assert len(summary_requests(world.fake)) == 1
+
+
 def test_a_session_with_nothing_to_remember_is_dropped(world: World) -> None:
     history = world.history("# aider chat started at 2026-03-01 10:00:00\n\n"
                             "> Aider v0.86.2\n\n#### /tokens  \n\n> 0 tokens\n\n#### /exit  \n")

@@ -33,8 +33,11 @@ from aidermem.kinds import normalize_topic
 if TYPE_CHECKING:
     from aidermem.index import MemoryIndex
 
-# Per-field weights for BM25: where a word appears says how much the memory is about it.
-FIELD_BOOSTS = {"title": 3.0, "topics": 2.5, "files": 1.5, "symbols": 1.5, "body": 1.0}
+# Per-field weights for BM25. Equal on purpose: each field is scored with its own IDF and
+# length norm, so a word in a short title or topic list already outscores the same word in a
+# body; boosting on top counted that evidence twice and let the small words of a long query
+# (when, was, our) found in a short title outweigh its rare words (issue #11; BENCHMARKS.md).
+FIELD_BOOSTS = {"title": 1.0, "topics": 1.0, "files": 1.0, "symbols": 1.0, "body": 1.0}
 MAX_QUERY_TERMS = 100  # enough for retrieval's 64-word launch query
 MAX_QUERY_CHARS = 10_000  # a longer query is cut (its terms past 100 are dropped anyway)
 COMPOUND_WEIGHT, INFLECTION_WEIGHT = 2.0, 0.5
@@ -168,7 +171,7 @@ def _is_compound(term: str, vocabulary: set[str]) -> bool:
 def build_query(
     schema: tantivy.Schema, request: SearchRequest, terms: Mapping[str, float]
 ) -> tantivy.Query:
-    """Text terms (any field, boosted) AND every filter; filters add nothing to the score."""
+    """Text terms (any field) AND every filter; filters add nothing to the score."""
     Q, Occur = tantivy.Query, tantivy.Occur
 
     def term(name: str, value: str) -> tantivy.Query:

@@ -75,3 +75,30 @@ def test_words_from_the_title_still_find_that_memory_first(checkout_store):
     assert titles(checkout_store, "transition()")[0] == (
         "Order status changes only through transition()")
 
+
+@pytest.fixture
+def webhook_store(tmp_path) -> Store:
+    """A bug told in its body, and a note that has `webhook` in all four of its fields."""
+    store = Store.open(tmp_path / "store")
+    store.add_many([
+        mem("Signature check failed after the middleware change",
+            "construct_event got re-serialized JSON, so Stripe saw every delivery rejected "
+            "with 400 until the handler read the raw body.", topics=("stripe",), kind=Kind.BUG),
+        mem("Webhook retries", "Stripe retries a webhook for three days with backoff.",
+            topics=("webhook",), files=("app/webhook.py",)),
+        mem("Payout report", "A CSV of balance transactions per payout for finance.",
+            topics=("finance",), files=("scripts/payout_report.py",)),
+        mem("Radar rules", "Block when the CVC check fails; review large foreign orders.",
+            topics=("fraud",)),
+        mem("Test clocks", "Advance a test clock to see renewals without waiting a month.",
+            topics=("testing",), files=("tests/test_subscriptions.py",)),
+    ], "seed")
+    return store
+
+
+REJECTED = "Signature check failed after the middleware change"
+
+
+def test_one_query_word_in_every_field_counts_once(webhook_store):
+    query = "every webhook delivery is rejected with 400"
+    assert titles(webhook_store, query)[0] == REJECTED

@@ -1,6 +1,7 @@
 """Retrieval quality: does search find the memory a developer means?
 
     python benchmarks/bench_retrieval.py [--verbose] [--json OUT.json] [--keep DIR]
+                                         [--compare REF]
 
 For every project in benchmarks/retrieval/*.yaml this makes a real git repo
 whose origin remote gives aidermem's project id, writes the project's memories
@@ -15,6 +16,9 @@ add`), and runs every query twice in the same run:
   query's default-analyzer tokens OR-ed together.
 
 It prints recall@5, MRR and nDCG@10 per query style and overall for both.
+`--compare REF` adds a column set for aidermem at another commit, measured in
+the same run: the REF's `aidermem` package is extracted with `git archive` and
+this script runs once more with it first on PYTHONPATH (same data, same baseline).
 Dates are ages (`age_days`) relative to the moment the store is built, so every
 run ranks with the same recency factors. No network; a throw-away HOME.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all scores here")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="build in DIR (must not exist) and keep it, instead of a temp dir")
+    parser.add_argument("--compare", metavar="REF",
+                        help="also score aidermem as it is at this git commit (e.g. main)")
     args = parser.parse_args(argv)
     projects = rd.load()
     bad = [p for project in projects for p in rd.problems(project)]
@@ -61,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
             results = run(projects, Path(tmp))
+    if args.compare:
+        results["compare"] = {"ref": args.compare, **run_at(args.compare)}
     print(report(projects, results, verbose=args.verbose))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n",
@@ -81,8 +90,35 @@ def run(projects: list[rd.BenchProject], work: Path) -> dict[str, Any]:
             queries.append({"project": project.name, "text": q.text, "style": q.style,
                             "lang": q.lang, "relevant": dict(q.relevant),
                             "aidermem": mine, "baseline": theirs})
-    return {"commit": bench_common.machine_info()["aidermem"], "queries": queries,
+    import aidermem
+
+    return {"commit": bench_common.machine_info()["aidermem"],
+            "imported_from": str(Path(aidermem.__file__).parent), "queries": queries,
             "scores": {system: summary(queries, system) for system in ("aidermem", "baseline")}}
+
+
+def run_at(ref: str) -> dict[str, Any]:
+    """This benchmark's scores for aidermem at `ref`, from a child process that imports the
+    `aidermem` package of that commit (the data and the baseline are this checkout's)."""
+    root = bench_common.ROOT
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", ref],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="bench-retrieval-ref-") as tmp:
+        code = Path(tmp) / "code"
+        code.mkdir()
+        archive = subprocess.run(["git", "-C", str(root), "archive", commit, "aidermem",
+                                  "prompts"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+        out = Path(tmp) / "ref.json"
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", str(out)],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        ref_results = json.loads(out.read_text(encoding="utf-8"))
+    if not ref_results["imported_from"].startswith(str(code)):
+        raise SystemExit(f"the run for {ref} imported aidermem from "
+                         f"{ref_results['imported_from']}, not from its archive")
+    return {"commit": commit, "queries": ref_results["queries"],
+            "scores": ref_results["scores"]["aidermem"]}
 
 
 def make_repo(path: Path, remote: str) -> Path:
@@ -190,16 +226,22 @@ def report(projects: list[rd.BenchProject], results: dict[str, Any], *, verbose:
     n_mem = sum(len(p.memories) for p in projects)
     lines = [f"Retrieval quality: {len(projects)} projects, {n_mem} memories, "
              f"{len(results['queries'])} queries ({results['commit']})", ""]
-    mine, theirs = results["scores"]["aidermem"], results["scores"]["baseline"]
+    metrics = ("recall@5", "mrr", "ndcg@10")
+    systems = [("aidermem", results["scores"]["aidermem"])]
+    if "compare" in results:
+        systems.insert(0, (f"aidermem@{results['compare']['commit']}",
+                           results["compare"]["scores"]))
+    systems.append(("BM25", results["scores"]["baseline"]))
+    headers = ["query style", "N"]
+    for name, _ in systems:
+        headers += [f"{name} R@5", "MRR", "nDCG@10"]
     rows = []
     for style in [*rd.STYLES, "all"]:
-        a, b = mine[style], theirs[style]
-        rows.append([f"**{style}**" if style == "all" else style, str(a["n"]),
-                     *(f"{a[m]:.3f}" for m in ("recall@5", "mrr", "ndcg@10")),
-                     *(f"{b[m]:.3f}" for m in ("recall@5", "mrr", "ndcg@10"))])
-    lines.append(bench_common.table(
-        ["query style", "N", "aidermem R@5", "MRR", "nDCG@10", "BM25 R@5", "MRR", "nDCG@10"],
-        rows))
+        row = [f"**{style}**" if style == "all" else style, str(systems[-1][1][style]["n"])]
+        for _, scores in systems:
+            row += [f"{scores[style][m]:.3f}" for m in metrics]
+        rows.append(row)
+    lines.append(bench_common.table(headers, rows))
     if verbose:
         lines += ["", "Misses (no relevant memory in the top 5):"]
         for q in results["queries"]:

@@ -8,9 +8,9 @@ whose origin remote gives aidermem's project id, writes the project's memories
 into one real aidermem store (Store.add_many, the write path of `aidermem
 add`), and runs every query twice in the same run:
 
-- aidermem: from inside the project's repo, the request `aidermem search QUERY`
-  builds (current project + global memories, limit 10), through App.read and
-  MemoryIndex.search, the code path of the command;
+- aidermem: from inside the project's repo, `aidermem search QUERY` as the CLI
+  runs it (its parser, its `run`: current project + global memories, limit 10),
+  in-process, without the JSON rendering;
 - plain BM25: a separate Tantivy index of the same project's memories with one
   text field (title, body, topics, files) and Tantivy's default analyzer, the
   query's default-analyzer tokens OR-ed together.
@@ -161,16 +161,17 @@ def build_store(projects: list[rd.BenchProject], repos: dict[str, Path],
 
 
 def aidermem_results(repo: Path, project: rd.BenchProject, ids: dict[str, str]) -> list[list[str]]:
-    """Each query as `aidermem search QUERY` asks it from inside the project's repo."""
+    """Each query run by the `aidermem search QUERY` command's own code (argument parsing,
+    request, App.read over the synced index) from inside the project's repo."""
     from aidermem.app import App
-    from aidermem.search import SearchRequest
+    from aidermem.cli import build_parser, command
 
     app = App(cwd=repo)
+    search = command("search")
     out = []
     for q in project.queries:
-        request = SearchRequest(text=q.text, project=app.project.id, scope="project",
-                                limit=LIMIT)
-        hits = app.read(lambda index, r=request: index.search(r))
+        args = build_parser("search").parse_args(["--limit", str(LIMIT), "--", q.text])
+        hits = search.run(args, app).payload.hits  # type: ignore[union-attr]
         out.append([ids.get(h.id, f"other:{h.id}") for h in hits])
     return out
 

@@ -7,9 +7,11 @@ what the issue asks of the benchmark set (projects, sizes, styles, languages).
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections import Counter
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
@@ -122,3 +124,37 @@ def test_problems_reports_bad_ids_styles_and_grades(tmp_path):
         "p: 'q2': needs one memory of grade 2",
         "p: paraphrase 'bug broke' shares ['broke', 'bug'] with m2",
     ]
+
+
+# -- the harness ----------------------------------------------------------------------------
+
+
+def test_the_benchmark_runs_both_systems_over_a_real_store(tmp_path):
+    """A two-memory project through the real write path, `aidermem search` and the baseline."""
+    import bench_retrieval
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tiny.yaml").write_text(
+        "project: {name: tiny, id: example.com/team/tiny, "
+        "remote: https://example.com/team/tiny.git}\n"
+        "memories:\n"
+        "- {id: pool, kind: bug, age_days: 3, title: QueuePool limit reached,\n"
+        "   body: Background tasks kept the session open., topics: [database]}\n"
+        "- {id: cache, kind: decision, age_days: 30, title: Redis for idempotency keys,\n"
+        "   body: Keys live for 24 hours., files: [app/idempotency.py]}\n"
+        "queries:\n"
+        "- {text: QueuePool, style: identifier, relevant: {pool: 2}}\n"
+        "- {text: how long do idempotency keys live, style: symptom, relevant: {cache: 2}}\n",
+        encoding="utf-8")
+    projects = rd.load(data)
+    with patch.dict(os.environ):  # run() points HOME and AIDERMEM_HOME at its work dir
+        results = bench_retrieval.run(projects, tmp_path / "work")
+    assert [q["aidermem"][0] for q in results["queries"]] == ["pool", "cache"]
+    assert [q["baseline"][0] for q in results["queries"]] == ["pool", "cache"]
+    for system in ("aidermem", "baseline"):
+        assert results["scores"][system]["all"] == {
+            "n": 2, "recall@5": 1.0, "mrr": 1.0, "ndcg@10": 1.0}
+        assert results["scores"][system]["paraphrase"]["n"] == 0
+    report = bench_retrieval.report(projects, results, verbose=True)
+    assert "| identifier | 1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in report

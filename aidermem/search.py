@@ -34,8 +34,14 @@ from aidermem.kinds import normalize_topic
 if TYPE_CHECKING:
     from aidermem.index import MemoryIndex
 
-# Per-field weights for BM25: where a word appears says how much the memory is about it.
-FIELD_BOOSTS = {"title": 3.0, "topics": 2.5, "files": 1.5, "symbols": 1.5, "body": 1.0}
+# Per-field weights for BM25. Equal on purpose: each field is scored with its own IDF and
+# length norm, so a word in a short title or topic list already outscores the same word in a
+# body; boosting on top counted that evidence twice and let the small words of a long query
+# (when, was, our) found in a short title outweigh its rare words (issue #11; BENCHMARKS.md).
+FIELD_BOOSTS = {"title": 1.0, "topics": 1.0, "files": 1.0, "symbols": 1.0, "body": 1.0}
+# A term scores in its best field plus this share of its other fields (a dis-max query): one
+# word found in four fields is still one word, not four (per-field BM25 saturates per field).
+FIELD_TIE = 0.3
 MAX_QUERY_TERMS = 100  # enough for retrieval's 64-word launch query
 MAX_QUERY_CHARS = 10_000  # a longer query is cut (its terms past 100 are dropped anyway)
 COMPOUND_WEIGHT, INFLECTION_WEIGHT = 2.0, 0.5
@@ -178,7 +184,8 @@ def _is_compound(term: str, vocabulary: set[str]) -> bool:
 def build_query(
     schema: tantivy.Schema, request: SearchRequest, terms: Mapping[str, float]
 ) -> tantivy.Query:
-    """Text terms (any field, boosted) AND every filter; filters add nothing to the score."""
+    """Text terms AND every filter; filters add nothing to the score. Each term counts once
+    per memory: its best field plus FIELD_TIE of the others."""
     Q, Occur = tantivy.Query, tantivy.Occur
 
     def term(name: str, value: str) -> tantivy.Query:
@@ -201,8 +208,10 @@ def build_query(
                                for p in (request.project, *request.aliases, "")]))
     clauses = [(Occur.Must, Q.const_score_query(f, 0.0)) for f in filters]
     if terms:
-        text = any_of([Q.boost_query(term(name, t), boost * weight)
-                       for t, weight in terms.items() for name, boost in FIELD_BOOSTS.items()])
+        text = any_of([
+            Q.disjunction_max_query([Q.boost_query(term(name, t), boost * weight)
+                                     for name, boost in FIELD_BOOSTS.items()], FIELD_TIE)
+            for t, weight in terms.items()])
         clauses.append((Occur.Must, text))
     elif not clauses:
         clauses.append((Occur.Must, Q.all_query()))

@@ -106,6 +106,9 @@ SHAPES = {
               "by_project": [{"project": str, "project_name": str, "count": int}],
               "by_kind": dict.fromkeys(KINDS, int),
               "by_status": dict.fromkeys(STATUSES, int)},
+    "context": {"schema_version": int, "project": str, "project_name": str, "store": str,
+                "context_file": bool, "reason": Opt(str), "query": str, "budget": int,
+                "tokens": int, "tokens_exact": bool, "memory_ids": [str], "text": str},
     "doctor": {"schema_version": int, "ok": bool,
                "checks": [{"name": str, "status": OneOf("ok", "warn", "fail"),
                            "detail": str}]},
@@ -212,11 +215,18 @@ def test_doctor_shape(shop, capsys):
     assert data["ok"] is True
 
 
+def test_context_shape(shop, capsys):
+    data = payload(capsys, "context")
+    check(data, SHAPES["context"])
+    assert data["context_file"] is True and data["tokens"] <= data["budget"]
+    assert "01JQAAAA" in data["text"] and data["memory_ids"][0].startswith("01JQ")
+
+
 def test_every_management_command_has_a_pinned_shape():
     from aidermem.cli import COMMANDS
 
     mine = {"add", "search", "show", "list", "edit", "forget", "digest", "reindex", "stats",
-            "doctor"}
+            "doctor", "context"}
     assert set(SHAPES) == mine
     assert mine <= set(COMMANDS)
 

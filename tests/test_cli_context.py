@@ -1,0 +1,135 @@
+"""`aidermem context [AIDER ARGS…]`: the context a launch would hand aider, printed.
+
+The proof that it cannot drift: the real launch's context file (read while the
+real aider runs) is byte for byte the preview's text for the same arguments.
+The preview itself starts nothing and creates no file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from aider_harness import aider_flags
+from e2e_support import Sessions, read_flags, wait_until
+from e2e_support import sessions as sessions
+from fakellm import FakeLLM
+from test_cli_support import Kind, make_repo, memory, put, run, run_process
+
+from aidermem import context_file, paths, tokens
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = make_repo(tmp_path / "shop")
+    monkeypatch.chdir(repo)
+    put(
+        memory("AAAA", "Use Redis for sessions", kind=Kind.DECISION,
+               body="Redis, because we run 3 web workers.\n"),
+        memory("BBBB", "Cart totals round half-even", kind=Kind.CONVENTION,
+               body="Money is rounded half-even, in cents.\n"),
+    )
+    return repo
+
+
+def test_prints_the_context_with_its_token_count(shop: Path, capsys) -> None:
+    ran = run(capsys, "context", "--json", "cart.py")
+    assert ran.code == 0, ran.err
+    data = json.loads(ran.out)
+    assert data["context_file"] is True and data["reason"] is None
+    assert data["text"].startswith("# Project memory from earlier sessions (aidermem)")
+    assert data["tokens"] == tokens.count(data["text"]) <= data["budget"] == 1500
+    assert set(data["memory_ids"]) == {memory("AAAA", "x").id, memory("BBBB", "x").id}
+    assert "cart" in data["query"].split()
+
+    text = run(capsys, "context", "cart.py")
+    assert text.code == 0, text.err
+    head, rule, body = text.out.split("\n", 2)
+    assert head == f"memory context for shop: {data['tokens']} of 1500 tokens (cl100k_base), " \
+                   "2 memories"
+    assert rule == f"query: {data['query']}"
+    assert body.split("\n", 1)[1] == data["text"]
+
+
+def test_takes_a_launchs_own_flags_and_aiders_options(shop: Path, capsys) -> None:
+    small = json.loads(run(capsys, "context", "--json", "--mem-budget", "120",
+                           "--model", "gpt-4o", "-m", "fix the cart totals").out)
+    assert small["budget"] == 120 and small["tokens"] <= 120
+    assert small["query"].split()[:4] == ["fix", "the", "cart", "totals"]
+    off = run(capsys, "context", "--mem-off", "cart.py")
+    assert off.code == 0
+    assert off.out == ("aider would start with no memory context for shop: memory is off for "
+                       "this launch (--mem-off or `enabled = false`)\n")
+    bad = run(capsys, "context", "--mem-budget", "lots")
+    assert bad.code == 2 and bad.err.startswith("aidermem: error: ")
+
+
+def test_no_memories_means_no_context_file(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(make_repo(tmp_path / "empty"))
+    ran = run(capsys, "context")
+    assert ran.code == 0, ran.err
+    assert ran.out == ("aider would start with no memory context for shop: no memories for "
+                       "this project yet\n")
+    assert not paths.default_store_dir().exists()  # a preview creates no store
+
+
+def test_the_preview_creates_no_file(shop: Path, tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=shop,
+                            capture_output=True, text=True, check=True).stdout
+    ran = run_process("context", "app.py", cwd=shop, env={"TMPDIR": str(temp)})
+    assert ran.code == 0, ran.err
+    assert "Use Redis for sessions" in ran.out
+    assert list(temp.iterdir()) == []
+    assert not (shop / "app.py").exists()
+    assert not paths.journal_dir().exists() or not list(paths.journal_dir().glob("*.json"))
+    assert subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=shop,
+                          capture_output=True, text=True, check=True).stdout == status
+
+
+@pytest.mark.e2e
+def test_the_launch_sends_exactly_what_the_preview_showed(sessions: Sessions,
+                                                          fake_llm: FakeLLM) -> None:
+    added = sessions.cli("add", "--kind", "decision",
+                         stdin="Queue workers\n\nJob workers take pg_advisory_xact_lock.\n")
+    assert added.returncode == 0, added.stderr
+    (sessions.repo / ".aidermem.toml").write_text(
+        '[profiles.small]\nbudget_tokens = 300\nquery_words = ["queue"]\n')
+    args = ["--mem-profile", "small", *aider_flags(fake_llm), "worker.py"]
+    preview = sessions.cli("context", "--json", *args)
+    assert preview.returncode == 0, preview.stderr
+    shown = json.loads(preview.stdout)
+    assert shown["budget"] == 300 and "queue" in shown["query"].split()
+
+    run = sessions.start(*args, flags=[])
+    (path,) = map(Path, read_flags(run.aider_argv))
+    wait_until(lambda: path.read_text() != context_file.PLACEHOLDER, "the context file")
+    assert path.read_text() == shown["text"]
+    assert run.exit() == 0
+
+
+@pytest.mark.parametrize(("argv", "json_out"), [
+    (["context", "--json", "checkout.py"], True),
+    (["context", "--json", "--model", "gpt-4o", "checkout.py"], True),
+    (["context", "--json", "--", "checkout.py"], True),
+    (["context", "--json", "--mem-budget", "900", "--read", "x.md", "checkout.py"], True),
+    (["context", "checkout.py", "--json"], False),  # after aider's args: aider's, as at launch
+])
+def test_every_placement_of_aiders_args(shop: Path, capsys, argv: list[str],
+                                        json_out: bool) -> None:
+    ran = run(capsys, *argv)
+    assert ran.code == 0, ran.err
+    if json_out:
+        assert "checkout" in json.loads(ran.out)["query"].split()
+    else:
+        assert ran.out.startswith("memory context for shop: ")
+        assert "query: checkout" in ran.out
+
+
+def test_help_is_the_commands_own(shop: Path, capsys) -> None:
+    ran = run(capsys, "context", "--help")
+    assert ran.code == 0
+    assert ran.out.startswith("usage: aidermem context [-h] [--json] ...")

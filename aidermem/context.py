@@ -69,12 +69,14 @@ def render(
     memories: Sequence[Memory],
     budget: int,
     footer_note: str = "",
+    command: str = "aidermem",
     count: Callable[[str], int] = tokens.count,
 ) -> str | None:
     """The context file's text, or None when there is nothing worth sending.
 
     `memories` are in rank order, best first; `last_session` is not repeated
-    among them. The result's token count is always <= budget.
+    among them. `command` is how a shell inside aider runs aidermem (already
+    quoted for the shell). The result's token count is always <= budget.
     """
     notes = [m for m in memories if last_session is None or m.id != last_session.id]
     if last_session is None and not notes:
@@ -89,6 +91,7 @@ def render(
             project_name=project_name or "this project",
             sections="\n" + sections if sections else "",
             footer_note=footer_note,
+            command=command,
         )
         return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 

@@ -9,8 +9,12 @@ never creates the context file itself.
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aidermem import gitutil
@@ -49,6 +53,7 @@ def build(
     text = context.render(
         project_name=project.name, current_project=project.id,
         last_session=found.last_session, memories=found.notes, budget=settings.budget_tokens,
+        command=command_hint(),
     )
     shown = [m for m in [found.last_session, *found.notes] if m is not None]
     ids = tuple(m.id for m in shown if text is not None and m.id in text)
@@ -67,3 +72,21 @@ def launch_query(project: Project, args: LaunchArgs, settings: config.Settings) 
         message=args.aider.message,
         extra_words=settings.query_words,
     )
+
+
+def command_hint(argv0: str | None = None, python: str | None = None) -> str:
+    """How a shell inside aider runs this aidermem: its absolute path, quoted if needed.
+
+    aider's `/run` may not find aidermem on PATH (a venv that was never activated), and
+    another `aidermem` on PATH could be another install with another store. Run as
+    `python -m aidermem`, it is that interpreter with `-m aidermem`.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    path = Path(argv0) if argv0 else None
+    if path is not None and path.name == "__main__.py":
+        interpreter = Path(sys.executable if python is None else python).absolute()
+        return f"{shlex.quote(str(interpreter))} -m aidermem"
+    if path is None or not path.is_file():  # embedded, `python -c`: whatever PATH finds
+        found = shutil.which("aidermem")
+        return shlex.quote(found) if found else "aidermem"
+    return shlex.quote(str(path.absolute()))

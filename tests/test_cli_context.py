@@ -8,17 +8,18 @@ The preview itself starts nothing and creates no file.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from aider_harness import aider_flags
+from aider_harness import AIDERMEM, aider_flags
 from e2e_support import Sessions, read_flags, wait_until
 from e2e_support import sessions as sessions
 from fakellm import FakeLLM
 from test_cli_support import Kind, make_repo, memory, put, run, run_process
 
-from aidermem import context_file, paths, tokens
+from aidermem import context, context_file, launch_context, paths, tokens
 
 
 @pytest.fixture
@@ -133,3 +134,45 @@ def test_help_is_the_commands_own(shop: Path, capsys) -> None:
     ran = run(capsys, "context", "--help")
     assert ran.code == 0
     assert ran.out.startswith("usage: aidermem context [-h] [--json] ...")
+
+
+def _hint(text: str) -> str:
+    """The command the footer tells the model to `/run` (before ` show <id>`)."""
+    footer = text.split("`/run ", 1)[1]
+    return footer.split(" show <id>`", 1)[0]
+
+
+def test_the_hint_runs_inside_aider_without_aidermem_on_path(shop: Path) -> None:
+    # A venv that was never activated: aider's /run gets a PATH without aidermem on it.
+    bare = {**os.environ, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([AIDERMEM, "context", "--json"], cwd=shop, env=bare,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    hint = _hint(json.loads(done.stdout)["text"])
+    assert hint == AIDERMEM
+    shown = subprocess.run(f"{hint} show 01JQAAAA", shell=True, cwd=shop, env=bare,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert "Use Redis for sessions" in shown.stdout
+
+
+def test_a_path_with_spaces_is_quoted_for_the_shell(tmp_path: Path) -> None:
+    script = tmp_path / "my tools" / "bin" / "aidermem"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\necho \"ran: $*\"\n")
+    script.chmod(0o755)
+    hint = launch_context.command_hint(str(script))
+    assert hint == f"'{script}'"
+    ran = subprocess.run(f"{hint} show 01ABC", shell=True, capture_output=True, text=True,
+                         check=True)
+    assert ran.stdout == "ran: show 01ABC\n"
+    text = context.render(project_name="shop", current_project="p", last_session=None,
+                          memories=[memory("AAAA", "A note")], budget=1500, command=hint)
+    assert text is not None and f"`/run {hint} show <id>`" in text
+    assert f"`/run {hint} search \"<words>\"`" in text
+
+
+def test_run_as_a_module_the_hint_is_the_interpreter(tmp_path: Path) -> None:
+    main = Path(launch_context.__file__).parent / "__main__.py"
+    python = tmp_path / "py env" / "python"
+    assert launch_context.command_hint(str(main), str(python)) == f"'{python}' -m aidermem"

@@ -104,7 +104,7 @@ def extract(
         note = Memory(
             title=_clip(_one_line(text), MAX_TITLE),
             kind=Kind.DECISION if keyword == "decision" else Kind.NOTE,
-            body=f"{_clip(text, 1000)}\n\nNoted during the session “{title}”.",
+            body=_clip(text, 1000),  # `related` links the session; no filler line
             project=project_id,
             project_name=project_name,
             topics=main.topics[:3],

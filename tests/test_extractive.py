@@ -119,6 +119,10 @@ def test_decision_and_remember_become_linked_memories() -> None:
     assert decision.related == [main.id]
     assert decision.source.session_id == main.source.session_id
     assert decision.created == main.created
+    # The developer's words and nothing else: `related` says which session they come from,
+    # and the context file aider re-sends with every request pays for every line.
+    assert note.body == "the staging API rate-limits at 10 req/s"
+    assert decision.body == "use tenacity rather than a hand-written retry loop"
     # Every memory survives a round trip through its file format.
     for memory in (main, note, decision):
         assert memfile.parse(memfile.dump(memory)) == memory

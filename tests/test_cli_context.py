@@ -176,3 +176,10 @@ def test_run_as_a_module_the_hint_is_the_interpreter(tmp_path: Path) -> None:
     main = Path(launch_context.__file__).parent / "__main__.py"
     python = tmp_path / "py env" / "python"
     assert launch_context.command_hint(str(main), str(python)) == f"'{python}' -m aidermem"
+
+
+def test_a_60_token_budget_still_shows_a_memory(shop: Path, capsys) -> None:
+    data = json.loads(run(capsys, "context", "--json", "--mem-budget", "60").out)
+    assert data["tokens"] <= 60
+    assert data["memory_ids"] and data["memory_ids"][0] in data["text"]
+    assert "No relevant memories found" not in data["text"]

@@ -42,14 +42,15 @@ def test_prints_the_context_with_its_token_count(shop: Path, capsys) -> None:
     assert data["context_file"] is True and data["reason"] is None
     assert data["text"].startswith("# Project memory from earlier sessions (aidermem)")
     assert data["tokens"] == tokens.count(data["text"]) <= data["budget"] == 1500
-    assert set(data["memory_ids"]) == {memory("AAAA", "x").id, memory("BBBB", "x").id}
+    # The convention comes along always; the Redis decision does not match "cart".
+    assert data["memory_ids"] == [memory("BBBB", "x").id]
     assert "cart" in data["query"].split()
 
     text = run(capsys, "context", "cart.py")
     assert text.code == 0, text.err
     head, rule, body = text.out.split("\n", 2)
     assert head == f"memory context for shop: {data['tokens']} of 1500 tokens (cl100k_base), " \
-                   "2 memories"
+                   "1 memory"
     assert rule == f"query: {data['query']}"
     assert body.split("\n", 1)[1] == data["text"]
 

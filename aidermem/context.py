@@ -44,21 +44,32 @@ def excerpt(text: str, limit: int) -> str:
 def _heading(memory: Memory, current_project: str) -> str:
     where = ""
     if memory.project and memory.project != current_project:
-        where = f" · from project {memory.project_name or memory.project}"
+        name = " ".join((memory.project_name or memory.project).split())  # one line, always
+        where = f" · from project {name}"
     day = memory.created.date().isoformat()
     return f"### {memory.kind.value} · {day} · {memory.id}{where}"
 
 
+_BACKTICKS = re.compile(r"`+")
+
+
 def quote(text: str) -> str:
-    """A memory's text as it appears in the frame."""
-    return text
+    """A memory's text fenced, so nothing in it can close the frame or pass for part of it.
+
+    The fence is longer than any run of backticks in the text, and CommonMark closes a
+    fence only with a run at least as long: a forged footer, heading or "new
+    instructions" inside stays quoted text.
+    """
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
 
 
 def _quoted(title: str, body: str) -> str:
     # A body that opens with its own title (extractive notes are one line twice) says it once.
     if body and facts.starts_with(body, title):
         return quote(body)
-    return quote(f"**{title}**\n\n{body}" if body else f"**{title}**")
+    return quote(f"{title}\n\n{body}" if body else title)
 
 
 def note_block(memory: Memory, current_project: str, limit: int) -> str:
@@ -72,7 +83,7 @@ def last_session_block(memory: Memory, limit: int, body: str | None = None) -> s
     text = excerpt(facts.without_filler(memory.body if body is None else body), limit)
     return (
         "## Where the last session stopped\n\n"
-        f"Session {memory.id} on {day}: {_quoted(memory.title, text)}\n"
+        f"Session {memory.id} on {day}:\n{_quoted(memory.title, text)}\n"
     )
 
 

@@ -185,3 +185,15 @@ def test_every_corpus_session_extracts_within_bounds() -> None:
                 assert len(memory.body) <= MAX_BODY
                 assert 0 < len(memory.title) <= MAX_TITLE
                 assert "\n" not in memory.title
+
+
+def test_the_context_file_is_never_among_the_session_files() -> None:
+    history = "\n".join([
+        "# aider chat started at 2026-11-20 09:30:00", "",
+        "> Added ../../aidermem-28484-3b9ff57969/aidermem-context.md to the chat (read-only).  ",
+        "", "#### /add /tmp/aidermem-28484-3b9ff57969/aidermem-context.md cart.py  ", "",
+        "#### make the cart total exact  ", "", "Done.", "", "> Applied edit to cart.py  ", "",
+    ])
+    (main,) = _extract(history)
+    assert main.files == ["cart.py"]
+    assert "aidermem-context" not in main.body

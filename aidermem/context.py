@@ -4,7 +4,11 @@ Pure: memories in, Markdown out. The file starts with where the last session
 of this project stopped, then the most relevant decisions, conventions, bugs
 and notes, then a footer on how to get more from inside aider. It never
 exceeds the token budget, measured with a real tokenizer; whole notes are
-dropped or shortened to fit, lowest-ranked first.
+dropped or shortened to fit, lowest-ranked first, and a budget too small for
+the frame gets a compact one with the best memory. aider re-sends the file
+with every request, so each fact is said once (facts.py decides "the same").
+Every memory's text is fenced (`quote`): whatever a body says, it cannot
+close the frame or pass for part of it.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def _heading(memory: Memory, current_project: str) -> str:
         name = " ".join((memory.project_name or memory.project).split())  # one line, always
         where = f" · from project {name}"
     day = memory.created.date().isoformat()
-    return f"### {memory.kind.value} · {day} · {memory.id}{where}"
+    return f"### {memory.kind.value} · {day} · {' '.join(memory.id.split())}{where}"
 
 
 _BACKTICKS = re.compile(r"`+")

@@ -184,3 +184,22 @@ def test_a_60_token_budget_still_shows_a_memory(shop: Path, capsys) -> None:
     assert data["tokens"] <= 60
     assert data["memory_ids"] and data["memory_ids"][0] in data["text"]
     assert "No relevant memories found" not in data["text"]
+
+
+def test_a_captured_session_says_each_fact_once_in_the_launch_context(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    # The memories capture stores for one session (extractive notes, then the model's
+    # summary with its own decision and bug), in the real store and index.
+    from test_context import _captured_session
+
+    monkeypatch.chdir(make_repo(tmp_path / "shop"))
+    made = _captured_session()  # filed under github.com/acme/shop, this repo's project
+    put(*made)
+    data = json.loads(run(capsys, "context", "--json").out)
+    text = data["text"]
+    assert made[0].id in text  # where the last session stopped
+    assert text.lower().count("json file storage") == 1
+    assert text.count("staging database is reset every night") == 1
+    assert text.count("off by one cent") == 1
+    assert "Noted during the session" not in text
+    assert "check refunds for the same rounding" in text

@@ -23,6 +23,8 @@ _DIR = re.compile(r"aidermem-(\d+)-\w+")
 _CONTEXT_PATH = re.compile(r"(?:^|[/\\])aidermem-\d+-\w+[/\\]aidermem-context\.md$")
 PLACEHOLDER = "# Project memory (aidermem)\n\nStill loading memories from earlier sessions.\n"
 NOTHING_FOUND = "# Project memory (aidermem)\n\nNo relevant memories found.\n"
+TOO_SMALL = ("# Project memory (aidermem)\n\nMemories were found, but none fits in {budget} "
+             "tokens: raise `--mem-budget` (or `budget_tokens`).\n")
 
 
 def is_context_path(path: str) -> bool:

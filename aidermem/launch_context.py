@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import gitutil
+from aidermem import context_file, gitutil
 from aidermem.aider_args import LaunchArgs
 from aidermem.project import Project
 
@@ -56,6 +56,9 @@ def build(
         command=command_hint(),
     )
     shown = [m for m in [found.last_session, *found.notes] if m is not None]
+    if text is None and shown:  # found, but not even the compact frame fits: say so
+        return Built(query=query, text=context_file.TOO_SMALL.format(
+            budget=settings.budget_tokens), memory_ids=())
     ids = tuple(m.id for m in shown if text is not None and m.id in text)
     return Built(query=query, text=text, memory_ids=ids)
 

@@ -203,3 +203,10 @@ def test_a_captured_session_says_each_fact_once_in_the_launch_context(
     assert text.count("off by one cent") == 1
     assert "Noted during the session" not in text
     assert "check refunds for the same rounding" in text
+
+
+def test_a_budget_too_small_for_any_memory_says_so(shop: Path, capsys) -> None:
+    data = json.loads(run(capsys, "context", "--json", "--mem-budget", "20").out)
+    assert data["memory_ids"] == []
+    assert "No relevant memories found" not in data["text"]
+    assert "none fits in 20 tokens" in data["text"] and "--mem-budget" in data["text"]

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 
 MIN_WORDS = 3  # a shorter statement is too generic to call a repeat by its words alone
-CONTAINED = 0.8  # share of the shorter statement's words the longer one must have
+CONTAINED = 0.9  # share of the shorter statement's words the longer one must have
 
 _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset({

@@ -179,6 +179,8 @@ def test_distinct_facts_that_share_words_all_stay() -> None:
         _memory(17, Kind.DECISION, "Use Redis for caching", "The page cache is Redis too."),
         _memory(16, Kind.BUG, "Fix tests", "Flaky clock in tests."),
         _memory(15, Kind.BUG, "Fix tests for the login page", "Login tests need a user."),
+        _memory(14, Kind.CONVENTION, "Round cart totals half even", "In cents."),
+        _memory(13, Kind.CONVENTION, "Round invoice totals half even", "In cents, too."),
     ]
     text = context.render(project_name="shop", current_project=PROJECT, last_session=None,
                           memories=notes, budget=1500)

@@ -70,6 +70,13 @@ COMMANDS: dict[str, str] = {
     "capture": "aidermem.commands.capture",
     "profiles": "aidermem.commands.profiles",
     "projects": "aidermem.commands.projects",
+    "context": "aidermem.commands.context",
+}
+# Commands whose arguments, after the command's own options, are a launch's
+# (`aidermem context --model x app.py`). argparse's REMAINDER stops at an option it does
+# not know, so a `--` goes before the first argument that is not the command's own.
+TAKES_LAUNCH_ARGS: dict[str, frozenset[str]] = {
+    "context": frozenset({"--json", "-h", "--help"}),
 }
 # Read-only commands whose first act is syncing the index: its git call starts before the
 # command's imports (worktree.early_probe). Never for commands that write first, which would
@@ -167,7 +174,13 @@ def build_parser(name: str) -> argparse.ArgumentParser:
 
 
 def run_command(name: str, argv: Sequence[str], app: App) -> int:
-    args = build_parser(name).parse_args(list(argv))
+    argv = list(argv)
+    if name in TAKES_LAUNCH_ARGS:
+        own = 0
+        while own < len(argv) and argv[own] in TAKES_LAUNCH_ARGS[name]:
+            own += 1
+        argv.insert(own, "--")
+    args = build_parser(name).parse_args(argv)
     from aidermem.output import terminal_safe, to_json
 
     module = command(name)

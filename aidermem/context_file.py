@@ -20,8 +20,17 @@ from aidermem.atomic import write_atomic
 NAME = "aidermem-context.md"
 DIR_PREFIX = "aidermem-"  # + "<pid>-<random>", so a dead owner's dir can be removed
 _DIR = re.compile(r"aidermem-(\d+)-\w+")
+_CONTEXT_PATH = re.compile(r"(?:^|[/\\])aidermem-\d+-\w+[/\\]aidermem-context\.md$")
 PLACEHOLDER = "# Project memory (aidermem)\n\nStill loading memories from earlier sessions.\n"
 NOTHING_FOUND = "# Project memory (aidermem)\n\nNo relevant memories found.\n"
+TOO_SMALL = ("# Project memory (aidermem)\n\nMemories were found, but none fits in {budget} "
+             "tokens: raise `--mem-budget` (or `budget_tokens`).\n")
+
+
+def is_context_path(path: str) -> bool:
+    """Whether `path` (as aider or a model spells it: relative, absolute, `\\`) names a
+    launch's context file: ours, never a file the session worked on."""
+    return bool(_CONTEXT_PATH.search(path.strip()))
 
 
 def write(path: Path, text: str) -> None:

@@ -148,6 +148,8 @@ def body_sections(body: str) -> tuple[str, list[tuple[str, str]]]:
 
     A section opens at a heading line, or at a line starting with a known label
     such as "Why:" or "**Root cause:**" (the rest of that line is its first text).
+    A bulleted label opens one only when it is exactly a known name: summaries list
+    items as `- **Title**: text`, and "Remaining balance off by one cent" is an item.
     """
     lead: list[str] = []
     parts: list[tuple[str, list[str]]] = []
@@ -156,7 +158,7 @@ def body_sections(body: str) -> tuple[str, list[tuple[str, str]]]:
         label = None if heading else _LABEL.match(line)
         if heading:
             parts.append((_normalize(heading.group(1)), []))
-        elif label and _matches(_normalize(label.group(1)), _KNOWN):
+        elif label and _opens_section(_normalize(label.group(1)), bool(_BULLET.match(line))):
             parts.append((_normalize(label.group(1)), [label.group(2)]))
         elif parts:
             parts[-1][1].append(line)
@@ -220,6 +222,10 @@ def _normalize(name: str) -> str:
 
 def _matches(name: str, names: Sequence[str]) -> bool:
     return any(name == n or name.startswith(n + " ") for n in names)
+
+
+def _opens_section(name: str, bulleted: bool) -> bool:
+    return name in _KNOWN if bulleted else _matches(name, _KNOWN)
 
 
 def _plural(n: int) -> str:

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from datetime import tzinfo
 
+from aidermem import context_file
 from aidermem.models import Kind, Memory, Method, Source, Tool, now
 from aidermem.transcript import Session
 
@@ -104,7 +105,7 @@ def extract(
         note = Memory(
             title=_clip(_one_line(text), MAX_TITLE),
             kind=Kind.DECISION if keyword == "decision" else Kind.NOTE,
-            body=f"{_clip(text, 1000)}\n\nNoted during the session “{title}”.",
+            body=_clip(text, 1000),  # `related` links the session; no filler line
             project=project_id,
             project_name=project_name,
             topics=main.topics[:3],
@@ -182,7 +183,7 @@ def _files(session: Session) -> list[str]:
     out: list[str] = []
     for path in [*session.applied_files, *session.added_files]:
         norm = path.replace("\\", "/")
-        if norm not in out:
+        if norm not in out and not context_file.is_context_path(norm):
             out.append(norm)
     return out
 

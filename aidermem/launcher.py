@@ -102,6 +102,44 @@ def _has_memories(store_root: Path, project: Project, scope: object) -> bool:
     return False
 
 
+def _aider_view(settings: config.Settings | Basics, args: LaunchArgs) -> LaunchArgs:
+    """What aider will see: the profile's arguments, then the user's own (which win)."""
+    return split_launch_argv([*settings.aider_args, *args.aider_argv])
+
+
+@dataclass(frozen=True)
+class ContextPreview:
+    """`aidermem context`: what a launch with the same arguments would hand aider."""
+
+    project: Project
+    settings: config.Settings
+    no_file: str  # why aider would get no context file at all; "" when it gets one
+    text: str  # the context file's text ("" with no file)
+    query: str
+    memory_ids: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def preview_context(argv: list[str], cwd: Path, env: Mapping[str, str]) -> ContextPreview:
+    """The launch's own steps up to the context file, without starting aider or writing any
+    file: the same flags, settings (profile, config), aider args, query and budget."""
+    from aidermem import launch_context
+
+    args = split_launch_argv(argv)
+    project = identify(cwd)
+    settings = _resolve(args, cwd, project, env)
+    notes: list[str] = []
+    if not settings.enabled:
+        why = "memory is off for this launch (--mem-off or `enabled = false`)"
+        return ContextPreview(project, settings, why, "", "", (), ())
+    if not _has_memories(settings.store, project, settings.scope):
+        why = "no memories for this project yet"
+        return ContextPreview(project, settings, why, "", "", (), ())
+    built = launch_context.build(project, _aider_view(settings, args), settings, notes.append)
+    return ContextPreview(project, settings, "", built.text or context_file.NOTHING_FOUND,
+                          built.query, built.memory_ids, tuple(notes))
+
+
 def _read_flags(paths: list[str]) -> list[str]:
     # `--read=PATH`: a path that starts with "-" must not read as an option.
     return [f"--read={path}" for path in paths]
@@ -143,43 +181,13 @@ def _retrieve_into(
 ) -> None:
     """Render the context file. Runs while aider starts, so it imports what it needs here."""
     try:
-        from aidermem import context, retrieve
-        from aidermem.index import MemoryIndex
-        from aidermem.store import Store
+        from aidermem import launch_context
 
-        store = Store.open(settings.store)
-        query = _launch_query(project, args, settings)
-        index = MemoryIndex.open(store)
-        report = index.sync()
-        for skipped in getattr(report, "skipped", []):
-            notes.append(f"aidermem: warning: skipped {skipped.path}: {skipped.reason}")
-        found = retrieve.retrieve(
-            index, store, query=query, current_project=project.id, scope=settings.scope,
-            aliases=project.aliases,
-            topics_prefer=settings.topics_prefer, topics_require=settings.topics_require,
-        )
-        text = context.render(
-            project_name=project.name, current_project=project.id,
-            last_session=found.last_session, memories=found.notes, budget=settings.budget_tokens,
-        )
+        text = launch_context.build(project, args, settings, notes.append).text
     except Exception as exc:  # retrieval must never stop aider from starting
         notes.append(f"aidermem: warning: could not load memories: {exc}")
         text = None
     context_file.write(path, text or context_file.NOTHING_FOUND)
-
-
-def _launch_query(project: Project, args: LaunchArgs, settings: config.Settings) -> str:
-    from aidermem import retrieve
-
-    root = project.root
-    return retrieve.launch_query(
-        files=args.aider.files,
-        branch=gitutil.current_branch(root) if root else None,
-        commit_subjects=gitutil.recent_commit_subjects(root, 5) if root else [],
-        changed_files=gitutil.changed_files(root)[:20] if root else [],
-        message=args.aider.message,
-        extra_words=settings.query_words,
-    )
 
 
 def _llm_config(
@@ -241,8 +249,7 @@ def launch(argv: list[str]) -> int:
     notes: list[str] = []
     # Recovery imports the capture machinery: only pay for it when there is work.
     pending = _recover(journal, notes) if journal.has_entries() else []
-    # What aider will see: the profile's arguments, then the user's own (which win).
-    combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
+    combined = _aider_view(settings, args)
     values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
 
     tmpdir: Path | None = None

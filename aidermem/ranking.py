@@ -8,11 +8,18 @@ and is bounded, so a clearly better text match is never buried:
   (today) down towards `floor` (0.6): a two-year-old memory keeps 60% of its
   score, one of 90 days 80%;
 - current project: x1.25 for memories of the project being worked on;
-- preferred topics: x(1 + 0.15 per shared topic), at most x1.45.
+- preferred topics: x(1 + 0.15 per shared topic), at most x1.45;
+- kind: x0.5 for session summaries, x1.0 for decisions, conventions, bugs and
+  notes. A session summary is a log of what happened: it mentions every word
+  the work touched, and its decisions and bugs are memories of their own, so a
+  log that merely mentions a word must not bury the decision about it. A
+  session that really is about the query (its title, an identifier only it
+  holds) still has the text score to come first.
 
 Recency and project together span at most x2.1 between the best and the worst
 placed candidate (x3.0 with preferred topics), so a text match that much
-better always stays ahead.
+better always stays ahead; a session needs twice the text score of a lasting
+memory on top of that.
 Pure: plain data in, plain data out; no index, disk or clock access (the
 caller passes `now`).
 """
@@ -32,6 +39,7 @@ class Weights:
     project_boost: float = 1.25
     topic_boost: float = 0.15
     topic_boost_max: float = 1.45
+    session_weight: float = 0.5  # the kind factor of session summaries (others: 1.0)
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -46,6 +54,7 @@ class Candidate:
     created: float  # epoch seconds
     project: str
     topics: tuple[str, ...] = ()
+    kind: str = ""  # a Kind value
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,11 @@ def final_score(
         score *= weights.project_boost
     if prefer_topics:
         score *= topic_factor(candidate.topics, prefer_topics, weights)
-    return score
+    return score * kind_factor(candidate.kind, weights)
+
+
+def kind_factor(kind: str, weights: Weights = DEFAULT_WEIGHTS) -> float:
+    return weights.session_weight if kind == "session" else 1.0
 
 
 def rank(

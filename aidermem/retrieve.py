@@ -78,6 +78,16 @@ def merge_ranked(*lists: Sequence[Memory], limit: int) -> list[Memory]:
 
 
 MAX_ELSEWHERE = 2
+RELEVANCE_FLOOR = 0.25  # of the best match's score: below it, a note only shares a word
+
+
+def above_floor(hits: Sequence[tuple[float, Memory]]) -> list[tuple[float, Memory]]:
+    """The hits scoring at least RELEVANCE_FLOOR of the best one (hits are best first).
+
+    A launch query holds up to 64 words (files, branch, commit subjects), so nearly every
+    note shares one of them; a score far below the best says that is all it shares."""
+    best = max((score for score, _ in hits), default=0.0)
+    return [(score, memory) for score, memory in hits if score >= RELEVANCE_FLOOR * best]
 
 
 def highly_relevant_elsewhere(
@@ -146,7 +156,7 @@ def retrieve(
     relevant: list[Memory] = []
     elsewhere: list[Memory] = []
     if query.strip():
-        local = scored(query, scope, NOTE_KINDS, limit)
+        local = above_floor(scored(query, scope, NOTE_KINDS, limit))
         relevant = [memory for _, memory in local]
         if scope == "project":
             best_here = max((score for score, _ in local), default=0.0)
@@ -154,6 +164,8 @@ def retrieve(
                 scored(query, "all", NOTE_KINDS, limit), best_here, current_project
             )
     conventions = search("", "project", [Kind.CONVENTION], 3)
-    recent = search("", "project", NOTE_KINDS, limit)
+    # The newest notes stand in for relevance only when the query found nothing: aider
+    # re-sends the file with every request, and an unrelated note is paid for each time.
+    recent = [] if relevant else search("", "project", NOTE_KINDS, limit)
     notes = merge_ranked(relevant[:1], elsewhere, relevant[1:], conventions, recent, limit=limit)
     return Retrieved(last_session=last, notes=notes)

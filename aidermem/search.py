@@ -145,7 +145,8 @@ def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
         stored[key] = (doc, display)
         candidates.append(ranking.Candidate(
             key=key, text_score=score, created=_created(display).timestamp(),
-            project=_unaliased(display["project"], request), topics=tuple(display["topics"])))
+            project=_unaliased(display["project"], request), topics=tuple(display["topics"]),
+            kind=display["kind"]))
     ranked = ranking.rank(candidates, now=time.time(), current_project=request.current_project,
                           prefer_topics=request.prefer_topics)
     return [_hit(stored[r.candidate.key][0], r.score, list(weights))

@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from aidermem import templates
+from aidermem import context_file, templates
 from aidermem.llm import LLMConfig, SummarizeError, complete_json
 from aidermem.models import Kind, Memory, Method, Source, Tool
 
@@ -359,7 +359,7 @@ def _files(summary: SessionSummary, facts: SessionFacts) -> list[str]:
     # Facts first: git and aider saw those files; the model's list comes after.
     seen: list[str] = []
     for path in [*facts.files_edited, *facts.files_added, *summary.files]:
-        if path and path not in seen:
+        if path and path not in seen and not context_file.is_context_path(path):
             seen.append(path)
     return seen
 

@@ -33,7 +33,9 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 _COMMAND = re.compile(r"^(?:/[A-Za-z][\w-]*(?:\s|$)|!\S)")
 _COMMIT = re.compile(r"^Commit ([0-9a-f]{7,40}) (.+)$")
 _APPLIED = re.compile(r"^Applied edit to (.+)$")
-_ADDED = re.compile(r"^Added (.+?) to the chat(?: \(read-only\))?\.?$")
+# Files added to the chat to work on. Read-only ones ("… to the chat (read-only).", aider's
+# --read files, aidermem's own context file among them) are references, not worked on.
+_ADDED = re.compile(r"^Added (.+?) to the chat\.?$")
 _ADDED_OUTPUT = re.compile(r"^\d+ lines? of output$")
 _VERSION = re.compile(r"^Aider v(\S+)")
 _MODEL = re.compile(r"^(?:Main model|Model): (\S+)")

@@ -495,7 +495,7 @@ PHASES = [
     ("capture.py", "recover", "pre-spawn: capture.recover"),
     ("launcher.py", "build_argv", "pre-spawn: build_argv"),
     ("journal.py", "write", "pre-spawn + exit: Journal.write (all calls)"),
-    ("launcher.py", "_launch_query", "pre-spawn: _launch_query (git)"),
+    ("launch_context.py", "launch_query", "pre-spawn: launch_context.launch_query (git)"),
     ("runner.py", "start_aider", "spawn: runner.start_aider"),
     ("launcher.py", "_retrieve_into", "after spawn: _retrieve_into (index sync, search, render)"),
     ("index.py", "sync", "  MemoryIndex.sync"),

@@ -157,3 +157,23 @@ def test_odd_bodies_never_break_the_digest():
         assert "\n" not in item.summary
         assert len(item.summary) <= digest.SUMMARY_CHARS + 2
 
+
+
+def test_bold_bullet_items_named_like_open_threads_are_not_the_open_threads():
+    # The summarizer writes each bug as `- **Title**: fix`; a title that merely starts
+    # with "Remaining", "Next" or "Todo" is an item of its section, not a section.
+    session = mem("Billing fixes", Kind.SESSION,
+                  "## Summary\n\nFixed rounding in invoices.\n\n"
+                  "## Bugs\n\n- **Remaining balance off by one cent**: round half-even\n"
+                  "- **Next invoice number skipped**: use the sequence\n"
+                  "- **Todo list crashes on empty input**: guard the loop\n\n"
+                  "## Open threads / next steps\n\n- email the receipts\n")
+    item = digest.item_for(session, "x")
+    assert item.details == (digest.Detail("Open threads", "email the receipts"),)
+    _lead, parts = digest.body_sections(session.body)
+    assert [name for name, _ in parts] == ["summary", "bugs", "open threads / next steps"]
+
+
+def test_an_exact_bullet_label_still_opens_its_section():
+    _lead, parts = digest.body_sections("Did the thing.\n- **Next steps**: ship it\n")
+    assert parts == [("next steps", "ship it")]

@@ -107,6 +107,9 @@ SHAPES = {
               "by_project": [{"project": str, "project_name": str, "count": int}],
               "by_kind": dict.fromkeys(KINDS, int),
               "by_status": dict.fromkeys(STATUSES, int)},
+    "context": {"schema_version": int, "project": str, "project_name": str, "store": str,
+                "context_file": bool, "reason": Opt(str), "query": str, "budget": int,
+                "tokens": int, "tokens_exact": bool, "memory_ids": [str], "text": str},
     "doctor": {"schema_version": int, "ok": bool,
                "checks": [{"name": str, "status": OneOf("ok", "warn", "fail"),
                            "detail": str}]},
@@ -239,11 +242,18 @@ def test_projects_shapes(shop, capsys):
         "merge", "github.com/acme/shop", 1)
 
 
+def test_context_shape(shop, capsys):
+    data = payload(capsys, "context")
+    check(data, SHAPES["context"])
+    assert data["context_file"] is True and data["tokens"] <= data["budget"]
+    assert "01JQAAAA" in data["text"] and data["memory_ids"][0].startswith("01JQ")
+
+
 def test_every_management_command_has_a_pinned_shape():
     from aidermem.cli import COMMANDS
 
     mine = {"add", "search", "show", "list", "edit", "forget", "digest", "reindex", "stats",
-            "doctor", "projects"}
+            "doctor", "projects", "context"}
     assert set(SHAPES) == mine
     assert mine <= set(COMMANDS)
 

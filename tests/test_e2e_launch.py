@@ -86,6 +86,9 @@ def test_a_decision_is_remembered_and_sent_to_the_model_next_session(
     assert "Chose the job queue lock" in sent  # where the last session stopped
     assert second.exit() == 0
     assert not context_file.exists() and not folder.exists()
+    # aider listed the context file among its read-only files; it is not a file worked on.
+    assert len(memories()) > 3
+    assert not [m for m in memories() if "aidermem-context" in " ".join([*m.files, m.body])]
 
 
 @pytest.mark.e2e

@@ -119,6 +119,10 @@ def test_decision_and_remember_become_linked_memories() -> None:
     assert decision.related == [main.id]
     assert decision.source.session_id == main.source.session_id
     assert decision.created == main.created
+    # The developer's words and nothing else: `related` says which session they come from,
+    # and the context file aider re-sends with every request pays for every line.
+    assert note.body == "the staging API rate-limits at 10 req/s"
+    assert decision.body == "use tenacity rather than a hand-written retry loop"
     # Every memory survives a round trip through its file format.
     for memory in (main, note, decision):
         assert memfile.parse(memfile.dump(memory)) == memory
@@ -181,3 +185,15 @@ def test_every_corpus_session_extracts_within_bounds() -> None:
                 assert len(memory.body) <= MAX_BODY
                 assert 0 < len(memory.title) <= MAX_TITLE
                 assert "\n" not in memory.title
+
+
+def test_the_context_file_is_never_among_the_session_files() -> None:
+    history = "\n".join([
+        "# aider chat started at 2026-11-20 09:30:00", "",
+        "> Added ../../aidermem-28484-3b9ff57969/aidermem-context.md to the chat (read-only).  ",
+        "", "#### /add /tmp/aidermem-28484-3b9ff57969/aidermem-context.md cart.py  ", "",
+        "#### make the cart total exact  ", "", "Done.", "", "> Applied edit to cart.py  ", "",
+    ])
+    (main,) = _extract(history)
+    assert main.files == ["cart.py"]
+    assert "aidermem-context" not in main.body

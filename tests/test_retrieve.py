@@ -108,9 +108,31 @@ def test_last_session_and_relevant_notes_first(world: dict[str, Memory], tmp_pat
     assert found.last_session == world["last session"]  # this project's newest, not billing's
     titles = _ids(found.notes)
     assert titles[0] == "Advisory locks for jobs"  # the relevant note leads
-    assert set(titles) == {"Advisory locks for jobs", "Tabs in Makefiles",
-                           "Rounding bug in refunds", "Prefer UTC everywhere"}
+    # The project's conventions always come along; newest notes that do not match the
+    # query ("Rounding bug in refunds", "Prefer UTC everywhere") no longer pad the context.
+    assert set(titles) == {"Advisory locks for jobs", "Tabs in Makefiles"}
     assert all(m.kind != Kind.SESSION for m in found.notes)
+
+
+def test_the_newest_notes_stand_in_only_when_nothing_matches(
+        world: dict[str, Memory], tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    found = retrieve(MemoryIndex.open(store), store, query="kubernetes helm chart",
+                     current_project=SHOP)
+    assert {"Rounding bug in refunds", "Prefer UTC everywhere"} <= set(_ids(found.notes))
+
+
+def test_notes_far_below_the_best_match_are_left_out(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    strong = _memory("Redis session store", Kind.DECISION, days_ago=3,
+                     body="Sessions go in the Redis session store, keyed by user id.")
+    weak = _memory("Release checklist", Kind.NOTE, days_ago=1,
+                   body="Tag the release, build the wheel, upload it, update the changelog, "
+                        "announce it in the team channel, and check the app store listing.")
+    store.add_many([strong, weak], "test memories")
+    found = retrieve(MemoryIndex.open(store), store, query="redis session store",
+                     current_project=SHOP)
+    assert _ids(found.notes) == ["Redis session store"]
 
 
 def test_scope_all_brings_in_other_projects_and_archived_never_shows(

@@ -374,3 +374,58 @@ def test_rank_ties_broken_newest_then_key():
                   weights=Weights(recency_floor=1.0))
     assert [r.candidate.key for r in ranked] == ["c", "a", "b"]
     assert rank([], now=T0) == []
+
+
+# -- kinds: lasting knowledge is not buried by session logs -------------------------------
+
+_TOPICS = ["cart", "checkout", "login", "invoices", "search", "emails", "exports", "imports",
+           "reports", "uploads"]
+
+
+def _session_log(i: int, topic: str) -> Memory:
+    """A session summary as capture writes it: a log of work that touched storage."""
+    title = f"Tidy the {topic} storage calls" if i % 2 else f"Tidy the {topic} code"
+    return mem(title, days_ago=i + 1, kind=Kind.SESSION, body=(
+        f"Aider session started 2026-11-{i + 1:02d} 10:00, model gpt-4o (4 requests, 1 commit)."
+        f"\n\n## What was asked\n- split the {topic} module\n- check how {topic} uses storage\n"
+        f"- add tests for the {topic} storage calls\n\n## Commits\n- `ab{i}cdef` Tidy {topic}\n\n"
+        f"## Files\n- edited: `app/{topic}.py`, `app/storage.py`\n\n## Where it stopped\n"
+        f"Last request: add tests for the {topic} storage calls"))
+
+
+@pytest.fixture
+def logs(store) -> Store:
+    store.add_many([
+        mem("Keep JSON file storage for settings", days_ago=40, kind=Kind.DECISION,
+            body="Settings stay in one JSON file; a database is not worth running for them."),
+        mem("Migrate storage to S3", days_ago=12, kind=Kind.SESSION,
+            body="## Summary\n\nMoved uploads from local disk to S3 buckets."),
+        mem("Parse invoice lines", days_ago=20, kind=Kind.SESSION,
+            body="## Summary\n\nWrote parseInvoiceLine for the CSV import."),
+        mem("Invoices are immutable", days_ago=30, kind=Kind.CONVENTION,
+            body="An invoice is never edited after it is sent: a credit note corrects it."),
+        *(_session_log(i, topic) for i, topic in enumerate(_TOPICS)),
+    ], "seed")
+    return store
+
+
+def test_a_decision_is_not_buried_by_session_logs_that_mention_the_word(logs):
+    assert titles(logs, "storage")[0] == "Keep JSON file storage for settings"
+
+
+def test_a_session_whose_title_is_the_query_still_comes_first(logs):
+    assert titles(logs, "migrate storage to s3")[0] == "Migrate storage to S3"
+
+
+def test_an_identifier_only_a_session_holds_still_surfaces(logs):
+    assert titles(logs, "parseInvoiceLine")[0] == "Parse invoice lines"
+    assert "Parse invoice lines" in titles(logs, "invoice parsing")[:2]
+
+
+def test_rank_a_session_log_needs_twice_the_text_score_of_a_decision():
+    now = 1_000_000_000.0
+    decision = Candidate("d.md", 1.0, now, SHOP, kind="decision")
+    log = Candidate("s.md", 1.9, now, SHOP, kind="session")
+    better_log = Candidate("t.md", 2.1, now, SHOP, kind="session")
+    order = [r.candidate.key for r in rank([log, decision, better_log], now=now)]
+    assert order == ["t.md", "d.md", "s.md"]

@@ -513,3 +513,16 @@ def test_overlong_fields_are_truncated() -> None:
     assert len(summary.summary) <= 4000
     assert len(summary.decisions[0].decision) <= 1500
     assert len(summary.files) == 100
+
+
+def test_our_context_file_is_never_a_session_file() -> None:
+    # The model reads aider's start-up lines too, and may list the context file it saw there.
+    summary = parse_summary(json.dumps({
+        "title": "Cart totals", "summary": "Made the cart total exact.",
+        "files": ["../../aidermem-28484-3b9ff57969/aidermem-context.md", "cart.py",
+                  "/tmp/aidermem-7-0a1b2c3d4e/aidermem-context.md"]}))
+    facts = SessionFacts(project_id="p", project_name="shop", files_edited=["app.py"],
+                         files_added=["/tmp/aidermem-7-0a1b2c3d4e/aidermem-context.md"])
+    session, = summary_to_memories(summary, facts)
+    assert session.files == ["app.py", "cart.py"]
+    assert "aidermem-context" not in session.body

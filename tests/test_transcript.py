@@ -340,3 +340,30 @@ def test_corpus_crlf_file() -> None:
     assert s.user_turns[0].startswith("Create a plan for how to make this command line app")
     assert not any(t.endswith("\r") for t in s.user_turns)
     assert len(s.commits) == 28
+
+
+# What aider 0.86 prints at start-up for its --read files, aidermem's context file among them.
+READ_ONLY = """
+# aider chat started at 2026-11-20 09:30:00
+
+> /usr/bin/aider --read=CONVENTIONS.md --read=/tmp/aidermem-28484-3b9ff57969/aidermem-context.md~~
+> Aider v0.86.1~~
+> Added app.py to the chat.~~
+> Added CONVENTIONS.md to the chat (read-only).~~
+> Added ../../aidermem-28484-3b9ff57969/aidermem-context.md to the chat (read-only).~~
+
+#### /read-only docs/spec.md~~
+> Added /repo/docs/spec.md to read-only files.~~
+
+#### make the cart total exact~~
+
+Done.
+
+> Applied edit to app.py~~
+""".replace("~~\n", "  \n")
+
+
+def test_read_only_files_are_not_files_worked_on() -> None:
+    [s] = split_sessions(READ_ONLY)
+    assert s.added_files == ["app.py"]
+    assert s.applied_files == ["app.py"]

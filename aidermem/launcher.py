@@ -225,9 +225,16 @@ def launch(argv: list[str]) -> int:
         settings = full = _resolve(args, cwd, project, env)
     exe = runner.find_aider()
 
+    # What aider will see: the profile's arguments, then the user's own (which win).
+    combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
+    values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
+    history = values.chat_history_file
     if not settings.enabled:
         plain = build_argv(exe, args, settings, context_path=None, cwd=cwd, env=env)
-        return runner.run_aider(plain, cwd=cwd, env=env)
+        offset = history.stat().st_size if history.is_file() else 0
+        status = runner.run_aider(plain, cwd=cwd, env=env)
+        _remember_unsaved(history, offset, "mem-off")
+        return status
 
     if not (settings.store / ".git").exists():
         # First run: the store must exist before the session is journaled, so that a
@@ -239,9 +246,6 @@ def launch(argv: list[str]) -> int:
     notes: list[str] = []
     # Recovery imports the capture machinery: only pay for it when there is work.
     pending = _recover(journal, notes) if journal.has_entries() else []
-    # What aider will see: the profile's arguments, then the user's own (which win).
-    combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
-    values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
 
     tmpdir: Path | None = None
     context_path: Path | None = None
@@ -255,7 +259,6 @@ def launch(argv: list[str]) -> int:
 
     # Where this session's transcript and history begin, taken before aider can write;
     # the journal entry itself is written just after the spawn (off aider's start path).
-    history = values.chat_history_file
     before = Before(
         offset=history.stat().st_size if history.is_file() else 0,
         head=gitutil.head(project.root) if project.root else None,
@@ -293,6 +296,8 @@ def launch(argv: list[str]) -> int:
         _say(note)
 
     full = full or _resolve(args, cwd, project, env)
+    if entry is None and full.capture == "off":
+        _remember_unsaved(history, before.offset, "no-capture")
     if entry is not None:
         try:
             _capture_after_exit(entry, journal, full, env, values)
@@ -309,6 +314,18 @@ def launch(argv: list[str]) -> int:
 
         capture.spawn_background(pending, env=_child_env(env, values, full))
     return status
+
+
+def _remember_unsaved(history: Path, offset: int, reason: str) -> None:
+    """Record that the session aider just appended to `history` is not to be saved, so a
+    later `aidermem import` of that file leaves it out too (only its id is kept)."""
+    from aidermem import session_ids
+
+    try:
+        session_ids.record_unsaved_run(history, offset, reason)
+    except OSError as exc:
+        _say(f"aidermem: warning: could not record that this session is not to be saved "
+             f"({exc}) — a later `aidermem import` of {history} would import it")
 
 
 @dataclass(frozen=True)
@@ -416,6 +433,7 @@ def _capture_after_exit(
         if current is None or not capture.collect_session(current, journal):
             return
         if settings.capture == "ask" and not _ask_to_save():
+            _remember_unsaved(Path(current.history_path), current.history_offset, "declined")
             journal.remove(current.session_id)
             _say("aidermem: session not saved")
             return

@@ -354,14 +354,33 @@ def _prefer_relative(paths: list[str]) -> list[str]:
     return out
 
 
-_KEY_TEXT_CHARS = 4096
+_KEY_TURNS = 3  # the first turns: written once, the same however far the session went
+_KEY_TURN_CHARS = 2000
+_LEGACY_KEY_TEXT_CHARS = 4096
 
 
-def session_key(project_id: str, session: Session) -> str:
-    """A session's id, the same on every reading of the same (redacted) text: `aidermem
+def session_key(history_id: str, session: Session) -> str:
+    """A session's id, the same on every reading of the same (redacted) history: `aidermem
     import` files memories under it, and live capture records it as their conversation
-    id, so importing a history never stores a session that was captured already."""
+    id, so importing a history never stores a session that was captured already.
+
+    Made of what does not change once aider wrote it: the history file (`history_id`,
+    see session_ids.history_identity), the header's time and the first user turns. Not
+    the text's end, which differs between capture (the file ends there) and a later
+    import (the next run's header starts with a blank line). Two sessions of one file
+    that started in the same second are told apart by what the user typed first.
+    """
     stamp = session.started.isoformat() if session.started else "-"
-    head = session.text[:_KEY_TEXT_CHARS].replace("\r\n", "\n")
+    turns = [turn[:_KEY_TURN_CHARS] for turn in session.user_turns[:_KEY_TURNS]]
+    parts = ("v2", history_id, stamp, *turns)
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "replace"))
+    return "ses-" + digest.hexdigest()[:24]
+
+
+def legacy_session_key(project_id: str, session: Session) -> str:
+    """The id aidermem gave a session before session_key (project + time + the first 4,096
+    characters): memories stored then carry it, so import still recognizes them."""
+    stamp = session.started.isoformat() if session.started else "-"
+    head = session.text[:_LEGACY_KEY_TEXT_CHARS].replace("\r\n", "\n")
     digest = hashlib.sha256("\0".join((project_id, stamp, head)).encode("utf-8", "replace"))
     return "imp-" + digest.hexdigest()[:24]

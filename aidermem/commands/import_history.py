@@ -29,6 +29,7 @@ class FileReport(Payload):
     imported: int
     trivial: int
     duplicates: int
+    unsaved: int
     memories: int
     summarized: int
     summarize_errors: list[str]
@@ -83,7 +84,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
             continue
         reports.append(FileReport(
             path=str(report.path), sessions=report.sessions, imported=report.imported,
-            trivial=report.trivial, duplicates=report.duplicates, memories=report.memories,
+            trivial=report.trivial, duplicates=report.duplicates, unsaved=report.unsaved,
+            memories=report.memories,
             summarized=report.summarized, summarize_errors=report.summarize_errors,
             redactions=report.redactions,
         ))
@@ -94,7 +96,8 @@ def render(payload: ImportPayload, style: Style) -> str:
     lines = []
     for f in payload.files:
         line = (f"{f.path}: {style.bold(str(f.imported))} of {f.sessions} sessions imported "
-                f"({f.memories} memories; {f.trivial} trivial, {f.duplicates} already imported)")
+                f"({f.memories} memories; {f.trivial} trivial, {f.duplicates} already imported")
+        line += f", {f.unsaved} not saved by your choice)" if f.unsaved else ")"
         if f.redactions:
             line += f"; {f.redactions} secrets redacted"
         if f.summarize_errors:

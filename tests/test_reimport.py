@@ -1,0 +1,130 @@
+"""Importing a history again, at once, undated, or that is no history: real store, index, git."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from aider_harness import AIDERMEM
+from corpus import CORPUS
+
+from aidermem import redact, transcript
+from aidermem.importer import import_history, read_history
+from aidermem.index import MemoryIndex
+from aidermem.models import Kind, Memory
+from aidermem.project import Project
+from aidermem.store import Store
+
+PROJECT = Project(id="github.com/acme/shop", name="shop", root=None)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "store")
+
+
+@pytest.fixture
+def index(store: Store) -> MemoryIndex:
+    return MemoryIndex.open(store)
+
+
+def _aider(*lines: str) -> str:
+    """History text as aider writes it: two spaces after user and tool lines."""
+    return "".join(line + ("  " if line.startswith(("#### ", "> ")) else "") + "\n"
+                   for line in lines)
+
+
+def _session(stamp: str, *lines: str) -> str:
+    # aider opens every run with a blank line, then the header
+    return _aider("", f"# aider chat started at {stamp}", "", "> Aider v0.86.1", *lines)
+
+
+def _sessions(store: Store) -> list[Memory]:
+    found = [m for _, m in store.iter_memories() if isinstance(m, Memory)]
+    return [m for m in found if m.kind is Kind.SESSION]
+
+
+def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}).stdout
+
+
+# -- one session, one id: live capture and import agree --------------------------------
+
+
+SHORT = _session("2025-02-03 10:00:00", "#### What does the retry decorator do?", "",
+                 "It retries.", "", "#### /exit")
+
+
+def test_a_session_has_the_same_key_at_capture_and_after_the_next_run(tmp_path: Path) -> None:
+    history = str(tmp_path / ".aider.chat.history.md")
+    # Capture reads what this run appended; the file ends with the session's last line.
+    [captured] = transcript.parse_slice(SHORT)
+    # Later, another run appends its own session: aider starts it with a blank line.
+    later = SHORT + _session("2025-02-04 09:00:00", "#### Add a retry limit", "", "Done.")
+    first, second = transcript.split_sessions(later)
+    assert first.text != captured.text  # the trailing blank line is the next run's
+    assert transcript.session_key(history, first) == transcript.session_key(history, captured)
+    assert transcript.session_key(history, second) != transcript.session_key(history, first)
+
+
+def test_sessions_started_in_the_same_second_are_told_apart(tmp_path: Path) -> None:
+    history = str(tmp_path / ".aider.chat.history.md")
+    text = (_session("2025-02-03 10:00:00", "#### Fix the login form", "", "Fixed.")
+            + _session("2025-02-03 10:00:00", "#### Speed up the search page", "", "Faster."))
+    keys = {transcript.session_key(history, s) for s in transcript.split_sessions(text)}
+    assert len(keys) == 2
+    other = str(tmp_path / "other" / ".aider.chat.history.md")
+    [one] = transcript.split_sessions(SHORT)
+    assert transcript.session_key(history, one) != transcript.session_key(other, one)
+
+
+def test_sessions_recorded_as_not_to_be_saved_are_never_imported(
+    store: Store, index: MemoryIndex, tmp_path: Path
+) -> None:
+    from aidermem import session_ids
+
+    history = tmp_path / ".aider.chat.history.md"
+    kept = _session("2025-02-01 09:00:00", "#### Add a health check", "", "Added.")
+    history.write_text(kept, encoding="utf-8")
+    offset = history.stat().st_size
+    with history.open("a", encoding="utf-8") as handle:  # a --mem-off run appends this
+        handle.write(_session("2025-02-02 09:00:00", "#### remember: the vault key is in 1P",
+                              "#### Rotate the vault key", "", "Rotated."))
+    session_ids.record_unsaved_run(history, offset, "mem-off")
+    record = session_ids.unsaved_file().read_text(encoding="utf-8")
+    assert "vault" not in record and "\tmem-off\t" in record  # the id and why, not the text
+
+    report = import_history(history, store, index, project=PROJECT)
+    assert (report.sessions, report.imported, report.unsaved) == (2, 1, 1)
+    assert [m.title for m in _sessions(store)] == ["Add a health check"]
+    assert not any("vault" in m.body + m.title for _, m in store.iter_memories()
+                   if isinstance(m, Memory))
+
+
+# -- three imports of one history at once -------------------------------------------
+
+
+def test_concurrent_imports_store_each_session_once(tmp_path: Path) -> None:
+    source = CORPUS / "87maxi__SupplyChainTracker2.md"
+    clean = redact.redact(read_history(source)).text
+    expected = len({transcript.session_key(str(source.resolve()), s)
+                    for s in transcript.split_sessions(clean) if not s.trivial})
+    assert expected > 5
+    work = tmp_path / "elsewhere"  # no git repo: the sessions go to this folder's "project"
+    work.mkdir()
+    env = {**os.environ, "AIDERMEM_HOME": str(tmp_path / "home")}
+    assert subprocess.run([AIDERMEM, "list"], cwd=work, env=env, capture_output=True,
+                          check=False).returncode == 0  # the store exists before the race
+    procs = [subprocess.Popen([AIDERMEM, "import", str(source), "--json"], cwd=work, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    results = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [err for _, err in results]
+    store = Store.open(tmp_path / "home" / "store")
+    ids = [m.source.session_id for m in _sessions(store)]
+    assert len(ids) == len(set(ids)) == expected
+
+

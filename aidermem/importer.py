@@ -17,6 +17,7 @@ model itself (`summarize` is the caller's), never changes the history file.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -54,6 +55,31 @@ class ImportReport:
     redactions: int = 0
     redaction_kinds: tuple[str, ...] = ()
     paths: list[str] = field(default_factory=list)
+
+
+class NotAHistoryError(UsageError):
+    """The file has text, but none of it is what aider writes to a chat history."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path} is not an aider chat history (no '# aider chat started at' header and "
+            "no '#### ' input lines)",
+            f"pass the {HISTORY_NAME} file aider wrote; nothing was imported from this one",
+        )
+
+
+# What only a chat history has: aider's session header, a line of user input (aider ends
+# each with two spaces, which tells it from a Markdown heading), or aider's own output.
+_HISTORY_MARK = re.compile(
+    r"^(?:# aider chat started at \d{4}-|#### [^\n]*?  \r?$"
+    r"|> (?:Aider v\d|Applied edit to |Commit [0-9a-f]{7,40} |Tokens: ))",
+    re.MULTILINE,
+)
+
+
+def is_history(text: str) -> bool:
+    """Whether `text` could be an aider chat history (an empty file is one, with no sessions)."""
+    return not text.strip() or bool(_HISTORY_MARK.search(text))
 
 
 def read_history(path: Path) -> str:
@@ -95,6 +121,8 @@ def import_history(
     """
     path = Path(path).expanduser()
     text = read_history(path)
+    if not is_history(text):
+        raise NotAHistoryError(path)
     clean = redact.redact(text)  # before anything else sees the text
     report = ImportReport(path=path, redactions=clean.count, redaction_kinds=clean.kinds)
     sessions = transcript.split_sessions(clean.text)

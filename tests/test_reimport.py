@@ -11,6 +11,7 @@ from aider_harness import AIDERMEM
 from corpus import CORPUS
 
 from aidermem import redact, transcript
+from aidermem.errors import UsageError
 from aidermem.importer import import_history, read_history
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory
@@ -126,5 +127,24 @@ def test_concurrent_imports_store_each_session_once(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "home" / "store")
     ids = [m.source.session_id for m in _sessions(store)]
     assert len(ids) == len(set(ids)) == expected
+
+
+# -- a file that is not a history ---------------------------------------------------
+
+
+def test_a_file_that_is_not_a_history_is_refused_and_nothing_is_stored(
+    store: Store, index: MemoryIndex, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\n#### Install\n\nRun make.\n\n> a quote\n", encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        import_history(notes, store, index, project=PROJECT)
+    assert info.value.message == (f"{notes} is not an aider chat history (no '# aider chat "
+                                  "started at' header and no '#### ' input lines)")
+    assert ".aider.chat.history.md" in info.value.hint
+    assert _sessions(store) == []
+    empty = tmp_path / "empty.md"
+    empty.write_text("\n", encoding="utf-8")
+    assert import_history(empty, store, index, project=PROJECT).sessions == 0
 
 

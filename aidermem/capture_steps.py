@@ -192,6 +192,7 @@ def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
         session_id=entry.session_id,
         conversation_id=session_ids.key_of(entry.history_path, session),
         user_turns=len(session.user_turns),
+        requests=len(session.requests),
     )
 
 

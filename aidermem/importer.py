@@ -24,7 +24,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import extractive, redact, session_ids, transcript
+from aidermem import extractive, gitutil, redact, session_ids, transcript
 from aidermem.errors import AidermemError, IndexBusyError, NotFoundError, UsageError
 from aidermem.models import Memory, Tool
 from aidermem.summarize import SessionFacts
@@ -197,6 +197,7 @@ def _memories(
             transcript_path=transcript_path,
             session_id=sid,
             user_turns=len(session.user_turns),
+            requests=len(session.requests),
         )
         try:
             made = summarize(session.text, facts)
@@ -223,9 +224,27 @@ def _memories(
 
 
 def _fallback_date(sessions: list[transcript.Session], path: Path, tz: tzinfo | None) -> datetime:
-    """For a headerless start of file: the first header's time, else the file's mtime."""
+    """For a headerless start of file: the first header's time; without any header, when
+    the file entered git (its first commit), else its mtime. Never simply today."""
     for session in sessions:
         started = session.started_at(tz)
         if started is not None:
             return started
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+    return _git_added(path) or datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(
+        microsecond=0)
+
+
+def _git_added(path: Path) -> datetime | None:
+    """The author date of the oldest commit that has the file, if git tracks it."""
+    folder = path.resolve().parent
+    if gitutil.git_root(folder) is None:
+        return None
+    code, out, _ = gitutil.run_git_full(
+        ["log", "--follow", "--format=%aI", "--", path.name], folder, check=False)
+    dates = out.split()
+    if code != 0 or not dates:
+        return None
+    try:
+        return datetime.fromisoformat(dates[-1])
+    except ValueError:
+        return None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aider_harness import AIDERMEM
 from corpus import CORPUS
 
-from aidermem import redact, transcript
+from aidermem import redact, retrieve, transcript
 from aidermem.errors import UsageError
 from aidermem.importer import import_history, read_history
 from aidermem.index import MemoryIndex
@@ -148,3 +149,48 @@ def test_a_file_that_is_not_a_history_is_refused_and_nothing_is_stored(
     assert import_history(empty, store, index, project=PROJECT).sessions == 0
 
 
+# -- undated and trivial sessions are not "where the last session stopped" -----------------
+
+
+def test_a_headerless_history_in_git_is_dated_by_its_first_commit(
+    store: Store, index: MemoryIndex, tmp_path: Path
+) -> None:
+    repo = tmp_path / "calc"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    history = repo / ".aider.chat.history.md"
+    history.write_text(_aider("#### Rename the parser module", "", "Renamed."), encoding="utf-8")
+    when = "2023-06-07T08:09:10+00:00"
+    _git(repo, "add", history.name)
+    _git(repo, "commit", "-q", "-m", "history", env={"GIT_AUTHOR_DATE": when,
+                                                     "GIT_COMMITTER_DATE": when})
+    history.touch()  # a fresh checkout: the file's mtime says today
+    import_history(history, store, index, project=PROJECT)
+    [memory] = _sessions(store)
+    assert memory.created == datetime(2023, 6, 7, 8, 9, 10, tzinfo=UTC)
+
+
+def test_undated_and_trivial_sessions_never_become_the_last_session(
+    store: Store, index: MemoryIndex, tmp_path: Path
+) -> None:
+    history = tmp_path / ".aider.chat.history.md"
+    history.write_text(
+        _session("2025-04-01 09:00:00", "#### Move the cache to Redis", "", "Moved.",
+                 "", "> Commit 1a2b3c4 feat: cache in redis", "", "#### Now add a TTL", "",
+                 "Added.")
+        # a one-off `aider --message` question, later, with no commit
+        + _session("2025-04-02 09:00:00", "#### What does the TTL default to?", "", "60s."),
+        encoding="utf-8",
+    )
+    import_history(history, store, index, project=PROJECT)
+    found = retrieve.retrieve(index, store, query="", current_project=PROJECT.id)
+    assert found.last_session is not None
+    assert found.last_session.title == "Move the cache to Redis"  # not the later one-off
+    headerless = tmp_path / "copied.md"  # a cut-off copy: no header, file time is now
+    headerless.write_text(_aider("#### Fix the flaky upload test", "", "Fixed."),
+                          encoding="utf-8")
+    import_history(headerless, store, index, project=PROJECT)
+    assert len(_sessions(store)) == 3
+    found = retrieve.retrieve(index, store, query="", current_project=PROJECT.id)
+    assert found.last_session is not None
+    assert found.last_session.title == "Move the cache to Redis"

@@ -124,6 +124,7 @@ def import_history(
     if not is_history(text):
         raise NotAHistoryError(path)
     clean = redact.redact(text)  # before anything else sees the text
+    del text  # one copy of a huge file at a time
     report = ImportReport(path=path, redactions=clean.count, redaction_kinds=clean.kinds)
     sessions = transcript.split_sessions(clean.text)
     report.sessions = len(sessions)

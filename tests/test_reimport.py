@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
+import string
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,6 +131,37 @@ def test_concurrent_imports_store_each_session_once(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "home" / "store")
     ids = [m.source.session_id for m in _sessions(store)]
     assert len(ids) == len(set(ids)) == expected
+
+
+# -- a huge single line ---------------------------------------------------------------
+
+
+def test_a_huge_single_line_history_imports_in_bounded_memory(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    words = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9)))
+             for _ in range(2000)]
+    blob = " ".join(rng.choices(words, k=8_000_000))[:50_000_000]  # one pasted line, 50 MB
+    history = tmp_path / ".aider.chat.history.md"
+    history.write_text(_session("2025-03-01 08:00:00", f"#### {blob}", "", "Noted."),
+                       encoding="utf-8")
+    del blob
+    # A fresh interpreter runs the import as a child, so its peak RSS is the import's alone.
+    probe = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(done.stdout, done.stderr)\n"
+    )
+    env = {**os.environ, "AIDERMEM_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-c", probe, AIDERMEM, "import", str(history)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+                         timeout=600).stdout
+    code, max_rss_kib = (int(word) for word in out.split()[:2])
+    assert code == 0, out
+    assert "1 of 1 sessions imported" in out
+    assert max_rss_kib < 400 * 1024, f"peak RSS {max_rss_kib // 1024} MiB"
+    [memory] = _sessions(Store.open(tmp_path / "home" / "store"))
+    assert len(memory.body) <= 4000 and memory.title
 
 
 # -- a file that is not a history ---------------------------------------------------

@@ -227,14 +227,20 @@ def launch(argv: list[str]) -> int:
 
     # What aider will see: the profile's arguments, then the user's own (which win).
     combined = split_launch_argv([*settings.aider_args, *args.aider_argv])
-    values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
-    history = values.chat_history_file
     if not settings.enabled:
         plain = build_argv(exe, args, settings, context_path=None, cwd=cwd, env=env)
-        offset = history.stat().st_size if history.is_file() else 0
+        try:
+            off_history: Path | None = aider_config.resolve_values(
+                combined, cwd, env, cwd_root=project.root).chat_history_file
+        except AidermemError:  # aider's own config is broken: plain aider says so itself
+            off_history = None
+        offset = off_history.stat().st_size if off_history and off_history.is_file() else 0
         status = runner.run_aider(plain, cwd=cwd, env=env)
-        _remember_unsaved(history, offset, "mem-off")
+        if off_history is not None:
+            _remember_unsaved(off_history, offset, "mem-off")
         return status
+    values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
+    history = values.chat_history_file
 
     if not (settings.store / ".git").exists():
         # First run: the store must exist before the session is journaled, so that a

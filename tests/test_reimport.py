@@ -140,7 +140,8 @@ def test_a_huge_single_line_history_imports_in_bounded_memory(tmp_path: Path) ->
     rng = random.Random(7)
     words = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9)))
              for _ in range(2000)]
-    blob = " ".join(rng.choices(words, k=8_000_000))[:50_000_000]  # one pasted line, 50 MB
+    chunk = " ".join(rng.choices(words, k=160_000))  # ~1 MB of words
+    blob = " ".join([chunk] * 50)[:50_000_000]  # one pasted line, 50 MB
     history = tmp_path / ".aider.chat.history.md"
     history.write_text(_session("2025-03-01 08:00:00", f"#### {blob}", "", "Noted."),
                        encoding="utf-8")

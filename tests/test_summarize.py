@@ -513,3 +513,10 @@ def test_overlong_fields_are_truncated() -> None:
     assert len(summary.summary) <= 4000
     assert len(summary.decisions[0].decision) <= 1500
     assert len(summary.files) == 100
+
+
+def test_the_session_memory_keeps_the_request_count_and_the_others_do_not() -> None:
+    facts = SessionFacts("p", "p", requests=1)
+    session, *derived = summary_to_memories(parse_summary(json.dumps(GOOD)), facts)
+    assert session.source.requests == 1
+    assert derived and all(m.source.requests is None for m in derived)

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from aider_harness import AIDERMEM
 from corpus import CORPUS
+from e2e_support import summarizer
+from fakellm import FakeLLM
+from test_capture import HISTORY, LATER_SESSION, SUMMARY, World
 
 from aidermem import redact, retrieve, transcript
 from aidermem.errors import UsageError
@@ -229,3 +232,19 @@ def test_undated_and_trivial_sessions_never_become_the_last_session(
     found = retrieve.retrieve(index, store, query="", current_project=PROJECT.id)
     assert found.last_session is not None
     assert found.last_session.title == "Move the cache to Redis"
+
+
+@pytest.mark.parametrize("model", [True, False], ids=["summarized", "extractive"])
+def test_a_session_captured_before_the_next_run_is_not_imported_again(
+    tmp_path: Path, fake_llm: FakeLLM, model: bool
+) -> None:
+    fake_llm.responder = summarizer(SUMMARY)
+    world = World(tmp_path, fake_llm)
+    history = world.history(HISTORY)  # what the file holds when this session is captured
+    world.finish(world.entry(history), model=model)
+    [session] = [m for m in world.memories() if m.kind is Kind.SESSION]
+    assert session.source.requests == 2  # so it may stand as the last session
+    with history.open("a", encoding="utf-8") as handle:  # the next aider run, not captured
+        handle.write(LATER_SESSION)
+    report = import_history(history, world.store, world.index, project=PROJECT)
+    assert (report.duplicates, report.imported) == (1, 1)

@@ -1,7 +1,7 @@
 """Which aider session a stretch of history is, and which ones the user chose not to save.
 
 A session's id (transcript.session_key) is made from the history file's identity, so
-live capture and a later `aidermem import` of the same file agree on it. Sessions the
+live capture and a later `aidermem import` of the same file agree on it, in any clone. Sessions the
 user kept out of memory (`--mem-off`, `--mem-no-capture`/`capture = "off"`, "no" at
 the save question) are remembered here by that id alone, one line each in
 `<data dir>/unsaved-sessions`, so that import leaves them out too.
@@ -18,13 +18,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aidermem import paths, redact, transcript
+from aidermem.project import identify
 
 UNSAVED_NAME = "unsaved-sessions"
 
 
 def history_identity(path: Path | str) -> str:
-    """The history file as one string, however it was named (relative, `~`, a symlink)."""
-    return str(Path(path).expanduser().resolve())
+    """The history file as one string, however it was named (relative, `~`, a symlink).
+
+    In a git repository: the project's identity (its remote) and the file's path in the
+    repo, the same in every clone, so a history committed by a teammate or a repo moved
+    elsewhere still names the same sessions; outside any repo, the file's real path.
+    """
+    real = Path(path).expanduser().resolve()
+    project = identify(real.parent) if real.parent.is_dir() else None
+    if project is not None and project.root is not None and real.is_relative_to(project.root):
+        return f"{project.id}:{real.relative_to(project.root).as_posix()}"
+    return str(real)
 
 
 def key_of(history: Path | str, session: transcript.Session) -> str:

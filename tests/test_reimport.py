@@ -248,3 +248,25 @@ def test_a_session_captured_before_the_next_run_is_not_imported_again(
         handle.write(LATER_SESSION)
     report = import_history(history, world.store, world.index, project=PROJECT)
     assert (report.duplicates, report.imported) == (1, 1)
+
+
+def test_a_history_in_another_clone_of_the_repo_names_the_same_sessions(
+    store: Store, index: MemoryIndex, tmp_path: Path
+) -> None:
+    text = SHORT + _session("2025-02-04 09:00:00", "#### Add a retry limit", "", "Done.")
+    histories = []
+    for name in ("mine", "teammates-clone"):
+        repo = tmp_path / name
+        repo.mkdir()
+        _git(repo, "init", "-q")
+        _git(repo, "remote", "add", "origin", "git@github.com:acme/shop.git")
+        (repo / ".aider.chat.history.md").write_text(text, encoding="utf-8")
+        histories.append(repo / ".aider.chat.history.md")
+    first = import_history(histories[0], store, index, project=PROJECT)
+    assert first.imported == 2
+    # The history was committed and cloned (or the repo moved): the same sessions.
+    again = import_history(histories[1], store, index, project=PROJECT)
+    assert (again.imported, again.duplicates) == (0, 2)
+    outside = tmp_path / "loose.md"  # outside any repo, the path is all there is
+    outside.write_text(text, encoding="utf-8")
+    assert import_history(outside, store, index, project=PROJECT).imported == 2

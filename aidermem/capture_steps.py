@@ -23,7 +23,7 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from aidermem import extractive, gitutil, own_history, redact, transcript
+from aidermem import extractive, gitutil, own_history, redact, session_ids, transcript
 from aidermem.errors import IndexBusyError, MemoryFileError, NotFoundError
 from aidermem.index import MemoryIndex
 from aidermem.journal import Entry, Journal, State
@@ -129,7 +129,7 @@ def build_extractive(entry: Entry, journal: Journal) -> list[Memory]:
         transcript_path=entry.history_path,
         session_id=entry.session_id,
         tool=Tool(entry.tool),
-        conversation_id=transcript.session_key(entry.project_id, session),
+        conversation_id=session_ids.key_of(entry.history_path, session),
     )
     if made:
         _merge_git_facts(made[0], entry)
@@ -204,8 +204,9 @@ def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
         started=session.started_at() or datetime.fromisoformat(entry.started),
         transcript_path=entry.history_path,
         session_id=entry.session_id,
-        conversation_id=transcript.session_key(entry.project_id, session),
+        conversation_id=session_ids.key_of(entry.history_path, session),
         user_turns=len(session.user_turns),
+        requests=len(session.requests),
     )
 
 

@@ -84,6 +84,7 @@ def extract(
         transcript=transcript_path,
         session_start=started,
         method=Method.EXTRACTIVE,
+        requests=len(session.requests),
     )
     files = _files(session)
     title = session_title(session)
@@ -111,7 +112,7 @@ def extract(
             topics=main.topics[:3],
             created=when,
             updated=when,
-            source=source.model_copy(),
+            source=source.model_copy(update={"requests": None}),
             related=[main.id],
         )
         main.related.append(note.id)

@@ -2,27 +2,30 @@
 
 Reads the file, redacts it, splits it into sessions and stores one memory set
 per session worth remembering, dated by the session header. Re-importing the
-same file adds nothing: each session gets a deterministic id (project id +
-header time + the start of its redacted text) and sessions the index already
-knows are skipped.
+same file adds nothing: each session gets a deterministic id (the history
+file + header time + the first user turns, see transcript.session_key), the
+same one live capture gives it, and sessions the index already knows are
+skipped, as are those the user chose not to save (session_ids).
 
 Order per session: store commit first (the truth), then the index (a cache).
-If indexing fails after a commit, the next run's `index.sync()` picks the
-commit up before the duplicate check, so nothing is stored twice. Never
-writes unredacted text anywhere, never calls a model itself (`summarize` is
-the caller's), never changes the history file.
+The "already imported" check is repeated under the store lock, after an
+index sync, right before the commit: two imports of one file at once store
+each session once. Never writes unredacted text anywhere, never calls a
+model itself (`summarize` is the caller's), never changes the history file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import extractive, redact, transcript
-from aidermem.errors import AidermemError, NotFoundError, UsageError
+from aidermem import extractive, gitutil, redact, session_ids, transcript
+from aidermem.errors import AidermemError, IndexBusyError, NotFoundError, UsageError
 from aidermem.models import Memory, Tool
 from aidermem.summarize import SessionFacts
 
@@ -45,12 +48,38 @@ class ImportReport:
     imported: int = 0  # sessions stored now
     trivial: int = 0  # skipped: nothing to remember (no request, commit or note)
     duplicates: int = 0  # skipped: imported before (or twice in this file)
+    unsaved: int = 0  # skipped: aidermem ran it with memory off, or the user declined to save
     memories: int = 0
     summarized: int = 0  # sessions the `summarize` callable handled
     summarize_errors: list[str] = field(default_factory=list)  # fell back to extractive
     redactions: int = 0
     redaction_kinds: tuple[str, ...] = ()
     paths: list[str] = field(default_factory=list)
+
+
+class NotAHistoryError(UsageError):
+    """The file has text, but none of it is what aider writes to a chat history."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path} is not an aider chat history (no '# aider chat started at' header and "
+            "no '#### ' input lines)",
+            f"pass the {HISTORY_NAME} file aider wrote; nothing was imported from this one",
+        )
+
+
+# What only a chat history has: aider's session header, a line of user input (aider ends
+# each with two spaces, which tells it from a Markdown heading), or aider's own output.
+_HISTORY_MARK = re.compile(
+    r"^(?:# aider chat started at \d{4}-|#### [^\n]*?  \r?$"
+    r"|> (?:Aider v\d|Applied edit to |Commit [0-9a-f]{7,40} |Tokens: ))",
+    re.MULTILINE,
+)
+
+
+def is_history(text: str) -> bool:
+    """Whether `text` could be an aider chat history (an empty file is one, with no sessions)."""
+    return not text.strip() or bool(_HISTORY_MARK.search(text))
 
 
 def read_history(path: Path) -> str:
@@ -92,21 +121,30 @@ def import_history(
     """
     path = Path(path).expanduser()
     text = read_history(path)
+    if not is_history(text):
+        raise NotAHistoryError(path)
     clean = redact.redact(text)  # before anything else sees the text
+    del text  # one copy of a huge file at a time
     report = ImportReport(path=path, redactions=clean.count, redaction_kinds=clean.kinds)
     sessions = transcript.split_sessions(clean.text)
     report.sessions = len(sessions)
     transcript_path = str(path.resolve())
-    fallback_date = _fallback_date(sessions, path, tz)
+    history_id = session_ids.history_identity(path)
+    unsaved = session_ids.unsaved_keys()
+    fallback_date: datetime | None = None
     index.sync()  # learn commits an earlier, interrupted import made
     seen: set[str] = set()
     for session in sessions:
         if session.trivial:
             report.trivial += 1
             continue
-        sid = transcript.session_key(project.id, session)
+        sid = transcript.session_key(history_id, session)
+        keys = (sid, transcript.legacy_session_key(project.id, session))
+        if sid in unsaved:
+            report.unsaved += 1
+            continue
         # Also skips a session aidermem captured live (its memories carry this key).
-        if sid in seen or index.has_session(sid) or index.has_conversation(sid):
+        if sid in seen or _known(index, keys):
             report.duplicates += 1
             continue
         seen.add(sid)
@@ -115,14 +153,26 @@ def import_history(
             report.trivial += 1
             continue
         if session.started is None:
+            fallback_date = fallback_date or _fallback_date(sessions, path, tz)
             for memory in memories:
                 memory.created = memory.updated = fallback_date
-        relpaths = store.add_many(memories, message=f"import: {memories[0].title}")
-        index.upsert(list(zip(relpaths, memories, strict=True)))
+        with store.lock():
+            # Another import may have stored it since the check above.
+            index.sync()
+            if _known(index, keys):
+                report.duplicates += 1
+                continue
+            relpaths = store.add_many(memories, message=f"import: {memories[0].title}")
+            with contextlib.suppress(IndexBusyError):  # the next sync indexes the commit
+                index.upsert(list(zip(relpaths, memories, strict=True)))
         report.imported += 1
         report.memories += len(memories)
         report.paths.extend(relpaths)
     return report
+
+
+def _known(index: MemoryIndex, keys: tuple[str, ...]) -> bool:
+    return any(index.has_session(key) or index.has_conversation(key) for key in keys)
 
 
 def _memories(
@@ -148,6 +198,7 @@ def _memories(
             transcript_path=transcript_path,
             session_id=sid,
             user_turns=len(session.user_turns),
+            requests=len(session.requests),
         )
         try:
             made = summarize(session.text, facts)
@@ -174,9 +225,27 @@ def _memories(
 
 
 def _fallback_date(sessions: list[transcript.Session], path: Path, tz: tzinfo | None) -> datetime:
-    """For a headerless start of file: the first header's time, else the file's mtime."""
+    """For a headerless start of file: the first header's time; without any header, when
+    the file entered git (its first commit), else its mtime. Never simply today."""
     for session in sessions:
         started = session.started_at(tz)
         if started is not None:
             return started
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+    return _git_added(path) or datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(
+        microsecond=0)
+
+
+def _git_added(path: Path) -> datetime | None:
+    """The author date of the oldest commit that has the file, if git tracks it."""
+    folder = path.resolve().parent
+    if gitutil.git_root(folder) is None:
+        return None
+    code, out, _ = gitutil.run_git_full(
+        ["log", "--follow", "--format=%aI", "--", path.name], folder, check=False)
+    dates = out.split()
+    if code != 0 or not dates:
+        return None
+    try:
+        return datetime.fromisoformat(dates[-1])
+    except ValueError:
+        return None

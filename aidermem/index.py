@@ -157,7 +157,13 @@ class MemoryIndex:
         if not value:
             return False
         query = tantivy.Query.term_query(self.schema, field_name, value)
-        return bool(self.searcher().search(query, 1, count=False).hits)
+        searcher = self.searcher()
+        if self._reader is not None:
+            # Duplicate checks must see what another process committed a moment ago; the
+            # reader otherwise follows other processes' commits only after a delay.
+            self._reader.reload()
+            searcher = self._reader.searcher()
+        return bool(searcher.search(query, 1, count=False).hits)
 
     def short_ids(self, ids: Iterable[str], min_len: int = 8) -> dict[str, str]:
         """The shortest prefix (at least `min_len` chars) of each id that no other indexed

@@ -235,9 +235,22 @@ def launch(argv: list[str]) -> int:
         settings = full = _resolve(args, cwd, project, env)
     exe = runner.find_aider()
 
+    # What aider will see: the profile's arguments, then the user's own (which win).
+    combined = _aider_view(settings, args)
     if not settings.enabled:
         plain = build_argv(exe, args, settings, context_path=None, cwd=cwd, env=env)
-        return runner.run_aider(plain, cwd=cwd, env=env)
+        try:
+            off_history: Path | None = aider_config.resolve_values(
+                combined, cwd, env, cwd_root=project.root).chat_history_file
+        except AidermemError:  # aider's own config is broken: plain aider says so itself
+            off_history = None
+        offset = off_history.stat().st_size if off_history and off_history.is_file() else 0
+        status = runner.run_aider(plain, cwd=cwd, env=env)
+        if off_history is not None:
+            _remember_unsaved(off_history, offset, "mem-off")
+        return status
+    values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
+    history = values.chat_history_file
 
     if not (settings.store / ".git").exists():
         # First run: the store must exist before the session is journaled, so that a
@@ -249,8 +262,6 @@ def launch(argv: list[str]) -> int:
     notes: list[str] = []
     # Recovery imports the capture machinery: only pay for it when there is work.
     pending = _recover(journal, notes) if journal.has_entries() else []
-    combined = _aider_view(settings, args)
-    values = aider_config.resolve_values(combined, cwd, env, cwd_root=project.root)
 
     tmpdir: Path | None = None
     context_path: Path | None = None
@@ -266,7 +277,6 @@ def launch(argv: list[str]) -> int:
     # the journal entry itself is written just after the spawn (off aider's start path).
     # A captured session's aider writes a history file of its own: another aider in the
     # same repo cannot mix its turns into this session's (own_history.py).
-    history = values.chat_history_file
     own: Path | None = None
     offset = history.stat().st_size if history.is_file() else 0
     if settings.capture != "off":
@@ -316,6 +326,8 @@ def launch(argv: list[str]) -> int:
         _say(note)
 
     full = full or _resolve(args, cwd, project, env)
+    if entry is None and full.capture == "off":
+        _remember_unsaved(history, before.offset, "no-capture")
     if entry is not None:
         try:
             _capture_after_exit(entry, journal, full, env, values)
@@ -332,6 +344,18 @@ def launch(argv: list[str]) -> int:
 
         capture.spawn_background(pending, env=_child_env(env, values, full))
     return status
+
+
+def _remember_unsaved(history: Path, offset: int, reason: str) -> None:
+    """Record that the session aider just appended to `history` is not to be saved, so a
+    later `aidermem import` of that file leaves it out too (only its id is kept)."""
+    from aidermem import session_ids
+
+    try:
+        session_ids.record_unsaved_run(history, offset, reason)
+    except OSError as exc:
+        _say(f"aidermem: warning: could not record that this session is not to be saved "
+             f"({exc}) — a later `aidermem import` of {history} would import it")
 
 
 @dataclass(frozen=True)
@@ -441,6 +465,11 @@ def _capture_after_exit(
         if current is None or not capture.collect_session(current, journal):
             return
         if settings.capture == "ask" and not _ask_to_save():
+            # The session now sits in the user's history where it was handed on to it
+            # (own_history), else where aider itself began writing it.
+            start = (current.handed_on_at if current.own_history and current.handed_on_at
+                     is not None else current.history_offset)
+            _remember_unsaved(Path(current.history_path), start, "declined")
             journal.remove(current.session_id)
             _say("aidermem: session not saved")
             return

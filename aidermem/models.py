@@ -25,6 +25,9 @@ class Source(BaseModel):
     transcript: str | None = None
     session_start: AwareDatetime | None = None
     method: Method = Method.MANUAL
+    # How many requests the session made to the model (sessions only; left out of the file
+    # when unknown, so other memories' files do not change). See retrieve.is_real_session.
+    requests: int | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # a ULID's alphabet: no I, L, O or U

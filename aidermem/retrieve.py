@@ -9,13 +9,13 @@ except through the index's own sync.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from aidermem.errors import MemoryFileError
 from aidermem.index import MemoryIndex
-from aidermem.models import Kind, Memory
+from aidermem.models import Kind, Memory, Tool
 from aidermem.search import SearchRequest
 from aidermem.store import Store
 
@@ -106,6 +106,36 @@ def highly_relevant_elsewhere(
     return out[:MAX_ELSEWHERE]
 
 
+LAST_SESSION_LOOKBACK = 20  # newest session memories looked at for the last real one
+
+
+def is_real_session(memory: Memory) -> bool:
+    """Whether a session memory may stand as "where the last session stopped".
+
+    Not an imported session whose start is unknown (a history without its header: dated
+    from the file, not from when it happened), and not a trivial run: a one-shot
+    `--message` or a single question, i.e. at most one request and no commit.
+    """
+    source = memory.source
+    if source.tool is Tool.IMPORT and source.session_start is None:
+        return False
+    return not (source.requests is not None and source.requests <= 1 and not memory.commits)
+
+
+def _sessions(index: MemoryIndex, store: Store, current_project: str,
+              topics_prefer: Sequence[str], topics_require: Sequence[str]) -> Iterator[Memory]:
+    """This project's session memories, newest first, loaded one at a time as asked for."""
+    request = SearchRequest(text="", scope="project", kinds=[Kind.SESSION],
+                            limit=LAST_SESSION_LOOKBACK, current_project=current_project,
+                            project=current_project, topics=list(topics_require),
+                            prefer_topics=list(topics_prefer))
+    for hit in index.search(request):
+        try:
+            yield store.load(hit.relpath)
+        except MemoryFileError:  # a file edited badly since indexing: skip it
+            continue
+
+
 def retrieve(
     index: MemoryIndex,
     store: Store,
@@ -151,8 +181,8 @@ def retrieve(
                ) -> list[Memory]:
         return [memory for _, memory in scored(text, scope, kinds, limit)]
 
-    sessions = search("", "project", [Kind.SESSION], 1)
-    last = sessions[0] if sessions else None
+    newest = _sessions(index, store, current_project, topics_prefer, topics_require)
+    last = next((memory for memory in newest if is_real_session(memory)), None)
     relevant: list[Memory] = []
     elsewhere: list[Memory] = []
     if query.strip():

@@ -64,6 +64,7 @@ class SessionFacts:
     session_id: str | None = None
     conversation_id: str | None = None  # transcript.session_key of the captured session
     user_turns: int = 0
+    requests: int | None = None  # requests to the model (transcript.Session.requests)
 
 
 # -- the reply ------------------------------------------------------------
@@ -400,6 +401,7 @@ def summary_to_memories(
         session_start=started,
         method=Method.LLM,
     )
+    session_source = source.model_copy(update={"requests": facts.requests})
     shared: dict[str, Any] = {  # pydantic copies these lists into each memory
         "project": facts.project_id,
         "project_name": facts.project_name,
@@ -411,7 +413,7 @@ def summary_to_memories(
         kind=Kind.SESSION,
         body=_session_body(summary, facts),
         files=_files(summary, facts),
-        source=source,
+        source=session_source,
         **shared,
     )
     items = [

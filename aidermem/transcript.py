@@ -45,6 +45,13 @@ _FAILED_MATCH = re.compile(r"^# (\d+) SEARCH/REPLACE blocks? failed to match")
 _SESSION_COST = re.compile(r"\$(\d+(?:\.\d+)?) session")
 _DRIVE = re.compile(r"^[A-Za-z]:/")
 _NOTE = re.compile(r"^\s*(remember|decision)\s*:\s*(.+)$", re.IGNORECASE)
+_USER_LINE = re.compile(r"^####[^\n]*", re.MULTILINE)
+# What a Session keeps of one turn, one reply or one tool line: far more than anything
+# derived from them uses (titles, keys, summaries), and a bound on memory for a history
+# holding a pasted or generated line of many megabytes (a Session.text keeps it all).
+MAX_TURN_CHARS = 50_000
+MAX_BLOCK_CHARS = 50_000
+_MAX_TOOL_LINE = 10_000
 # Requests made through a mode command still ask the model something.
 _REQUEST_COMMANDS = ("/ask ", "/code ", "/architect ", "/context ")
 
@@ -153,9 +160,10 @@ def _whitespace_stripped(text: str) -> bool:
     Decided per session: a stripped file may have had fresh sessions appended since.
     """
     saw_user = False
-    for m in re.finditer(r"^####[^\n]*$", text, re.MULTILINE):
+    for m in _USER_LINE.finditer(text):  # no copy of the line: one may be megabytes
         saw_user = True
-        if m.group(0).rstrip("\r").endswith("  "):
+        end = m.end() - 1 if text.startswith("\r", m.end() - 1) else m.end()
+        if text.startswith("  ", end - 2):
             return False
     return saw_user
 
@@ -165,6 +173,8 @@ class _Builder:
 
     def __init__(self) -> None:
         self.turns: list[list[str]] = []
+        self.turn_chars = 0  # characters kept of the last turn
+        self.block_chars = 0  # characters kept of the last assistant block
         self.turn_after: list[int] = []  # assistant blocks seen when each turn began
         self.assistant: list[list[str]] = []
         self.commits: list[tuple[str, str]] = []
@@ -238,20 +248,24 @@ def _parse(text: str, start: int, end: int, started: datetime | None, *, header:
             prev = "blank"
             continue
         if line.startswith(">") and (len(line) == 1 or line[1] == " "):
-            b.tool(line[2:])
+            b.tool(line[2 : 2 + _MAX_TOOL_LINE])
             kind = "tool"
         elif line.startswith("####") and _is_user_line(line, lines, i, stripped):
-            content = line[5:].rstrip()
+            content = line[5 : 5 + MAX_TURN_CHARS].rstrip()
             if content == "<blank>":
                 content = ""
             same_turn = prev == "user" or (
                 stripped and prev_nonblank == "user" and not _starts_new_turn(b.turns, content)
             )
             if same_turn:
-                b.turns[-1].append(content)
+                if b.turn_chars < MAX_TURN_CHARS:
+                    content = content[: MAX_TURN_CHARS - b.turn_chars]
+                    b.turns[-1].append(content)
+                    b.turn_chars += len(content) + 1
             else:
                 b.turns.append([content])
                 b.turn_after.append(len(b.assistant))
+                b.turn_chars = len(content)
             kind = "user"
         elif prev == "tool":
             kind = "tool"  # continuation of a multi-line tool prompt
@@ -259,7 +273,10 @@ def _parse(text: str, start: int, end: int, started: datetime | None, *, header:
         else:
             if prev_nonblank != "assistant":
                 b.assistant.append([])
-            b.assistant[-1].append(line)
+                b.block_chars = 0
+            if b.block_chars < MAX_BLOCK_CHARS:
+                b.assistant[-1].append(line[: MAX_BLOCK_CHARS - b.block_chars])
+                b.block_chars += len(line) + 1
             kind = "assistant"
         prev = prev_nonblank = kind
     interrupted = prev_nonblank == "tool" and b.last_tool.startswith("^C")
@@ -270,7 +287,7 @@ def _is_user_line(line: str, lines: list[str], i: int, stripped: bool) -> bool:
     if len(line) > 4 and line[4] != " ":
         return False  # "#####...": a deeper markdown heading from the assistant
     if not stripped:
-        return line.endswith("  ") or line.rstrip() == "####"
+        return line.endswith("  ") or (len(line) < 80 and line.rstrip() == "####")
     # Trailing spaces are gone: a heading is followed by its section's text,
     # user input by a blank line, another input line or aider's output.
     nxt = lines[i + 1].removesuffix("\r") if i + 1 < len(lines) else ""
@@ -356,14 +373,33 @@ def _prefer_relative(paths: list[str]) -> list[str]:
     return out
 
 
-_KEY_TEXT_CHARS = 4096
+_KEY_TURNS = 3  # the first turns: written once, the same however far the session went
+_KEY_TURN_CHARS = 2000
+_LEGACY_KEY_TEXT_CHARS = 4096
 
 
-def session_key(project_id: str, session: Session) -> str:
-    """A session's id, the same on every reading of the same (redacted) text: `aidermem
+def session_key(history_id: str, session: Session) -> str:
+    """A session's id, the same on every reading of the same (redacted) history: `aidermem
     import` files memories under it, and live capture records it as their conversation
-    id, so importing a history never stores a session that was captured already."""
+    id, so importing a history never stores a session that was captured already.
+
+    Made of what does not change once aider wrote it: the history file (`history_id`,
+    see session_ids.history_identity), the header's time and the first user turns. Not
+    the text's end, which differs between capture (the file ends there) and a later
+    import (the next run's header starts with a blank line). Two sessions of one file
+    that started in the same second are told apart by what the user typed first.
+    """
     stamp = session.started.isoformat() if session.started else "-"
-    head = session.text[:_KEY_TEXT_CHARS].replace("\r\n", "\n")
+    turns = [turn[:_KEY_TURN_CHARS] for turn in session.user_turns[:_KEY_TURNS]]
+    parts = ("v2", history_id, stamp, *turns)
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "replace"))
+    return "ses-" + digest.hexdigest()[:24]
+
+
+def legacy_session_key(project_id: str, session: Session) -> str:
+    """The id aidermem gave a session before session_key (project + time + the first 4,096
+    characters): memories stored then carry it, so import still recognizes them."""
+    stamp = session.started.isoformat() if session.started else "-"
+    head = session.text[:_LEGACY_KEY_TEXT_CHARS].replace("\r\n", "\n")
     digest = hashlib.sha256("\0".join((project_id, stamp, head)).encode("utf-8", "replace"))
     return "imp-" + digest.hexdigest()[:24]

@@ -103,3 +103,54 @@ def test_profiles_bad_key_names_file_and_key(shop, capsys):
     assert done.code == 1
     assert ".aidermem.toml" in done.err and "profiles.backend.budget_token" in done.err
     assert "budget_tokens" in done.err  # the suggestion
+
+
+CALC_ID = "github.com/acme/calc"
+
+
+def test_import_files_sessions_under_the_historys_own_repo(shop, tmp_path, capsys):
+    calc = make_repo(tmp_path / "calc", "git@github.com:acme/calc.git")
+    shutil.copy(CORPUS / "0xf1e__health-analyzer-poc.md", calc / ".aider.chat.history.md")
+    done = run(capsys, "import", "../calc/")  # run from the shop repo
+    assert done.code == 0, done.err
+    assert done.out.startswith(
+        "../calc/.aider.chat.history.md: 2 of 2 sessions imported into project calc (")
+    assert {m.project for _, m in store().iter_memories()} == {CALC_ID}
+    assert {m.project_name for _, m in store().iter_memories()} == {"calc"}
+
+    other = tmp_path / "other.md"  # outside any repo: the current project's
+    shutil.copy(CORPUS / "AspireOne__laura-backend.md", other)
+    data = json.loads(run(capsys, "import", str(other), "--json").out)["files"][0]
+    assert (data["project"], data["project_name"], data["imported"]) == (SHOP_ID, "shop", 1)
+
+    forced = tmp_path / "forced.md"
+    shutil.copy(CORPUS / "AFI-Protocol__afi-core.md", forced)
+    data = json.loads(run(capsys, "import", str(forced), "--project", "billing-tools",
+                          "--json").out)["files"][0]
+    assert data["project"] == "billing-tools" and data["imported"] > 0
+    projects = {m.project for _, m in store().iter_memories() if m.source.transcript
+                and m.source.transcript.endswith("forced.md")}
+    assert projects == {"billing-tools"}
+
+
+def test_import_of_a_file_that_is_not_a_history_says_so(shop, tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list\n- milk\n")
+    done = run(capsys, "import", str(notes))
+    assert done.code == 2
+    assert done.out == ""
+    assert done.err == (f"aidermem: error: {notes} is not an aider chat history (no '# aider "
+                        "chat started at' header and no '#### ' input lines) — pass the "
+                        ".aider.chat.history.md file aider wrote; nothing was imported from "
+                        "this one\n")
+
+    both = run(capsys, "import", str(notes), str(tmp_path / "gone.md"))
+    assert both.code == 1
+    assert f"aidermem: warning: {notes}: {notes} is not an aider chat history" in both.err
+    assert "aidermem: error: nothing was imported: none of the 2 files is a readable aider " \
+           "chat history" in both.err
+
+    mixed = run(capsys, "import", str(notes), str(CORPUS / "AspireOne__laura-backend.md"))
+    assert mixed.code == 1  # the history is imported, and the status says not everything was
+    assert "1 of 1 sessions imported" in mixed.out
+    assert f"{notes} is not an aider chat history" in mixed.err

@@ -526,3 +526,10 @@ def test_our_context_file_is_never_a_session_file() -> None:
     session, = summary_to_memories(summary, facts)
     assert session.files == ["app.py", "cart.py"]
     assert "aidermem-context" not in session.body
+
+
+def test_the_session_memory_keeps_the_request_count_and_the_others_do_not() -> None:
+    facts = SessionFacts("p", "p", requests=1)
+    session, *derived = summary_to_memories(parse_summary(json.dumps(GOOD)), facts)
+    assert session.source.requests == 1
+    assert derived and all(m.source.requests is None for m in derived)

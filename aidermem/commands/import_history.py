@@ -3,7 +3,9 @@
 One memory set per non-trivial session, dated by the session header,
 extractive by default; `--llm` summarizes each session with the model aider
 would use as its weak model. Re-importing a file adds nothing new. A
-directory means the `.aider.chat.history.md` inside it.
+directory means the `.aider.chat.history.md` inside it. Each file's sessions
+belong to the repository the file is in (`--project` overrides), and the
+report says which.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from pathlib import Path
 
 from aidermem import importer, llm
 from aidermem.app import App
+from aidermem.commands._filters import resolve_project
 from aidermem.errors import AidermemError, UsageError
 from aidermem.models import Memory
 from aidermem.output import Result, Style
 from aidermem.payloads import Payload
+from aidermem.project import Project, identify
 from aidermem.summarize import SessionFacts, summarize_session, summary_to_memories
 
 HELP = "import existing .aider.chat.history.md files as memories"
@@ -25,10 +29,13 @@ HELP = "import existing .aider.chat.history.md files as memories"
 
 class FileReport(Payload):
     path: str
+    project: str
+    project_name: str
     sessions: int
     imported: int
     trivial: int
     duplicates: int
+    unsaved: int
     memories: int
     summarized: int
     summarize_errors: list[str]
@@ -45,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm", action="store_true",
                         help="summarize each session with a model instead of extracting")
     parser.add_argument("--model", help="model for --llm (default: aider's weak model)")
+    parser.add_argument("--project", metavar="NAME_OR_ID",
+                        help="file the sessions under this project (default: the repository "
+                             "each history file is in, else the current project)")
 
 
 def _summarizer(args: argparse.Namespace, app: App) -> importer.Summarizer | None:
@@ -65,36 +75,60 @@ def _summarizer(args: argparse.Namespace, app: App) -> importer.Summarizer | Non
     return summarize
 
 
+def project_of(history: Path, app: App) -> Project:
+    """The project a history's sessions belong to: the repository the file is in (aider
+    writes it at the repo root), or the current project for a file outside any repo."""
+    found = identify(history.parent) if history.parent.is_dir() else None
+    return found if found is not None and found.root is not None else app.project
+
+
 def run(args: argparse.Namespace, app: App) -> Result:
     summarize = _summarizer(args, app)
+    chosen: Project | None = None
+    if args.project is not None:
+        pid, name = resolve_project(app, args.project)
+        chosen = Project(id=pid, name=name, root=None)
     reports: list[FileReport] = []
-    failed = False
+    errors: list[tuple[str, AidermemError]] = []
     for raw in args.paths:
         path = Path(raw).expanduser()
         if path.is_dir():
             path = path / importer.HISTORY_NAME
         try:
+            project = chosen or project_of(path.absolute(), app)
             report = importer.import_history(
-                path, app.store, app.index, project=app.project, summarize=summarize,
+                path, app.store, app.index, project=project, summarize=summarize,
             )
         except AidermemError as exc:
-            app.warn(f"{raw}: {exc.message}")
-            failed = True
+            errors.append((raw, exc))
             continue
         reports.append(FileReport(
-            path=str(report.path), sessions=report.sessions, imported=report.imported,
-            trivial=report.trivial, duplicates=report.duplicates, memories=report.memories,
+            path=str(report.path), project=project.id, project_name=project.name,
+            sessions=report.sessions, imported=report.imported, trivial=report.trivial,
+            duplicates=report.duplicates, unsaved=report.unsaved, memories=report.memories,
             summarized=report.summarized, summarize_errors=report.summarize_errors,
             redactions=report.redactions,
         ))
-    return Result(ImportPayload(files=reports), exit_code=1 if failed else 0)
+    if errors and not reports:
+        if len(errors) == 1:
+            raise errors[0][1]
+        for raw, error in errors:
+            app.warn(f"{raw}: {error.message}")
+        raise AidermemError(f"nothing was imported: none of the {len(errors)} files is a "
+                            "readable aider chat history", "check the paths above")
+    # Mixed: what could be imported is, and the exit status (1) says that not all could.
+    for raw, error in errors:
+        app.warn(f"{raw}: {error.message}")
+    return Result(ImportPayload(files=reports), exit_code=1 if errors else 0)
 
 
 def render(payload: ImportPayload, style: Style) -> str:
     lines = []
     for f in payload.files:
         line = (f"{f.path}: {style.bold(str(f.imported))} of {f.sessions} sessions imported "
-                f"({f.memories} memories; {f.trivial} trivial, {f.duplicates} already imported)")
+                f"into project {f.project_name or f.project} "
+                f"({f.memories} memories; {f.trivial} trivial, {f.duplicates} already imported")
+        line += f", {f.unsaved} not saved by your choice)" if f.unsaved else ")"
         if f.redactions:
             line += f"; {f.redactions} secrets redacted"
         if f.summarize_errors:

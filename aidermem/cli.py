@@ -31,13 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
 
 from aidermem import __version__
-from aidermem.errors import EXIT_ERROR, AidermemError, UsageError
+from aidermem.errors import EXIT_ERROR, EXIT_INTERRUPTED, AidermemError, UsageError
 
 if TYPE_CHECKING:
     from aidermem.app import App
     from aidermem.output import Result, Style
-
-EXIT_INTERRUPTED = 130
 
 
 class Command(Protocol):

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from aidermem import aider_config, context_file, gitutil, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
-from aidermem.errors import AidermemError
+from aidermem.errors import EXIT_INTERRUPTED, AidermemError
 from aidermem.journal import Entry, Journal, State, process_identity
 from aidermem.project import Project, identify, project_dirname
 
@@ -302,13 +302,25 @@ def launch(argv: list[str]) -> int:
                  "in the journal and the next aidermem run (or `aidermem capture --pending`) "
                  "saves it")
         except KeyboardInterrupt:
-            _say("aidermem: interrupted; the session is kept in the journal and the next "
-                 "aidermem run saves it")
+            _say(_interrupted(journal, entry.session_id))
+            return EXIT_INTERRUPTED
     if pending:
         from aidermem import capture
 
         capture.spawn_background(pending, env=_child_env(env, values, full))
     return status
+
+
+def _interrupted(journal: Journal, session_id: str) -> str:
+    """What a Ctrl-C while saving left: the journal says how far the session got."""
+    left = journal.load(session_id)
+    if left is None:
+        return "aidermem: interrupted; this session was already saved"
+    if left.state in (State.RUNNING, State.PENDING):
+        return ("aidermem: interrupted; the session is kept in the journal and the next "
+                "aidermem run saves it")
+    return ("aidermem: interrupted while waiting for the model summary; the extractive "
+            "summary is saved, and the next aidermem run asks the model again")
 
 
 @dataclass(frozen=True)
@@ -421,6 +433,9 @@ def _capture_after_exit(
             return
         cfg = _llm_config(settings, env, values)
         foreground = settings.summarize == "foreground" or cfg is None
+        if cfg is not None and foreground:
+            _say(f"aidermem: asking {cfg.model} for a summary of this session "
+                 "(Ctrl-C skips the wait; the extractive summary is saved first)")
         outcome = capture.finish(
             current, journal, store=store, index=MemoryIndex.open(store), config=cfg,
             notify=_say, defer_summary=not foreground,

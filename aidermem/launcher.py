@@ -203,12 +203,11 @@ def _llm_config(
 def _ask_to_save() -> bool:
     if not sys.stdin.isatty():
         return True
-    from prompt_toolkit.shortcuts import confirm
+    from aidermem import question
 
-    try:
-        return bool(confirm("aidermem: save this session to memory?"))
-    except (EOFError, KeyboardInterrupt, OSError):  # no answer (a hangup, too) is not a yes
-        return False
+    # Enter saves: keeping what was said is the safe default. No answer (Ctrl-C, a
+    # hangup) is not a yes.
+    return question.ask("aidermem: save this session to memory?", default=True) is True
 
 
 def launch(argv: list[str]) -> int:

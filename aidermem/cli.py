@@ -72,6 +72,9 @@ COMMANDS: dict[str, str] = {
 # command's imports (worktree.early_probe). Never for commands that write first, which would
 # make the probe's answer stale.
 PROBE_FIRST = frozenset({"search", "list", "digest", "stats"})
+# Commands that only read memories: a config key they do not know is a warning, not an
+# error. Not doctor and profiles: showing what is wrong with the config is their job.
+READ_ONLY = frozenset({"search", "show", "list", "digest", "stats"})
 
 
 def command(name: str) -> Command:
@@ -209,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             probe = early_probe(Path.cwd())
         from aidermem.app import App
 
-        app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty(), probe=probe)
+        app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty(), probe=probe,
+                  read_only=name in READ_ONLY)
         return run_command(name, rest, app)
     except _Exit as done:
         return done.status

@@ -315,11 +315,11 @@ def _interrupted(journal: Journal, session_id: str) -> str:
     left = journal.load(session_id)
     if left is None:
         return "aidermem: interrupted; this session was already saved"
-    if left.state in (State.RUNNING, State.PENDING):
-        return ("aidermem: interrupted; the session is kept in the journal and the next "
-                "aidermem run saves it")
-    return ("aidermem: interrupted while waiting for the model summary; the extractive "
-            "summary is saved, and the next aidermem run asks the model again")
+    if left.state is State.STORED:
+        return ("aidermem: interrupted while waiting for the model summary; the extractive "
+                "summary is saved, and the next aidermem run asks the model again")
+    return ("aidermem: interrupted; the session is kept in the journal and the next "
+            "aidermem run saves it")
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def route(argv: Sequence[str], exists: Callable[[str], bool] = os.path.lexists) 
         return Route("launch", tuple(argv[1:]))
     if first in COMMANDS:
         return Route("command", tuple(argv))
-    meant = typos.closest(first, [*COMMANDS, *BUILTINS, *PASS_THROUGH])
+    meant = typos.closest(first, [*COMMANDS, *BUILTINS, "run"])
     if meant is not None and not exists(first):
         return Route("typo", (first, meant))
     return Route("launch", tuple(argv))

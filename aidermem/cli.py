@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
 
-from aidermem import __version__, typos
+from aidermem import __version__
 from aidermem.errors import EXIT_ERROR, EXIT_INTERRUPTED, AidermemError, UsageError
 
 if TYPE_CHECKING:
@@ -125,9 +125,12 @@ def route(argv: Sequence[str], exists: Callable[[str], bool] = os.path.lexists) 
         return Route("launch", tuple(argv[1:]))
     if first in COMMANDS:
         return Route("command", tuple(argv))
-    meant = typos.closest(first, [*COMMANDS, *BUILTINS, "run"])
-    if meant is not None and not exists(first):
-        return Route("typo", (first, meant))
+    if not first.startswith("-"):  # most launches start with an option: no import for them
+        from aidermem import typos
+
+        meant = typos.closest(first, [*COMMANDS, *BUILTINS, "run"])
+        if meant is not None and not exists(first):
+            return Route("typo", (first, meant))
     return Route("launch", tuple(argv))
 
 
@@ -231,6 +234,8 @@ def show_help(args: Sequence[str]) -> int:
         return 0
     name, *rest = args
     if name not in COMMANDS:
+        from aidermem import typos
+
         meant = typos.closest(name, COMMANDS)
         guess = f"did you mean `aidermem help {meant}`? " if meant else ""
         raise UsageError(f"no command named {name}", f"{guess}`aidermem help` lists the commands")

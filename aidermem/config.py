@@ -333,19 +333,16 @@ def _without_unknown_keys(exc: ValidationError, raw: dict[str, Any], where: str,
     unknown.sort(key=len)  # file order: top-level keys come before any [profiles.x] table
     if not unknown:
         raise _file_error(exc, raw, where) from exc
-    kept = {k: dict(v) if k == "profiles" and isinstance(v, dict) else v for k, v in raw.items()}
-    for key_loc in unknown:
-        table: dict[str, Any] = kept
-        if len(key_loc) == 3:
-            table = kept["profiles"][key_loc[1]] = dict(kept["profiles"][key_loc[1]])
+    for key_loc in unknown:  # `raw` is the caller's fresh parse: changed in place
+        table = raw if len(key_loc) == 1 else raw["profiles"][key_loc[1]]
         table.pop(key_loc[-1], None)
         close = _suggest(key_loc[-1], _allowed_keys(key_loc)).strip()
         warn(f"{where}: unknown key {'.'.join(key_loc)} ignored{f' ({close})' if close else ''}"
              " — fix it: launching aider refuses this file until then")
     try:
-        return _FileModel.model_validate(kept)
+        return _FileModel.model_validate(raw)
     except ValidationError as again:  # a wrong value is an error even here
-        raise _file_error(again, kept, where) from again
+        raise _file_error(again, raw, where) from again
 
 
 def load_file(path: Path, layer: Literal["user", "project"], *,

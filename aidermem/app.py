@@ -47,8 +47,13 @@ class App:
         stdout_isatty: bool = False,
         warn: Callable[[str], None] = _stderr,
         probe: Probe | None = None,
+        read_only: bool = False,
     ) -> None:
         self.cwd = cwd
+        # A read-only command loses nothing by ignoring a config key it does not know, so
+        # it warns; a command that writes could file memories in the wrong store, so it stops.
+        self.unknown_config_keys: Callable[[str], None] | None = (
+            self.warn if read_only else None)
         self.stdout_isatty = stdout_isatty
         self.style = Style.for_stream(stdout_isatty)
         self._warn = warn
@@ -71,6 +76,7 @@ class App:
 
         return config.resolve(
             cwd=self.cwd, project_root=self.project.root, profile=None, env=os.environ, cli={},
+            unknown_keys=self.unknown_config_keys,
         )
 
     @property

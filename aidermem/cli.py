@@ -2,8 +2,14 @@
 
     aidermem [AIDER ARGS…]        launch aider with memory (anything not a command)
     aidermem COMMAND [ARGS…]      manage memories (add, search, show, …)
+    aidermem help [COMMAND]       help (also -h, --help); `aidermem version` (--version)
     aidermem -- AIDER ARGS…       launch aider; use when an argument looks like a command
     aidermem run AIDER ARGS…      the same as `--`
+
+Only the first word is ours to read: there a command name, help or version is
+aidermem's, and a word that is no existing path but a likely typo of one
+(`serch`) stops with "did you mean"; anything else launches aider with every
+word, so `aidermem --model x --help` is aider's help.
 
 Exit codes:
     0    success (also: a search that found nothing)
@@ -25,19 +31,17 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
 
 from aidermem import __version__
-from aidermem.errors import EXIT_ERROR, AidermemError, UsageError
+from aidermem.errors import EXIT_ERROR, EXIT_INTERRUPTED, AidermemError, UsageError
 
 if TYPE_CHECKING:
     from aidermem.app import App
     from aidermem.output import Result, Style
-
-EXIT_INTERRUPTED = 130
 
 
 class Command(Protocol):
@@ -82,6 +86,9 @@ TAKES_LAUNCH_ARGS: dict[str, frozenset[str]] = {
 # command's imports (worktree.early_probe). Never for commands that write first, which would
 # make the probe's answer stale.
 PROBE_FIRST = frozenset({"search", "list", "digest", "stats"})
+# Commands that only read memories: a config key they do not know is a warning, not an
+# error. Not doctor and profiles: showing what is wrong with the config is their job.
+READ_ONLY = frozenset({"search", "show", "list", "digest", "stats"})
 
 
 def command(name: str) -> Command:
@@ -90,36 +97,59 @@ def command(name: str) -> Command:
     return module
 
 PASS_THROUGH = ("--", "run")
+# Words of ours that are not modules under commands/: their one-line help.
+BUILTINS: dict[str, str] = {
+    "help": "this help, or a command's options: aidermem help COMMAND",
+    "version": "print aidermem's version",
+}
 
 
 @dataclass(frozen=True)
 class Route:
-    action: Literal["launch", "command", "help", "version"]
-    args: tuple[str, ...] = ()  # launch: aider's argv; command: (name, *its args)
+    action: Literal["launch", "command", "help", "version", "typo"]
+    # launch: aider's argv; command: (name, *its args); help: () or (COMMAND, …);
+    # version: what followed `version`; typo: (the word, the command it is close to)
+    args: tuple[str, ...] = ()
 
 
-def route(argv: Sequence[str]) -> Route:
-    """Where argv goes. Only argv[0] decides, so aider's own flags never collide."""
+def route(argv: Sequence[str], exists: Callable[[str], bool] = os.path.lexists) -> Route:
+    """Where argv goes. Only argv[0] decides, so aider's own flags never collide.
+
+    `exists(path)` tells a file aider should open from a mistyped command; it is
+    asked only about a first word that is close to a command name.
+    """
     if not argv:
         return Route("launch")
     first = argv[0]
-    if len(argv) == 1 and first in ("-h", "--help"):
+    if first in ("-h", "--help"):
         return Route("help")
-    if len(argv) == 1 and first == "--version":
+    if first == "--version":
         return Route("version")
+    if first == "help":
+        return Route("help", tuple(argv[1:]))
+    if first == "version":
+        return Route("version", tuple(argv[1:]))
     if first in PASS_THROUGH:
         return Route("launch", tuple(argv[1:]))
     if first in COMMANDS:
         return Route("command", tuple(argv))
+    if not first.startswith("-"):  # most launches start with an option: no import for them
+        from aidermem import typos
+
+        meant = typos.closest(first, [*COMMANDS, *BUILTINS, "run"])
+        if meant is not None and not exists(first):
+            return Route("typo", (first, meant))
     return Route("launch", tuple(argv))
 
 
 def top_help() -> str:
-    width = max(len(name) for name in COMMANDS) + 2
-    commands = "\n".join(f"  {name:<{width}}{command(name).HELP}" for name in COMMANDS)
+    lines = {name: command(name).HELP for name in COMMANDS} | BUILTINS
+    width = max(len(name) for name in lines) + 2
+    commands = "\n".join(f"  {name:<{width}}{text}" for name, text in lines.items())
     return f"""\
 usage: aidermem [AIDER ARGS…]      launch aider with memory
        aidermem COMMAND [ARGS…]    manage memories
+       aidermem help [COMMAND]     this help, or a command's (also -h, --help)
        aidermem -- AIDER ARGS…     launch aider (when an argument is named like a command)
        aidermem run AIDER ARGS…    the same as --
 
@@ -130,9 +160,13 @@ exits, the session is summarized into the memory store (a git repository).
 commands:
 {commands}
 
-Every argument that is not a command goes to aider unchanged:
-`aidermem --model sonnet app.py` runs aider with those arguments.
-`aidermem -- --help` shows aider's own help; `aidermem COMMAND --help` a command's.
+Only the first word is aidermem's to read: there, a command name, help (-h,
+--help) or version (--version) is ours. Otherwise every argument goes to aider
+unchanged: `aidermem --model sonnet app.py` runs aider with those arguments,
+`aidermem -- --help` shows aider's own help, and so does
+`aidermem --model sonnet --help`. A first word that is no file here but close
+to a command (`serch`) stops with "did you mean"; `aidermem -- serch` hands it
+to aider.
 
 launch flags (aidermem's own; taken out before aider sees the rest):
   --mem-off              run plain aider: no memory context, no capture
@@ -205,16 +239,50 @@ def launch(argv: Sequence[str]) -> int:
     return launcher.launch(list(argv))
 
 
+def show_help(args: Sequence[str]) -> int:
+    """`aidermem help [COMMAND]`: the top help, or that command's own `--help`."""
+    if not args or args[0] in (*BUILTINS, *PASS_THROUGH):
+        if len(args) > 1:
+            raise UsageError("help takes one command name", "e.g. `aidermem help search`")
+        sys.stdout.write(top_help())
+        return 0
+    name, *rest = args
+    if name not in COMMANDS:
+        from aidermem import typos
+
+        meant = typos.closest(name, COMMANDS)
+        guess = f"did you mean `aidermem help {meant}`? " if meant else ""
+        raise UsageError(f"no command named {name}", f"{guess}`aidermem help` lists the commands")
+    if rest:
+        raise UsageError("help takes one command name", f"e.g. `aidermem help {name}`")
+    build_parser(name).print_help()
+    return 0
+
+
+def typo_error(argv: Sequence[str], meant: str) -> UsageError:
+    import shlex
+
+    word = shlex.quote(argv[0])
+    return UsageError(
+        f"{word} is not a command, nor a file or directory here",
+        f"did you mean `aidermem {meant}`? To start aider with a new file named {word}: "
+        f"`{shlex.join(['aidermem', '--', *argv])}`",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     where = route(argv)
     try:
         if where.action == "help":
-            sys.stdout.write(top_help())
-            return 0
+            return show_help(where.args)
         if where.action == "version":
+            if where.args:
+                raise UsageError("version takes no arguments", "see `aidermem help`")
             sys.stdout.write(f"aidermem {__version__}\n")
             return 0
+        if where.action == "typo":
+            raise typo_error(argv, where.args[1])
         if where.action == "launch":
             return launch(where.args)
         name, *rest = where.args
@@ -225,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             probe = early_probe(Path.cwd())
         from aidermem.app import App
 
-        app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty(), probe=probe)
+        app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty(), probe=probe,
+                  read_only=name in READ_ONLY)
         return run_command(name, rest, app)
     except _Exit as done:
         return done.status

@@ -75,6 +75,7 @@ _ProfileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 # A flag and its value typed as one list item: "--model gpt-4o" instead of two items.
 _GLUED_FLAG = re.compile(r"^(-{1,2}[A-Za-z][\w-]*)\s+(\S.*)$")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
+Warn = Callable[[str], None] | None  # where warnings go; None: a problem is an error
 
 
 class _Layer(BaseModel):
@@ -244,6 +245,10 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
+def _allowed_keys(key_loc: tuple[str, ...]) -> list[str]:
+    return [*_SETTING_KEYS, "description" if len(key_loc) == 3 else "profiles"]
+
+
 def _key_loc(loc: tuple[str, ...]) -> tuple[str, ...]:
     """The part of a pydantic error location that is a TOML key (drop union/index parts)."""
     return loc[:3] if loc[0] == "profiles" and len(loc) > 2 else loc[:1]
@@ -273,7 +278,7 @@ def _file_error(exc: ValidationError, raw: dict[str, Any], where: str) -> Config
         )
     fld, dotted = key_loc[-1], ".".join(key_loc)
     if first["type"] == "extra_forbidden":
-        allowed = [*_SETTING_KEYS, "description" if len(key_loc) == 3 else "profiles"]
+        allowed = _allowed_keys(key_loc)
         return ConfigError(
             f"{where}: unknown key {dotted}{more}",
             f"{_suggest(fld, allowed)}allowed keys: {', '.join(sorted(allowed))}",
@@ -320,8 +325,29 @@ def _table(
     return {k: (v, origin(k)) for k, v in values.items()}
 
 
-def load_file(path: Path, layer: Literal["user", "project"]) -> ConfigFile | None:
-    """Read and validate one config file; None when it does not exist."""
+def _without_unknown_keys(exc: ValidationError, raw: dict[str, Any], where: str,
+                          warn: Callable[[str], None]) -> _FileModel:
+    """The file validated without the keys we do not know, each one warned about."""
+    unknown = [_key_loc(tuple(str(p) for p in e["loc"]))
+               for e in exc.errors() if e["type"] == "extra_forbidden"]
+    unknown.sort(key=len)  # file order: top-level keys come before any [profiles.x] table
+    if not unknown:
+        raise _file_error(exc, raw, where) from exc
+    for key_loc in unknown:  # `raw` is the caller's fresh parse: changed in place
+        table = raw if len(key_loc) == 1 else raw["profiles"][key_loc[1]]
+        table.pop(key_loc[-1], None)
+        close = _suggest(key_loc[-1], _allowed_keys(key_loc)).strip()
+        warn(f"{where}: unknown key {'.'.join(key_loc)} ignored{f' ({close})' if close else ''}"
+             " — fix it: launching aider refuses this file until then")
+    try:
+        return _FileModel.model_validate(raw)
+    except ValidationError as again:  # a wrong value is an error even here
+        raise _file_error(again, raw, where) from again
+
+
+def load_file(path: Path, layer: Literal["user", "project"], *,
+              unknown_keys: Warn = None) -> ConfigFile | None:
+    """One config file, read and validated; None if it does not exist (unknown_keys: resolve)."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # editors on Windows add a BOM
     except FileNotFoundError:
@@ -336,7 +362,9 @@ def load_file(path: Path, layer: Literal["user", "project"]) -> ConfigFile | Non
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(path, text, exc) from exc
     except ValidationError as exc:
-        raise _file_error(exc, raw, str(path)) from exc
+        if unknown_keys is None:
+            raise _file_error(exc, raw, str(path)) from exc
+        model = _without_unknown_keys(exc, raw, str(path), unknown_keys)
     base_dir, where = path.parent.resolve(), str(path)
     tables = {"": _table(model, base_dir, partial(_in_file, layer, where, ""), "profiles")}
     for name, t in model.profiles.items():
@@ -346,9 +374,10 @@ def load_file(path: Path, layer: Literal["user", "project"]) -> ConfigFile | Non
     return ConfigFile(path, layer, tables, descriptions)
 
 
-def load_files(project_root: Path | None) -> list[ConfigFile]:
+def load_files(project_root: Path | None, *, unknown_keys: Warn = None) -> list[ConfigFile]:
     """The config files that exist, lowest precedence first (user, then project)."""
-    found = [load_file(path, layer) for path, layer in _file_paths(project_root)]
+    found = [load_file(path, layer, unknown_keys=unknown_keys)
+             for path, layer in _file_paths(project_root)]
     return [f for f in found if f is not None]
 
 
@@ -405,15 +434,18 @@ def resolve(
     profile: str | None,
     env: Mapping[str, str],
     cli: Mapping[str, object],
+    unknown_keys: Warn = None,
 ) -> ResolvedSettings:
     """The effective settings for a launch, each with the layer it came from.
 
     `profile` is the name given on the command line (None when not given);
     `cli` maps Settings keys to the launcher's flag values, e.g.
     {"budget_tokens": 800, "enabled": False}. Relative paths from the
-    environment or command line are taken relative to `cwd`.
+    environment or command line are taken relative to `cwd`. Given `unknown_keys`
+    (read-only commands), keys this version does not know are warned about through it
+    and ignored; else they are an error, as for a launch.
     """
-    files = load_files(project_root)
+    files = load_files(project_root, unknown_keys=unknown_keys)
     if profile:
         name, selected_by = profile, "command line"
     elif env.get(PROFILE_ENV, "").strip():
@@ -447,13 +479,13 @@ def _description(files: list[ConfigFile], name: str) -> str | None:
     return next((f.descriptions[name] for f in reversed(files) if name in f.descriptions), None)
 
 
-def list_profiles(*, project_root: Path | None) -> list[ProfileInfo]:
+def list_profiles(*, project_root: Path | None, unknown_keys: Warn = None) -> list[ProfileInfo]:
     """Every profile defined for this project, `default` first, then by name.
 
     `default` is always listed: it is the top level plus `[profiles.default]`.
     A profile defined in both files takes its description from the project file.
     """
-    files = load_files(project_root)
+    files = load_files(project_root, unknown_keys=unknown_keys)
     infos = []
     for name in _profile_names(files):
         holders = [

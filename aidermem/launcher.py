@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from aidermem import aider_config, context_file, gitutil, own_history, paths, runner
 from aidermem.aider_args import LaunchArgs, split_launch_argv
-from aidermem.errors import AidermemError
+from aidermem.errors import EXIT_INTERRUPTED, AidermemError
 from aidermem.journal import Entry, Journal, State, process_identity
 from aidermem.project import Project, identify, project_dirname, remember
 
@@ -212,12 +212,11 @@ def _llm_config(
 def _ask_to_save() -> bool:
     if not sys.stdin.isatty():
         return True
-    from prompt_toolkit.shortcuts import confirm
+    from aidermem import question
 
-    try:
-        return bool(confirm("aidermem: save this session to memory?"))
-    except (EOFError, KeyboardInterrupt, OSError):  # no answer (a hangup, too) is not a yes
-        return False
+    # Enter saves: keeping what was said is the safe default. No answer (Ctrl-C, a
+    # hangup) is not a yes.
+    return question.ask("aidermem: save this session to memory?", default=True) is True
 
 
 def launch(argv: list[str]) -> int:
@@ -337,8 +336,8 @@ def launch(argv: list[str]) -> int:
                  "in the journal and the next aidermem run (or `aidermem capture --pending`) "
                  "saves it")
         except KeyboardInterrupt:
-            _say("aidermem: interrupted; the session is kept in the journal and the next "
-                 "aidermem run saves it")
+            _say(_interrupted(journal, entry.session_id))
+            return EXIT_INTERRUPTED
     if pending:
         from aidermem import capture
 
@@ -356,6 +355,18 @@ def _remember_unsaved(history: Path, offset: int, reason: str) -> None:
     except OSError as exc:
         _say(f"aidermem: warning: could not record that this session is not to be saved "
              f"({exc}) — a later `aidermem import` of {history} would import it")
+
+
+def _interrupted(journal: Journal, session_id: str) -> str:
+    """What a Ctrl-C while saving left: the journal says how far the session got."""
+    left = journal.load(session_id)
+    if left is None:
+        return "aidermem: interrupted; this session was already saved"
+    if left.state is State.STORED:
+        return ("aidermem: interrupted while waiting for the model summary; the extractive "
+                "summary is saved, and the next aidermem run asks the model again")
+    return ("aidermem: interrupted; the session is kept in the journal and the next "
+            "aidermem run saves it")
 
 
 @dataclass(frozen=True)
@@ -475,6 +486,9 @@ def _capture_after_exit(
             return
         cfg = _llm_config(settings, env, values)
         foreground = settings.summarize == "foreground" or cfg is None
+        if cfg is not None and foreground:
+            _say(f"aidermem: asking {cfg.model} for a summary of this session "
+                 "(Ctrl-C skips the wait; the extractive summary is saved first)")
         outcome = capture.finish(
             current, journal, store=store, index=MemoryIndex.open(store), config=cfg,
             notify=_say, defer_summary=not foreground,

@@ -18,12 +18,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -281,6 +282,40 @@ def _environ(extra: Mapping[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+T = TypeVar("T")
+
+
+def _interruptibly(call: Callable[[], T]) -> T:
+    """`call()` in a worker thread, waited for here, so that Ctrl-C stops the wait at once.
+
+    In the calling (main) thread a KeyboardInterrupt waits until the current C call
+    returns, and a DNS lookup or TLS read may take the whole timeout; an Event wait
+    is interrupted right away. The abandoned daemon worker ends with the process.
+    """
+    done = threading.Event()
+    result: list[T] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(call())
+        except BaseException as exc:  # handed to the waiting thread, raised there
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="aidermem-llm", daemon=True).start()
+    done.wait()
+    if failed:
+        raise failed[0]
+    return result[0]
+
+
+def _completion(litellm: Any, extra_env: Mapping[str, str], kwargs: dict[str, Any]) -> Any:
+    with _environ(extra_env):
+        return litellm.completion(**kwargs)
+
+
 def _litellm() -> Any:
     # Before the import: use the bundled cost map (no HTTP at import), and
     # PRODUCTION mode stops litellm from loading ./.env into os.environ.
@@ -322,7 +357,8 @@ def complete_json(config: LLMConfig, messages: list[dict[str, Any]]) -> str:
     """Send `messages` to the configured model once; return the reply text.
 
     No streaming, no retries at any layer (the caller decides whether to ask
-    again), bounded by config.timeout. Raises SummarizeError on any failure.
+    again), bounded by config.timeout. Raises SummarizeError on any failure, and
+    KeyboardInterrupt as soon as Ctrl-C is pressed (see `_interruptibly`).
     """
     litellm = _litellm()
     kwargs: dict[str, Any] = {
@@ -340,8 +376,7 @@ def complete_json(config: LLMConfig, messages: list[dict[str, Any]]) -> str:
     if _wants_json_mode(litellm, config.model):
         kwargs["response_format"] = {"type": "json_object"}
     try:
-        with _environ(config.extra_env):
-            response = litellm.completion(**kwargs)
+        response = _interruptibly(partial(_completion, litellm, config.extra_env, kwargs))
     # litellm maps most provider failures to openai.* errors, but also raises
     # ValueError, httpx errors and plain Exception; every one of them means
     # "no summary from this model", which is exactly what the caller handles.

@@ -145,7 +145,8 @@ def test_list_filters(shop, capsys):
 def test_bad_filters_are_usage_errors(shop, capsys):
     r = run(capsys, "list", "--since", "yesterday")
     assert (r.code, r.err) == (2, "aidermem: error: cannot read --since 'yesterday' — give a "
-                                  "date such as 2024-05-01 or an age such as 7d, 2w, 3m or 1y\n")
+                                  "date such as 2024-05-01 or an age such as 30m (minutes), "
+                                  "12h, 7d, 2w, 3mo (months) or 1y\n")
     r = run(capsys, "list", "--kind", "idea")
     assert (r.code, r.err) == (2, "aidermem: error: unknown kind 'idea' — use one of: session, "
                                   "decision, bug, convention, note\n")
@@ -156,7 +157,10 @@ def test_bad_filters_are_usage_errors(shop, capsys):
 
 @pytest.mark.parametrize(("text", "delta"), [
     ("12h", timedelta(hours=12)), ("7d", timedelta(days=7)), ("2w", timedelta(days=14)),
-    ("3m", timedelta(days=90)), ("1y", timedelta(days=365)), (" 7D ", timedelta(days=7)),
+    ("1y", timedelta(days=365)), (" 7D ", timedelta(days=7)),
+    # `m` is minutes, as in most CLIs (`sleep`, `timeout`, `journalctl`); months are `mo`.
+    ("30m", timedelta(minutes=30)), ("30min", timedelta(minutes=30)),
+    ("3mo", timedelta(days=90)), ("3MO", timedelta(days=90)),
 ])
 def test_parse_since_ages(text, delta):
     current = now()
@@ -169,7 +173,7 @@ def test_parse_since_date_is_local_midnight():
     assert got.tzinfo is not None
 
 
-@pytest.mark.parametrize("text", ["", "7", "d", "-7d", "7x", "2024-13-01", "soon"])
+@pytest.mark.parametrize("text", ["", "7", "d", "-7d", "7x", "2024-13-01", "soon", "3mon", "5mi"])
 def test_parse_since_rejects(text):
     with pytest.raises(UsageError):
         parse_since(text, now())

@@ -110,6 +110,20 @@ def test_capture_off_stores_nothing_and_ask_stores_only_on_yes(sessions: Session
     assert memory_with("asked and answered y") and not memory_with("asked and answered n")
 
 
+@pytest.mark.e2e
+def test_the_save_question_shows_its_default_and_enter_takes_it(sessions: Sessions,
+                                                                 fake_llm: FakeLLM) -> None:
+    fake_llm.responder = summarizer(summary_json("Kept by default", "The user pressed Enter."))
+    run = sessions.start("--mem-profile", "careful")
+    run.say("remember: enter means yes here")
+    run.child.sendline("/exit")
+    expect(run.child, r"aidermem: save this session to memory\? \[Y/n\] ")
+    run.child.send("\r")
+    assert wait_exit(run.child) == 0
+    assert [m.title for m in memories() if m.kind == Kind.SESSION] == ["Kept by default"]
+    assert memory_with("enter means yes here")
+
+
 BAD = {
     "unknown profile on the command line": (
         None, ["--mem-profile", "frontend"], {},

@@ -22,25 +22,30 @@ if TYPE_CHECKING:
     from aidermem.app import App
     from aidermem.index import MemoryIndex
 
-_RELATIVE = re.compile(r"^(\d{1,5})\s*([hdwmy])$")
-_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+_RELATIVE = re.compile(r"^(\d{1,5})\s*(min|mo|[mhdwy])$")
+# `m` is minutes, as in most command-line tools (sleep, timeout, journalctl); a month
+# (30 days) is `mo`, so `--since 30m` never silently reaches back 30 months.
+_UNITS = {
+    "m": timedelta(minutes=1), "min": timedelta(minutes=1), "h": timedelta(hours=1),
+    "d": timedelta(days=1), "w": timedelta(days=7), "mo": timedelta(days=30),
+    "y": timedelta(days=365),
+}
 
 
 def parse_since(text: str, current: datetime) -> datetime:
-    """`2024-05-01` (local midnight) or an age: `12h`, `7d`, `2w`, `3m` (30 days), `1y`."""
+    """`2024-05-01` (local midnight) or an age: `30m`/`30min` (minutes), `12h`, `7d`, `2w`,
+    `3mo` (months of 30 days), `1y`."""
     value = text.strip().lower()
     match = _RELATIVE.match(value)
     if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        if unit == "h":
-            return current - timedelta(hours=amount)
-        return current - timedelta(days=amount * _UNIT_DAYS[unit])
+        return current - int(match.group(1)) * _UNITS[match.group(2)]
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise UsageError(
             f"cannot read --since {text!r}",
-            "give a date such as 2024-05-01 or an age such as 7d, 2w, 3m or 1y",
+            "give a date such as 2024-05-01 or an age such as 30m (minutes), 12h, 7d, 2w, "
+            "3mo (months) or 1y",
         ) from None
     return datetime(day.year, day.month, day.day).astimezone()
 
@@ -96,7 +101,7 @@ def add_filter_arguments(parser: argparse.ArgumentParser, *, limit: int, limit_h
                         help=f"only these kinds ({', '.join(k.value for k in Kind)}; repeatable)")
     parser.add_argument("--since", type=_since, metavar="WHEN",
                         help="only memories created since a date (2024-05-01) or an age "
-                             "(7d, 2w, 3m, 1y)")
+                             "(30m or 30min minutes, 12h, 7d, 2w, 3mo months, 1y)")
     parser.add_argument("--limit", type=_positive, default=limit, help=limit_help)
     parser.add_argument("--archived", action="store_true",
                         help="include archived (forgotten) memories")

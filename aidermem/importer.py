@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aidermem import extractive, redact, transcript
-from aidermem.errors import AidermemError, NotFoundError, UsageError
+from aidermem.errors import (
+    AidermemError,
+    IndexBusyError,
+    IndexWriteError,
+    NotFoundError,
+    UsageError,
+)
 from aidermem.models import Memory, Tool
 from aidermem.summarize import SessionFacts
 
@@ -51,6 +57,7 @@ class ImportReport:
     redactions: int = 0
     redaction_kinds: tuple[str, ...] = ()
     paths: list[str] = field(default_factory=list)
+    index_behind: str = ""  # why the index missed some of them (the store has them all)
 
 
 def read_history(path: Path) -> str:
@@ -118,7 +125,10 @@ def import_history(
             for memory in memories:
                 memory.created = memory.updated = fallback_date
         relpaths = store.add_many(memories, message=f"import: {memories[0].title}")
-        index.upsert(list(zip(relpaths, memories, strict=True)))
+        try:  # the commit is the truth; the next sync indexes what this misses
+            index.upsert(list(zip(relpaths, memories, strict=True)))
+        except (IndexBusyError, IndexWriteError) as exc:
+            report.index_behind = exc.message
         report.imported += 1
         report.memories += len(memories)
         report.paths.extend(relpaths)

@@ -150,7 +150,7 @@ def _retrieve_into(
         store = Store.open(settings.store)
         query = _launch_query(project, args, settings)
         index = MemoryIndex.open(store)
-        report = index.sync()
+        report = index.refresh()  # never waits for a reindex, never fails on a full disk
         for skipped in getattr(report, "skipped", []):
             notes.append(f"aidermem: warning: skipped {skipped.path}: {skipped.reason}")
         found = retrieve.retrieve(

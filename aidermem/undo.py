@@ -6,6 +6,10 @@ will write or delete, a hard link to the file as it was (`.<name>.undo.tmp`
 beside it, which the store's .gitignore ignores). Linking copies nothing, so
 undoing needs no free disk space: renaming each link back restores the old file
 exactly, hand edits included; a path without a link did not exist and is removed.
+Undoing git's index entries makes git write its index, though: a reserve file
+(`.git/aidermem-reserve`, allocated before a write starts, at least twice git's
+index) is deleted first, so even a disk that filled up meanwhile has the room.
+A write that cannot allocate its reserve does not start.
 
 The record goes when the write is committed or undone. One left behind means its
 writer died (or could not undo): the next holder of the store lock finishes the job
@@ -25,6 +29,11 @@ from aidermem import gitutil
 from aidermem.atomic import write_atomic
 
 RECORD_NAME = "aidermem-undo.json"
+RESERVE_NAME = "aidermem-reserve"
+RESERVE_MIN = 64 * 1024
+# The split index git is told to keep (store.py does the same), so undoing rewrites a
+# small file, not an index of every memory.
+_INDEX_CONFIG = ["-c", "core.splitIndex=true"]
 
 
 @dataclass
@@ -43,6 +52,7 @@ def begin(git_dir: Path, root: Path, head: str | None, message: str,
     """Link every old file and write the record; on OSError nothing is left behind."""
     record = Record(head, message, {})
     try:
+        _reserve(git_dir)
         for relpath in relpaths:
             target = root / relpath
             link = target.with_name(f".{target.name}.undo.tmp")
@@ -59,6 +69,26 @@ def begin(git_dir: Path, root: Path, head: str | None, message: str,
         drop_links(root, record)
         raise
     return record
+
+
+def _reserve(git_dir: Path) -> None:
+    """Make sure the reserve exists (allocated, not written: cheap). Raises OSError."""
+    path = git_dir / RESERVE_NAME
+    try:
+        want = max(RESERVE_MIN, 2 * (git_dir / "index").stat().st_size)
+    except OSError:
+        want = RESERVE_MIN
+    with contextlib.suppress(OSError):
+        if path.stat().st_size >= want:
+            return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        os.posix_fallocate(fd, 0, want)
+    except OSError:
+        path.unlink(missing_ok=True)  # a part-allocated reserve would only take space
+        raise
+    finally:
+        os.close(fd)
 
 
 def read(git_dir: Path) -> Record | None:
@@ -120,12 +150,14 @@ def undo(root: Path, git_dir: Path, record: Record, *, retries: int | None = Non
     were: a file is never removed while git's index still lists it. False when that could
     not be done; the record then stays, for the next lock holder to try again."""
     paths = "".join(f"{p}\0" for p in record.paths)
+    with contextlib.suppress(OSError):  # the room git needs to write its index
+        (git_dir / RESERVE_NAME).unlink(missing_ok=True)
     if gitutil.head(root) is None:  # nothing committed yet: the entries are all the write's
         gitutil.run_git(["update-index", "--force-remove", "-z", "--stdin"], root,
                         check=False, input=paths, retries=retries)
         check = ["--literal-pathspecs", "ls-files", "-z", "--"]
     else:
-        gitutil.run_git(["--literal-pathspecs", "reset", "-q", "HEAD",
+        gitutil.run_git([*_INDEX_CONFIG, "--literal-pathspecs", "reset", "-q", "HEAD",
                          "--pathspec-from-file=-", "--pathspec-file-nul"], root,
                         check=False, input=paths, retries=retries)
         check = ["--literal-pathspecs", "diff", "--cached", "--name-only", "-z", "HEAD", "--"]

@@ -10,11 +10,14 @@ A point is `KIND:NAME:N`:
   commit-tree, update-ref, ...) returned;
 - `after:MODULE.ATTR:N` / `before:MODULE.ATTR:N`: right after (before) the N-th call
   of that function, e.g. `after:aidermem.store.write_atomic:2`, or of a method,
-  `after:aidermem.index.MemoryIndex._write:1`.
+  `after:aidermem.index.MemoryIndex._write:1`;
+- `enospc:MODULE.ATTR:N`: the N-th call raises OSError(ENOSPC) instead of running, as on
+  a full disk (the process lives on).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import os
@@ -35,8 +38,13 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _full() -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
 def _counting(original: Callable[..., Any], n: int, *, before: bool,
-              matches: Callable[..., bool]) -> Callable[..., Any]:
+              matches: Callable[..., bool], act: Callable[[], None] = _die
+              ) -> Callable[..., Any]:
     seen = 0
 
     @functools.wraps(original)
@@ -46,10 +54,10 @@ def _counting(original: Callable[..., Any], n: int, *, before: bool,
         if hit:
             seen += 1
         if hit and before and seen == n:
-            _die()
+            act()
         result = original(*args, **kwargs)
         if hit and not before and seen == n:
-            _die()
+            act()
         return result
 
     return wrapper
@@ -75,8 +83,9 @@ def install(point: str) -> None:
     except ModuleNotFoundError:  # a method: MODULE.CLASS.ATTR
         module_name, _, cls = module_name.rpartition(".")
         owner = getattr(importlib.import_module(module_name), cls)
-    wrapped = _counting(getattr(owner, attr), n, before=kind == "before",
-                        matches=lambda *a, **k: True)
+    wrapped = _counting(getattr(owner, attr), n, before=kind in ("before", "enospc"),
+                        matches=lambda *a, **k: True,
+                        act=_full if kind == "enospc" else _die)
     setattr(owner, attr, wrapped)
 
 

@@ -81,6 +81,9 @@ def run(args: argparse.Namespace, app: App) -> Result:
             app.warn(f"{raw}: {exc.message}")
             failed = True
             continue
+        if report.index_behind:
+            app.warn(f"{raw}: the sessions are stored; {report.index_behind} (the next "
+                     "aidermem command that can will index them)")
         reports.append(FileReport(
             path=str(report.path), sessions=report.sessions, imported=report.imported,
             trivial=report.trivial, duplicates=report.duplicates, memories=report.memories,

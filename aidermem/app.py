@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from aidermem.worktree import Probe
 
 MAX_WARNINGS = 5
+# A writer's own index update takes milliseconds; a lock held longer than this by one
+# holder is a rebuild, which the next command follows, so the writer does not wait it out.
+AFTER_WRITE_WAIT = 2.0
 T = TypeVar("T")
 
 
@@ -153,7 +156,8 @@ class App:
                 _ = self.index
             else:
                 index = self.unsynced_index
-                self.last_sync = index.follow_commit(*self.store.last_commit, written)
+                self.last_sync = index.follow_commit(*self.store.last_commit, written,
+                                                     wait=AFTER_WRITE_WAIT)
                 self._report_broken(index)
                 self.__dict__["index"] = index
         except IndexBusyError:

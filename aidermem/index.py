@@ -195,7 +195,7 @@ class MemoryIndex:
         index cannot be written: then reads see it as last committed (or, with no index
         of this format on disk, one built in memory from the store) and `stale` says why."""
         try:
-            return self._timed(rebuild=False, wait=False)
+            return self._timed(rebuild=False, wait=0)
         except (IndexBusyError, IndexWriteError) as exc:
             busy = isinstance(exc, IndexBusyError)
             stale = "another aidermem is updating the search index" if busy else exc.message
@@ -213,7 +213,7 @@ class MemoryIndex:
         processes see the old documents until the new ones are committed, all at once."""
         return self._timed(rebuild=True)
 
-    def _timed(self, *, rebuild: bool, wait: bool = True) -> SyncReport:
+    def _timed(self, *, rebuild: bool, wait: float | None = None) -> SyncReport:
         started = time.perf_counter()
         report = None if rebuild else self._follow_unlocked()
         if report is None:
@@ -249,12 +249,13 @@ class MemoryIndex:
             self._write([p for p, _ in pairs], [doc_fields(p, m) for p, m in pairs])
 
     def follow_commit(self, before: str | None, after: str | None,
-                      written: dict[str, Memory | None]) -> SyncReport:
+                      written: dict[str, Memory | None], *,
+                      wait: float | None = None) -> SyncReport:
         """Index a commit this process just made (`written`: relpath -> its memory, None
         if deleted) without re-checking the store: when the index was in step with
         `before`, the commit is all that changed it. Otherwise a plain sync."""
         started = time.perf_counter()
-        with self._locked(), index_fallback.writing(self.directory):
+        with self._locked(wait=wait), index_fallback.writing(self.directory):
             state = self._read_state()
             if (not self._usable(state) or before is None or after is None
                     or state.head != before):
@@ -270,7 +271,7 @@ class MemoryIndex:
                 self._write_state(_State(FORMAT, after, dirty, broken, work))
                 report = SyncReport(updated=len(docs), removed=len(written) - len(docs))
         if report is None:
-            return self.sync()
+            return self._timed(rebuild=False, wait=wait)
         self._synced = True
         report.seconds = time.perf_counter() - started
         return report
@@ -429,10 +430,11 @@ class MemoryIndex:
             writer.wait_merging_threads()  # also releases tantivy's writer lock
 
     @contextlib.contextmanager
-    def _locked(self, *, wait: bool = True) -> Iterator[None]:
-        """The index's write lock; `wait=False` fails at once (IndexBusyError) when held."""
+    def _locked(self, *, wait: float | None = None) -> Iterator[None]:
+        """The index's write lock, waited for `wait` seconds of one holder (default: the
+        index's lock_timeout; 0: not at all), else IndexBusyError."""
         try:
-            with storelock.hold(self._lock_path, self.lock_timeout if wait else 0):
+            with storelock.hold(self._lock_path, self.lock_timeout if wait is None else wait):
                 yield
         except storelock.LockTimeout as exc:
             raise self._busy() from exc

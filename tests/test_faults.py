@@ -24,6 +24,9 @@ from pathlib import Path
 import faultpoint
 import pytest
 from corpus import CORPUS
+from e2e_support import summarizer
+from fakellm import FakeLLM
+from test_capture import SUMMARY, World
 
 from aidermem import paths
 from aidermem.store import Store, is_memory_path
@@ -125,6 +128,36 @@ def test_an_import_killed_mid_write_imports_every_session_once_on_retry(
     third = cli("import", str(HISTORY), cwd=tmp_path)
     assert "0 of 4 sessions imported" in third.stdout
     assert len(committed(root)) == 3
+
+
+CAPTURE_STEPS = [
+    "git:update-index:1",  # the session's extractive memories staged, not committed
+    "git:update-ref:1",  # committed, journal not yet told
+    "after:aidermem.journal.Journal.write:2",  # journal updated after the first store
+    "git:update-index:2",  # the model's summary half-written into the store
+    "after:aidermem.index.MemoryIndex._write:2",  # summary committed and indexed
+    "before:aidermem.journal.Journal.remove:1",  # everything stored, entry still there
+]
+
+
+@pytest.mark.parametrize("point", CAPTURE_STEPS)
+def test_a_capture_killed_at_any_step_stores_each_memory_once(
+        tmp_path: Path, fake_llm: FakeLLM, point: str) -> None:
+    fake_llm.responder = summarizer(SUMMARY)
+    world = World(tmp_path, fake_llm)
+    entry = world.entry(world.history())
+    env = {"OPENAI_API_KEY": "x"}
+    killed = faultpoint.run(point, "capture", "--pending", cwd=tmp_path, env=env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = faultpoint.run(None, "capture", "--pending", "--json", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert world.journal_files() == []
+    memories = world.memories()
+    assert len(memories) == len({m.id for m in memories}) == 3  # each once, none lost
+    assert {m.source.session_id for m in memories} == {entry.session_id}
+    assert_consistent(world.store.root)
+    world.index.sync()
+    assert world.index.count() == 3
 
 
 # -- a full disk ------------------------------------------------------------------------

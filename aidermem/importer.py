@@ -105,7 +105,10 @@ def import_history(
     report.sessions = len(sessions)
     transcript_path = str(path.resolve())
     fallback_date = _fallback_date(sessions, path, tz)
-    index.sync()  # learn commits an earlier, interrupted import made
+    try:
+        index.sync()  # learn commits an earlier, interrupted import made
+    except (IndexBusyError, IndexWriteError):  # then ask the store's files themselves
+        index.refresh(exact=True)
     seen: set[str] = set()
     for session in sessions:
         if session.trivial:

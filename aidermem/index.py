@@ -190,10 +190,11 @@ class MemoryIndex:
         """Bring the index up to date with the store's files (commits and hand edits)."""
         return self._timed(rebuild=False)
 
-    def refresh(self) -> SyncReport:
+    def refresh(self, *, exact: bool = False) -> SyncReport:
         """sync() for readers, which never wait for a writer and never fail because the
         index cannot be written: then reads see it as last committed (or, with no index
-        of this format on disk, one built in memory from the store) and `stale` says why."""
+        of this format on disk or when `exact`, one built in memory from the store's files)
+        and `stale` says why."""
         try:
             return self._timed(rebuild=False, wait=0)
         except (IndexBusyError, IndexWriteError) as exc:
@@ -203,7 +204,7 @@ class MemoryIndex:
         state = self._read_state()
         with contextlib.suppress(ValueError):
             self._reader = self._open_index() if state and state.format == FORMAT else None
-        if self._reader is None:
+        if self._reader is None or exact:
             self._reader = index_fallback.in_memory(self.store, self.schema)
             return SyncReport(stale=f"{stale}; results are read from the memory files")
         return SyncReport(stale=f"{stale}; results may miss the newest changes")

@@ -11,8 +11,8 @@ A point is `KIND:NAME:N`:
 - `after:MODULE.ATTR:N` / `before:MODULE.ATTR:N`: right after (before) the N-th call
   of that function, e.g. `after:aidermem.store.write_atomic:2`, or of a method,
   `after:aidermem.index.MemoryIndex._write:1`;
-- `enospc:MODULE.ATTR:N`: the N-th call raises OSError(ENOSPC) instead of running, as on
-  a full disk (the process lives on).
+- `enospc:MODULE.ATTR:N`: the N-th call and every later one raise OSError(ENOSPC)
+  instead of running, as on a disk that stays full (the process lives on).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def _full() -> None:
 
 
 def _counting(original: Callable[..., Any], n: int, *, before: bool,
-              matches: Callable[..., bool], act: Callable[[], None] = _die
-              ) -> Callable[..., Any]:
+              matches: Callable[..., bool], act: Callable[[], None] = _die,
+              again: bool = False) -> Callable[..., Any]:
     seen = 0
 
     @functools.wraps(original)
@@ -53,7 +53,7 @@ def _counting(original: Callable[..., Any], n: int, *, before: bool,
         hit = matches(*args, **kwargs)
         if hit:
             seen += 1
-        if hit and before and seen == n:
+        if hit and before and (seen == n or (again and seen > n)):
             act()
         result = original(*args, **kwargs)
         if hit and not before and seen == n:
@@ -85,7 +85,7 @@ def install(point: str) -> None:
         owner = getattr(importlib.import_module(module_name), cls)
     wrapped = _counting(getattr(owner, attr), n, before=kind in ("before", "enospc"),
                         matches=lambda *a, **k: True,
-                        act=_full if kind == "enospc" else _die)
+                        act=_full if kind == "enospc" else _die, again=kind == "enospc")
     setattr(owner, attr, wrapped)
 
 

@@ -160,6 +160,21 @@ def test_a_capture_killed_at_any_step_stores_each_memory_once(
     assert world.index.count() == 3
 
 
+def test_an_import_whose_index_cannot_be_written_still_skips_what_is_stored(
+        tmp_path: Path) -> None:
+    root = paths.default_store_dir()
+    assert cli("import", str(HISTORY), cwd=tmp_path).returncode == 0
+    from aidermem.models import Memory
+
+    Store.open(root).add(Memory(title="added behind the index's back"))  # the index is behind
+    again = cli("import", str(HISTORY), cwd=tmp_path,
+                point="enospc:aidermem.index.MemoryIndex._write:1")
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr
+    assert "0 of 4 sessions imported (0 memories; 1 trivial, 3 already imported)" in again.stdout
+    assert len(committed(root)) == 4
+
+
 # -- a full disk ------------------------------------------------------------------------
 
 

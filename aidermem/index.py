@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import tantivy
 
-from aidermem import analysis, index_fallback, paths, storelock, worktree
+from aidermem import analysis, paths, worktree
 from aidermem.atomic import write_atomic
 from aidermem.documents import SCHEMA_VERSION, Parser, build_schema, doc_fields, parsed
 from aidermem.errors import IndexBusyError, IndexWriteError, MemoryFileError
@@ -121,6 +121,8 @@ class MemoryIndex:
                     self.rebuild()
                     self._reader = self._open_index()
                 except (IndexBusyError, IndexWriteError):
+                    from aidermem import index_fallback
+
                     self._reader = index_fallback.in_memory(self.store, self.schema)
         return self._reader.searcher()
 
@@ -205,6 +207,8 @@ class MemoryIndex:
         with contextlib.suppress(ValueError):
             self._reader = self._open_index() if state and state.format == FORMAT else None
         if self._reader is None or exact:
+            from aidermem import index_fallback
+
             self._reader = index_fallback.in_memory(self.store, self.schema)
             return SyncReport(stale=f"{stale}; results are read from the memory files")
         return SyncReport(stale=f"{stale}; results may miss the newest changes")
@@ -218,7 +222,7 @@ class MemoryIndex:
         started = time.perf_counter()
         report = None if rebuild else self._follow_unlocked()
         if report is None:
-            with self._locked(wait=wait), index_fallback.writing(self.directory):
+            with self._locked(wait=wait):
                 state = self._read_state()
                 if not self._usable(state):
                     report = self._rebuild(wipe=True)  # never built, or by another version
@@ -246,7 +250,7 @@ class MemoryIndex:
         """Index these memories now (by relpath, replacing what was there). For callers that
         just wrote them; the next sync would find them anyway."""
         pairs = list(pairs)
-        with self._locked(), index_fallback.writing(self.directory):
+        with self._locked():
             self._write([p for p, _ in pairs], [doc_fields(p, m) for p, m in pairs])
 
     def follow_commit(self, before: str | None, after: str | None,
@@ -256,7 +260,7 @@ class MemoryIndex:
         if deleted) without re-checking the store: when the index was in step with
         `before`, the commit is all that changed it. Otherwise a plain sync."""
         started = time.perf_counter()
-        with self._locked(wait=wait), index_fallback.writing(self.directory):
+        with self._locked(wait=wait):
             state = self._read_state()
             if (not self._usable(state) or before is None or after is None
                     or state.head != before):
@@ -278,7 +282,7 @@ class MemoryIndex:
         return report
 
     def remove(self, relpaths: Iterable[str]) -> None:
-        with self._locked(), index_fallback.writing(self.directory):
+        with self._locked():
             self._write(list(relpaths), [])
 
     def _follow(self, state: _State) -> SyncReport:
@@ -433,9 +437,13 @@ class MemoryIndex:
     @contextlib.contextmanager
     def _locked(self, *, wait: float | None = None) -> Iterator[None]:
         """The index's write lock, waited for `wait` seconds of one holder (default: the
-        index's lock_timeout; 0: not at all), else IndexBusyError."""
+        index's lock_timeout; 0: not at all), else IndexBusyError; failures to write the
+        index inside it become IndexWriteError."""
+        from aidermem import index_fallback, storelock  # a no-change search never loads them
+
         try:
-            with storelock.hold(self._lock_path, self.lock_timeout if wait is None else wait):
+            with storelock.hold(self._lock_path, self.lock_timeout if wait is None else wait), \
+                    index_fallback.writing(self.directory):
                 yield
         except storelock.LockTimeout as exc:
             raise self._busy() from exc

@@ -23,7 +23,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import gitutil, paths, storelock, undo
+from aidermem import gitutil, paths
 from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
 from aidermem.kinds import Status, now, slugify
@@ -32,10 +32,11 @@ from aidermem.project import project_dirname
 if TYPE_CHECKING:
     from aidermem.models import Memory
 
-# Parsing (memfile: yaml, pydantic) is imported where used, so a search that finds the
-# index current never loads it.
+# Parsing (memfile: yaml, pydantic), locking (storelock) and undoing (undo) are imported
+# where used, so a search that finds the index current never loads them.
 
 LOCK_NAME = "aidermem.lock"
+UNDO_RECORD = "aidermem-undo.json"  # undo.RECORD_NAME, looked for without importing undo
 DEFAULT_LOCK_TIMEOUT = 60.0
 # Used only when the user has no git identity, so a commit never fails for lack of one.
 _FALLBACK_IDENTITY = ["-c", "user.name=aidermem", "-c", "user.email=aidermem@localhost"]
@@ -128,8 +129,10 @@ class Store:
         now, before anything reads the store, unless its writer is still alive (it holds
         the lock) or the undo cannot be done yet (the next write retries it and says why)."""
         git_dir = self.root / ".git"
-        if not (git_dir.is_dir() and undo.pending(git_dir)):
+        if not (git_dir / UNDO_RECORD).exists():
             return
+        from aidermem import storelock
+
         with contextlib.suppress(StoreError, storelock.LockTimeout, OSError), \
                 storelock.hold(git_dir.resolve() / LOCK_NAME, 0) as outermost:
             if outermost:  # not when this very process is inside that write
@@ -259,6 +262,8 @@ class Store:
         """The write lock (storelock: kernel-queued, freed when its holder dies), on a file
         under .git. Reentrant within a process, so a caller may hold it around several
         writes. The outermost hold first finishes or undoes a write that died."""
+        from aidermem import storelock
+
         lock_path = self._git_dir().resolve() / LOCK_NAME
         try:
             with storelock.hold(lock_path, self.lock_timeout) as outermost:
@@ -334,6 +339,8 @@ class Store:
         An undo record (undo.py) is written before the first file, so a writer killed at
         any step is undone by the next lock holder.
         """
+        from aidermem import undo
+
         touched = [*writes, *deletes]
         head_before = self.head()
         self.last_commit = None
@@ -382,7 +389,7 @@ class Store:
                     return
                 raise
             # No waiting for git's index here: the write failed, and a held index is likely why.
-            undone = self._undo(record, retries=0)
+            undone = undo.undo(self.root, git_dir, record, retries=0)
             hint = ("nothing was changed" if undone else
                     "nothing was committed, but the files could not be put back yet; the next "
                     f"aidermem command puts them back (see `git -C {self.root} status`)")
@@ -420,19 +427,18 @@ class Store:
             self.root, check=check, input="".join(f"{p}\0" for p in relpaths), retries=retries,
         )
 
-    def _undo(self, record: undo.Record, *, retries: int | None = None) -> bool:
-        return undo.undo(self.root, self._git_dir(), record, retries=retries)
-
     def _recover(self) -> None:
         """Under the lock: finish the write a dead writer's undo record describes. HEAD is
         its commit: keep it. Otherwise it never committed: undo it."""
+        from aidermem import undo
+
         git_dir = self._git_dir()
         record = undo.read(git_dir)
         if record is None:  # none, or unreadable (then nothing safe can be done with it)
             undo.record_path(git_dir).unlink(missing_ok=True)
         elif undo.landed(self.root, record):
             undo.finish(git_dir, self.root, record)
-        elif not self._undo(record):
+        elif not undo.undo(self.root, git_dir, record):
             raise StoreError(
                 "a write to the memory store that was interrupted earlier cannot be undone yet",
                 f"free some space and check `git -C {self.root} status` (a stale "

@@ -28,7 +28,7 @@ from pathlib import Path
 from aidermem import gitutil
 from aidermem.atomic import write_atomic
 
-RECORD_NAME = "aidermem-undo.json"
+RECORD_NAME = "aidermem-undo.json"  # store.UNDO_RECORD: store looks for it without this module
 RESERVE_NAME = "aidermem-reserve"
 RESERVE_MIN = 64 * 1024
 # The split index git is told to keep (store.py does the same), so undoing rewrites a
@@ -102,11 +102,6 @@ def read(git_dir: Path) -> Record | None:
         return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def pending(git_dir: Path) -> bool:
-    """Whether a record exists (one stat: cheap enough for every command)."""
-    return record_path(git_dir).exists()
 
 
 def restore(root: Path, record: Record) -> None:

@@ -20,6 +20,7 @@ writes the record. Never: copy file contents, or leave a link once the record is
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from aidermem.atomic import write_atomic
 RECORD_NAME = "aidermem-undo.json"  # store.UNDO_RECORD: store looks for it without this module
 RESERVE_NAME = "aidermem-reserve"
 RESERVE_MIN = 64 * 1024
+# What a file system says when it has no hard links or no fallocate.
+_NO_SUCH_THING = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS,
+                  errno.EXDEV, errno.EMLINK}
 # The split index git is told to keep (store.py does the same), so undoing rewrites a
 # small file, not an index of every memory.
 _INDEX_CONFIG = ["-c", "core.splitIndex=true"]
@@ -61,8 +65,12 @@ def begin(git_dir: Path, root: Path, head: str | None, message: str,
                 os.link(target, link)
             except FileNotFoundError:
                 record.paths[relpath] = None
-            else:
-                record.paths[relpath] = link.relative_to(root).as_posix()
+                continue
+            except OSError as exc:  # a file system without hard links: copy instead
+                if exc.errno not in _NO_SUCH_THING:
+                    raise
+                write_atomic(link, target.read_bytes())
+            record.paths[relpath] = link.relative_to(root).as_posix()
         data = {"head": head, "message": message, "paths": record.paths}
         write_atomic(record_path(git_dir), json.dumps(data).encode("utf-8"))
     except BaseException:
@@ -83,7 +91,13 @@ def _reserve(git_dir: Path) -> None:
             return
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        os.posix_fallocate(fd, 0, want)
+        try:
+            os.posix_fallocate(fd, 0, want)
+        except OSError as exc:  # not supported here: write the bytes (once per store)
+            if exc.errno not in _NO_SUCH_THING:
+                raise
+            os.pwrite(fd, b"\0" * want, 0)
+            os.fsync(fd)
     except OSError:
         path.unlink(missing_ok=True)  # a part-allocated reserve would only take space
         raise

@@ -2,7 +2,9 @@
 
 Each is created on first use and at most once per command, so `aidermem show`
 never opens the index. The index is synced with the store the first time it
-is asked for; files the sync had to skip are reported as warnings on stderr
+is asked for, as a reader: never waiting for another writer, never failing
+because the cache cannot be written (that is a warning too); files the sync had
+to skip are reported as warnings on stderr
 (`aidermem: warning: skipped <path>: <reason>`), never silently.
 
 This module wires existing pieces together; it never renders command output
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from aidermem import paths
-from aidermem.errors import IndexBusyError
+from aidermem.errors import IndexBusyError, IndexWriteError
 from aidermem.output import SHORT_ID_MIN, Style
 from aidermem.project import Project, identify, remember
 from aidermem.store import Store
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from aidermem.worktree import Probe
 
 MAX_WARNINGS = 5
+# A writer's own index update takes milliseconds; a lock held longer than this by one
+# holder is a rebuild, which the next command follows, so the writer does not wait it out.
+AFTER_WRITE_WAIT = 2.0
 T = TypeVar("T")
 
 
@@ -112,7 +117,9 @@ class App:
         seen: until it is fixed, results are missing that memory.
         """
         index = self.unsynced_index
-        self.last_sync = index.sync()
+        self.last_sync = index.refresh()
+        if self.last_sync.stale:
+            self.warn(self.last_sync.stale)
         self._report_broken(index)
         return index
 
@@ -157,12 +164,16 @@ class App:
                 _ = self.index
             else:
                 index = self.unsynced_index
-                self.last_sync = index.follow_commit(*self.store.last_commit, written)
+                self.last_sync = index.follow_commit(*self.store.last_commit, written,
+                                                     wait=AFTER_WRITE_WAIT)
                 self._report_broken(index)
                 self.__dict__["index"] = index
         except IndexBusyError:
             self.warn("the search index is busy; the change is stored and the next aidermem "
                       "command will index it")
+        except IndexWriteError as exc:  # the store's commit is the truth: still a success
+            self.warn(f"the change is stored; {exc.message} (the next aidermem command that "
+                      "can will index it)")
 
     def short_ids(self, ids: Iterable[str]) -> dict[str, str]:
         """Shortest unique id prefixes (>= 8 chars), from the synced index's term

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from aidermem import extractive, gitutil, own_history, redact, session_ids, transcript
-from aidermem.errors import IndexBusyError, MemoryFileError, NotFoundError
+from aidermem.errors import IndexBusyError, IndexWriteError, MemoryFileError, NotFoundError
 from aidermem.index import MemoryIndex
 from aidermem.journal import Entry, Journal, State
 from aidermem.llm import LLMConfig
@@ -272,7 +272,7 @@ def stored_memories(store: Store, ids: list[str]) -> list[Memory]:
 
 def _index(index: MemoryIndex, pairs: list[tuple[str, Memory]]) -> None:
     # The store is the truth: the next sync indexes what a busy index missed.
-    with contextlib.suppress(IndexBusyError):
+    with contextlib.suppress(IndexBusyError, IndexWriteError):
         index.upsert(pairs)
 
 

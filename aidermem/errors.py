@@ -65,3 +65,14 @@ class ConfigError(AidermemError):
 
 class AiderNotFoundError(AidermemError):
     """No aider executable could be found."""
+
+
+class IndexWriteError(AidermemError):
+    """The search index (a cache) could not be written: a full disk, permissions."""
+
+    def __init__(self, directory: object, reason: str) -> None:
+        super().__init__(
+            f"cannot write the search index in {directory}: {reason}",
+            "free some space (or fix permissions) there; the memory store is not affected, "
+            "and the index catches up once it can be written",
+        )

@@ -16,7 +16,6 @@ model itself (`summarize` is the caller's), never changes the history file.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aidermem import extractive, gitutil, redact, session_ids, transcript
-from aidermem.errors import AidermemError, IndexBusyError, NotFoundError, UsageError
+from aidermem.errors import (
+    AidermemError,
+    IndexBusyError,
+    IndexWriteError,
+    NotFoundError,
+    UsageError,
+)
 from aidermem.models import Memory, Tool
 from aidermem.summarize import SessionFacts
 
@@ -55,6 +60,7 @@ class ImportReport:
     redactions: int = 0
     redaction_kinds: tuple[str, ...] = ()
     paths: list[str] = field(default_factory=list)
+    index_behind: str = ""  # why the index missed some of them (the store has them all)
 
 
 class NotAHistoryError(UsageError):
@@ -132,7 +138,7 @@ def import_history(
     history_id = session_ids.history_identity(path)
     unsaved = session_ids.unsaved_keys()
     fallback_date: datetime | None = None
-    index.sync()  # learn commits an earlier, interrupted import made
+    _catch_up(index)  # learn commits an earlier, interrupted import made
     seen: set[str] = set()
     for session in sessions:
         if session.trivial:
@@ -158,13 +164,15 @@ def import_history(
                 memory.created = memory.updated = fallback_date
         with store.lock():
             # Another import may have stored it since the check above.
-            index.sync()
+            _catch_up(index)
             if _known(index, keys):
                 report.duplicates += 1
                 continue
             relpaths = store.add_many(memories, message=f"import: {memories[0].title}")
-            with contextlib.suppress(IndexBusyError):  # the next sync indexes the commit
-                index.upsert(list(zip(relpaths, memories, strict=True)))
+        try:  # the commit is the truth; the next sync indexes what this misses
+            index.upsert(list(zip(relpaths, memories, strict=True)))
+        except (IndexBusyError, IndexWriteError) as exc:
+            report.index_behind = exc.message
         report.imported += 1
         report.memories += len(memories)
         report.paths.extend(relpaths)
@@ -222,6 +230,15 @@ def _memories(
         tool=tool,
         tz=tz,
     )
+
+
+def _catch_up(index: MemoryIndex) -> None:
+    """Bring the index up to the store's commits; when it cannot be written (busy with a long
+    reindex, a full disk), read the store's files instead, so a duplicate is still seen."""
+    try:
+        index.sync()
+    except (IndexBusyError, IndexWriteError):
+        index.refresh(exact=True)
 
 
 def _fallback_date(sessions: list[transcript.Session], path: Path, tz: tzinfo | None) -> datetime:

@@ -9,10 +9,13 @@ so `sync()` re-reads only what changed since (`git pull`, a commit by another
 process, a hand edit) and, when nothing did, costs one `git diff-files` and no
 lock. The documents themselves are made by documents.py.
 
-Writes are serialized by a file lock next to the state file, and tantivy's own
-writer lock is retried with backoff until a deadline, then IndexBusyError.
-Each write opens the index afresh, so segments another process committed are
-never orphaned; readers never wait for writers.
+Writes are serialized by a file lock next to the state file (storelock), and
+tantivy's own writer lock is retried with backoff until a deadline, then
+IndexBusyError. Each write opens the index afresh, so segments another process
+committed are never orphaned. Readers never wait for writers and never fail for
+the cache's sake (refresh): while another process writes, or when the index
+cannot be written (a full disk: IndexWriteError), they read it as last committed,
+or one built in memory from the store (index_fallback) when there is none.
 
 Never: modify the store, pass user text to tantivy's query parser, or let one
 malformed memory file stop a sync (it is skipped and reported).
@@ -34,7 +37,7 @@ import tantivy
 from aidermem import analysis, paths, worktree
 from aidermem.atomic import write_atomic
 from aidermem.documents import SCHEMA_VERSION, Parser, build_schema, doc_fields, parsed
-from aidermem.errors import IndexBusyError, MemoryFileError
+from aidermem.errors import IndexBusyError, IndexWriteError, MemoryFileError
 from aidermem.store import is_memory_path
 
 if TYPE_CHECKING:
@@ -59,6 +62,7 @@ class SyncReport:
     skipped: list[MemoryFileError] = field(default_factory=list)  # failed to parse this time
     rebuilt: bool = False
     seconds: float = 0.0
+    stale: str = ""  # why the index could not be brought up to date (see refresh)
 
     @property
     def changed(self) -> bool:
@@ -87,7 +91,6 @@ class MemoryIndex:
         self.lock_timeout = lock_timeout
         self._state_file = directory / "state.json"
         self._lock_path = directory / "index.lock"
-        self._lock: Any = None  # a filelock.FileLock, made on first write (one per index)
         self._reader: tantivy.Index | None = None
         self._synced = False
         self._probe = probe
@@ -114,8 +117,13 @@ class MemoryIndex:
             try:
                 self._reader = self._open_index()
             except ValueError:  # damaged on disk: it is only a cache
-                self.rebuild()
-                self._reader = self._open_index()
+                try:
+                    self.rebuild()
+                    self._reader = self._open_index()
+                except (IndexBusyError, IndexWriteError):
+                    from aidermem import index_fallback
+
+                    self._reader = index_fallback.in_memory(self.store, self.schema)
         return self._reader.searcher()
 
     @contextlib.contextmanager
@@ -195,16 +203,37 @@ class MemoryIndex:
         """Bring the index up to date with the store's files (commits and hand edits)."""
         return self._timed(rebuild=False)
 
+    def refresh(self, *, exact: bool = False) -> SyncReport:
+        """sync() for readers, which never wait for a writer and never fail because the
+        index cannot be written: then reads see it as last committed (or, with no index
+        of this format on disk or when `exact`, one built in memory from the store's files)
+        and `stale` says why."""
+        try:
+            return self._timed(rebuild=False, wait=0)
+        except (IndexBusyError, IndexWriteError) as exc:
+            busy = isinstance(exc, IndexBusyError)
+            stale = "another aidermem is updating the search index" if busy else exc.message
+        self._synced = True
+        state = self._read_state()
+        with contextlib.suppress(ValueError):
+            self._reader = self._open_index() if state and state.format == FORMAT else None
+        if self._reader is None or exact:
+            from aidermem import index_fallback
+
+            self._reader = index_fallback.in_memory(self.store, self.schema)
+            return SyncReport(stale=f"{stale}; results are read from the memory files")
+        return SyncReport(stale=f"{stale}; results may miss the newest changes")
+
     def rebuild(self) -> SyncReport:
         """Re-read every memory file (what `aidermem reindex` does). Readers in other
         processes see the old documents until the new ones are committed, all at once."""
         return self._timed(rebuild=True)
 
-    def _timed(self, *, rebuild: bool) -> SyncReport:
+    def _timed(self, *, rebuild: bool, wait: float | None = None) -> SyncReport:
         started = time.perf_counter()
         report = None if rebuild else self._follow_unlocked()
         if report is None:
-            with self._locked():
+            with self._locked(wait=wait):
                 state = self._read_state()
                 if not self._usable(state):
                     report = self._rebuild(wipe=True)  # never built, or by another version
@@ -236,12 +265,13 @@ class MemoryIndex:
             self._write([p for p, _ in pairs], [doc_fields(p, m) for p, m in pairs])
 
     def follow_commit(self, before: str | None, after: str | None,
-                      written: dict[str, Memory | None]) -> SyncReport:
+                      written: dict[str, Memory | None], *,
+                      wait: float | None = None) -> SyncReport:
         """Index a commit this process just made (`written`: relpath -> its memory, None
         if deleted) without re-checking the store: when the index was in step with
         `before`, the commit is all that changed it. Otherwise a plain sync."""
         started = time.perf_counter()
-        with self._locked():
+        with self._locked(wait=wait):
             state = self._read_state()
             if (not self._usable(state) or before is None or after is None
                     or state.head != before):
@@ -257,7 +287,7 @@ class MemoryIndex:
                 self._write_state(_State(FORMAT, after, dirty, broken, work))
                 report = SyncReport(updated=len(docs), removed=len(written) - len(docs))
         if report is None:
-            return self.sync()
+            return self._timed(rebuild=False, wait=wait)
         self._synced = True
         report.seconds = time.perf_counter() - started
         return report
@@ -416,15 +446,17 @@ class MemoryIndex:
             writer.wait_merging_threads()  # also releases tantivy's writer lock
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        import filelock  # only writers lock: a search that finds nothing to do never loads it
+    def _locked(self, *, wait: float | None = None) -> Iterator[None]:
+        """The index's write lock, waited for `wait` seconds of one holder (default: the
+        index's lock_timeout; 0: not at all), else IndexBusyError; failures to write the
+        index inside it become IndexWriteError."""
+        from aidermem import index_fallback, storelock  # a no-change search never loads them
 
-        if self._lock is None:
-            self._lock = filelock.FileLock(str(self._lock_path), timeout=self.lock_timeout)
         try:
-            with self._lock:
+            with storelock.hold(self._lock_path, self.lock_timeout if wait is None else wait), \
+                    index_fallback.writing(self.directory):
                 yield
-        except filelock.Timeout as exc:
+        except storelock.LockTimeout as exc:
             raise self._busy() from exc
 
     def _busy(self) -> IndexBusyError:

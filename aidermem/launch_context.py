@@ -43,7 +43,7 @@ def build(
     store = Store.open(settings.store, create=False)
     query = launch_query(project, args, settings)
     index = MemoryIndex.open(store)
-    report = index.sync()
+    report = index.refresh()  # never waits for a reindex, never fails on a full disk
     for skipped in getattr(report, "skipped", []):
         warn(f"aidermem: warning: skipped {skipped.path}: {skipped.reason}")
     found = retrieve.retrieve(

@@ -123,17 +123,22 @@ def is_real_session(memory: Memory) -> bool:
 
 
 def _sessions(index: MemoryIndex, store: Store, current_project: str,
-              topics_prefer: Sequence[str], topics_require: Sequence[str]) -> Iterator[Memory]:
-    """This project's session memories, newest first, loaded one at a time as asked for."""
+              topics_prefer: Sequence[str], topics_require: Sequence[str],
+              aliases: Sequence[str] = ()) -> Iterator[Memory]:
+    """This project's session memories (under its earlier ids too), newest first, loaded one
+    at a time as asked for."""
     request = SearchRequest(text="", scope="project", kinds=[Kind.SESSION],
                             limit=LAST_SESSION_LOOKBACK, current_project=current_project,
-                            project=current_project, topics=list(topics_require),
-                            prefer_topics=list(topics_prefer))
+                            project=current_project, aliases=aliases,
+                            topics=list(topics_require), prefer_topics=list(topics_prefer))
     for hit in index.search(request):
         try:
-            yield store.load(hit.relpath)
+            memory = store.load(hit.relpath)
         except MemoryFileError:  # a file edited badly since indexing: skip it
             continue
+        if memory.project in aliases:  # this project's, under an id it had before
+            memory.project = current_project
+        yield memory
 
 
 def retrieve(
@@ -181,7 +186,7 @@ def retrieve(
                ) -> list[Memory]:
         return [memory for _, memory in scored(text, scope, kinds, limit)]
 
-    newest = _sessions(index, store, current_project, topics_prefer, topics_require)
+    newest = _sessions(index, store, current_project, topics_prefer, topics_require, aliases)
     last = next((memory for memory in newest if is_real_session(memory)), None)
     relevant: list[Memory] = []
     elsewhere: list[Memory] = []

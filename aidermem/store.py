@@ -5,7 +5,9 @@ The store is the truth; the search index is a cache rebuilt from it. Layout:
 README.md at the top. Every write takes the store lock, writes atomically
 (temp file + fsync + os.replace), then stages and commits exactly the touched
 paths, so concurrent writers all land and history can recover anything.
-A failed commit rolls the touched files back; nothing half-written is left.
+Moving HEAD is the commit point: before it, a failure (or kill -9) is undone,
+from the undo record written first (undo.py), by the writer itself or by the
+next holder of the lock; from it on, the write has happened, whatever fails after.
 
 Never: parse more files than a lookup needs, commit files it did not touch,
 or let one malformed file stop iteration over the others.
@@ -30,10 +32,11 @@ from aidermem.project import project_dirname
 if TYPE_CHECKING:
     from aidermem.models import Memory
 
-# Parsing (memfile: yaml, pydantic) and locking (filelock) are imported where used, so
-# a search that finds the index current never loads them.
+# Parsing (memfile: yaml, pydantic), locking (storelock) and undoing (undo) are imported
+# where used, so a search that finds the index current never loads them.
 
 LOCK_NAME = "aidermem.lock"
+UNDO_RECORD = "aidermem-undo.json"  # undo.RECORD_NAME, looked for without importing undo
 DEFAULT_LOCK_TIMEOUT = 60.0
 # Used only when the user has no git identity, so a commit never fails for lack of one.
 _FALLBACK_IDENTITY = ["-c", "user.name=aidermem", "-c", "user.email=aidermem@localhost"]
@@ -77,6 +80,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self._identity: tuple[bool, str | None] | None = None
         self.last_commit: tuple[str | None, str | None] | None = None  # see _write_and_commit
+        self._made: str | None = None  # the commit _commit_index made, until HEAD is it
 
     @classmethod
     def open(
@@ -117,7 +121,22 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"cannot create memory store {root}: {exc.strerror or exc}",
                                  "check the path and its permissions") from exc
+        store._undo_if_dead_writer()
         return store
+
+    def _undo_if_dead_writer(self) -> None:
+        """A write that died between its first file and its commit is finished or undone
+        now, before anything reads the store, unless its writer is still alive (it holds
+        the lock) or the undo cannot be done yet (the next write retries it and says why)."""
+        git_dir = self.root / ".git"
+        if not (git_dir / UNDO_RECORD).exists():
+            return
+        from aidermem import storelock
+
+        with contextlib.suppress(StoreError, storelock.LockTimeout, OSError), \
+                storelock.hold(git_dir.resolve() / LOCK_NAME, 0) as outermost:
+            if outermost:  # not when this very process is inside that write
+                self._recover()
 
     def _create(self) -> None:
         """Build the repo beside `root`, then rename it into place: two first runs at once
@@ -240,24 +259,19 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """The write lock: a file under .git (never committed). One lock object per path and
-        process (a second flock on a new descriptor would block on our own), so it is
-        reentrant: a caller may hold it around several writes."""
-        import filelock
+        """The write lock (storelock: kernel-queued, freed when its holder dies), on a file
+        under .git. Reentrant within a process, so a caller may hold it around several
+        writes. The outermost hold first finishes or undoes a write that died."""
+        from aidermem import storelock
 
         lock_path = self._git_dir().resolve() / LOCK_NAME
-        flock = filelock.FileLock(str(lock_path), is_singleton=True)
         try:
-            flock.acquire(timeout=self.lock_timeout)
-        except filelock.Timeout as exc:
-            raise StoreError(
-                f"memory store is locked by another process (waited {self.lock_timeout:g}s)",
-                f"wait for the other aidermem to finish; if none is running, delete {lock_path}",
-            ) from exc
-        try:
-            yield
-        finally:
-            flock.release()
+            with storelock.hold(lock_path, self.lock_timeout) as outermost:
+                if outermost:
+                    self._recover()
+                yield
+        except storelock.LockTimeout as exc:
+            raise storelock.locked_error(lock_path, exc.holder, self.lock_timeout) from exc
 
     def _git_dir(self) -> Path:
         if (self.root / ".git").is_dir():
@@ -336,18 +350,28 @@ class Store:
         return out
 
     def _write_and_commit(self, writes: dict[str, str], deletes: list[str], message: str) -> None:
-        """Under the lock: write/delete the files, stage and commit exactly them, or roll back.
+        """Under the lock: write/delete the files, stage and commit exactly them, or undo.
 
         The commit is made with plumbing (write-tree, commit-tree, update-ref) instead of
         `git commit`, which re-stats every file of the store first (~80 ms at 100k); the
         index is kept split (core.splitIndex), so staging rewrites a small file instead
         of all of it. Sets `last_commit` to (HEAD before, HEAD after) when it committed.
+        An undo record (undo.py) is written before the first file, so a writer killed at
+        any step is undone by the next lock holder.
         """
+        from aidermem import undo
+
         touched = [*writes, *deletes]
-        before = {p: _read_or_none(self.root / p) for p in touched}
         head_before = self.head()
         self.last_commit = None
-        cas_lost = False
+        self._made = None
+        git_dir = self._git_dir()
+        try:
+            record = undo.begin(git_dir, self.root, head_before, message, touched)
+        except OSError as exc:
+            raise StoreError(f"cannot write to memory store {self.root}: {exc}",
+                             "check free space and permissions; nothing was changed") from exc
+        plumbing = False
         try:
             for relpath, text in writes.items():
                 target = self.root / relpath
@@ -361,6 +385,7 @@ class Store:
             staged = set(gitutil.run_git(["diff", "--cached", "--name-only", "--no-renames", "-z"],
                                          self.root).split("\0")) - {""}
             if not staged & set(touched):
+                undo.finish(git_dir, self.root, record)
                 return  # the files already held exactly this; nothing to record
             identity = [] if self._lookup_identity()[0] else _FALLBACK_IDENTITY
             commit = [*_COMMIT_CONFIG, *_INDEX_CONFIG, *identity, "commit", "-q", "--no-verify",
@@ -370,21 +395,32 @@ class Store:
             elif head_before is None:  # the very first commit
                 gitutil.run_git(commit, self.root)
             else:
-                cas_lost = True  # until update-ref says HEAD moved from head_before to ours
+                plumbing = True  # landed only if update-ref moved HEAD to our commit
                 self._commit_index(head_before, message, identity)
-                cas_lost = False
             self.last_commit = (head_before, self.head())
         except BaseException as exc:
-            # An interrupt may come after the commit landed (keep it); a commit that lost
-            # the race for HEAD did not land, whatever HEAD is now.
-            if self.head() == head_before or cas_lost:
-                self._rollback(before)
+            head = self.head()
+            if head != head_before and (not plumbing or head == self._made):
+                # HEAD is our commit: the write happened, whatever failed after it.
+                self.last_commit = (head_before, head)
+                with contextlib.suppress(OSError):
+                    undo.finish(git_dir, self.root, record)
+                if isinstance(exc, OSError | StoreError):
+                    return
+                raise
+            # No waiting for git's index here: the write failed, and a held index is likely why.
+            undone = undo.undo(self.root, git_dir, record, retries=0)
+            hint = ("nothing was changed" if undone else
+                    "nothing was committed, but the files could not be put back yet; the next "
+                    f"aidermem command puts them back (see `git -C {self.root} status`)")
             if isinstance(exc, OSError):
                 raise StoreError(f"cannot write to memory store {self.root}: {exc}",
-                                 "check free space and permissions; nothing was changed") from exc
-            if isinstance(exc, StoreError) and not exc.hint:
-                exc.hint = f"nothing was changed; see `git -C {self.root} status`, then retry"
+                                 f"check free space and permissions; {hint}") from exc
+            if isinstance(exc, StoreError) and (not exc.hint or not undone):
+                exc.hint = f"{hint}; see `git -C {self.root} status`, then retry"
             raise
+        with contextlib.suppress(OSError):  # committed; a record left is cleared next time
+            undo.finish(git_dir, self.root, record)
 
     def _commit_index(self, parent: str, message: str, identity: list[str]) -> None:
         """Commit git's index on top of `parent`, as `git commit` would, and move HEAD only
@@ -392,6 +428,7 @@ class Store:
         tree = gitutil.run_git(["write-tree"], self.root).strip()
         commit = gitutil.run_git([*identity, "commit-tree", tree, "-p", parent, "-F", "-"],
                                  self.root, input=message).strip()
+        self._made = commit
         subject = message.splitlines()[0] if message.strip() else ""
         gitutil.run_git(["update-ref", "-m", f"commit: {subject}", "HEAD", commit, parent],
                         self.root)
@@ -402,25 +439,30 @@ class Store:
             gitutil.run_git(["gc", "--auto", "--quiet"], self.root, check=False, retries=0)
 
     def _git_paths(self, args: list[str], relpaths: list[str], *, check: bool = True,
-                   retries: int | None = None) -> None:
+                   retries: int | None = None) -> str:
         """Run git (commit or reset) on exactly these paths, fed on stdin: no argv limit and
         no globbing."""
-        gitutil.run_git(
+        return gitutil.run_git(
             ["--literal-pathspecs", *args, "--pathspec-from-file=-", "--pathspec-file-nul"],
             self.root, check=check, input="".join(f"{p}\0" for p in relpaths), retries=retries,
         )
 
-    def _rollback(self, before: dict[str, bytes | None]) -> None:
-        """Put the touched files and their index entries back as they were before the write."""
-        # No waiting here: the write already failed, and a held index is likely why.
-        self._git_paths(["reset", "-q", "HEAD"], list(before), check=False, retries=0)
-        for relpath, content in before.items():
-            target = self.root / relpath
-            with contextlib.suppress(OSError):
-                if content is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    write_atomic(target, content)
+    def _recover(self) -> None:
+        """Under the lock: finish the write a dead writer's undo record describes. HEAD is
+        its commit: keep it. Otherwise it never committed: undo it."""
+        from aidermem import undo
+
+        git_dir = self._git_dir()
+        record = undo.read(git_dir)
+        if record is None:  # none, or unreadable (then nothing safe can be done with it)
+            undo.record_path(git_dir).unlink(missing_ok=True)
+        elif undo.landed(self.root, record):
+            undo.finish(git_dir, self.root, record)
+        elif not undo.undo(self.root, git_dir, record):
+            raise StoreError(
+                "a write to the memory store that was interrupted earlier cannot be undone yet",
+                f"free some space and check `git -C {self.root} status` (a stale "
+                f"{git_dir / 'index.lock'} of a killed git?), then retry")
 
     def _existing_with_id(self, relpath: str, memory_id: str) -> str | None:
         """A file in the target month folder already named for this id (any slug)."""
@@ -472,6 +514,3 @@ def _dump(memory: Memory) -> str:
 
     return memfile.dump(memory)
 
-
-def _read_or_none(path: Path) -> bytes | None:
-    return path.read_bytes() if path.exists() else None

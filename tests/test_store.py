@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -358,6 +359,78 @@ def test_lock_timeout_names_the_lock_file(tmp_path: Path) -> None:
         proc.join(30)
     assert proc.exitcode == 0
     Store.open(tmp_path / "store").add(mem())  # usable again once released
+
+
+HOLD_THEN_ADD = """
+import sys
+from pathlib import Path
+from aidermem.models import Memory
+from aidermem.store import Store
+store = Store.open(Path(sys.argv[1]))
+with store.lock():
+    print("held", flush=True)
+    sys.stdin.readline()
+store.add(Memory(title="holder again"))
+"""
+ADD_ONE = """
+import sys
+from pathlib import Path
+from aidermem.models import Memory
+from aidermem.store import Store
+Store.open(Path(sys.argv[1])).add(Memory(title=sys.argv[2]))
+"""
+
+
+def _someone_holds(path: Path) -> bool:
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_a_waiting_writer_goes_before_the_holder_takes_the_lock_again(tmp_path: Path) -> None:
+    """The lock is queued: releasing it and asking again puts the releaser behind the
+    writer already waiting, instead of letting whoever polls first win."""
+    store = Store.open(tmp_path / "store")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THEN_ADD, str(store.root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdin is not None and holder.stdout is not None
+    assert holder.stdout.readline() == "held\n"
+    waiter = subprocess.Popen([sys.executable, "-c", ADD_ONE, str(store.root), "waiter"])
+    queue = store.root / ".git" / "aidermem.lock.queue"
+    for _ in range(600):  # until the waiter stands in line (at most 30 s)
+        if _someone_holds(queue):
+            break
+        time.sleep(0.05)
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert (holder.wait(60), waiter.wait(60)) == (0, 0)
+    assert log_subjects(store)[:2] == ["add note: holder again", "add note: waiter"]
+
+
+def test_a_lock_timeout_says_who_holds_it_and_never_to_delete_it(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THEN_ADD, str(store.root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(StoreError) as err:
+            Store.open(store.root, lock_timeout=0.3).add(mem())
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert f"(pid {holder.pid}, `-c " in err.value.message
+    assert err.value.message.endswith("which held it for 0.3s")
+    hint = err.value.hint
+    assert f"kill {holder.pid}" in hint
+    assert "deleting the file never helps" in hint
+    assert "if none is running, delete" not in hint
 
 
 def _add_five(root: str, worker: int) -> list[str]:

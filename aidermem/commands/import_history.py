@@ -102,6 +102,9 @@ def run(args: argparse.Namespace, app: App) -> Result:
         except AidermemError as exc:
             errors.append((raw, exc))
             continue
+        if report.index_behind:
+            app.warn(f"{raw}: the sessions are stored; {report.index_behind} (the next "
+                     "aidermem command that can will index them)")
         reports.append(FileReport(
             path=str(report.path), project=project.id, project_name=project.name,
             sessions=report.sessions, imported=report.imported, trivial=report.trivial,

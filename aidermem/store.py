@@ -21,7 +21,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import gitutil, paths
+from aidermem import gitutil, paths, plaintext
 from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
 from aidermem.kinds import Status, now, slugify
@@ -324,6 +324,7 @@ class Store:
         of all of it. Sets `last_commit` to (HEAD before, HEAD after) when it committed.
         """
         touched = [*writes, *deletes]
+        message = plaintext.clean(message).text  # git refuses a NUL in a commit message
         before = {p: _read_or_none(self.root / p) for p in touched}
         head_before = self.head()
         self.last_commit = None

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import tantivy
 
-from aidermem import analysis, paths, worktree
+from aidermem import analysis, paths, private, worktree
 from aidermem.atomic import write_atomic
 from aidermem.documents import SCHEMA_VERSION, Parser, build_schema, doc_fields, parsed
 from aidermem.errors import IndexBusyError, MemoryFileError
@@ -100,7 +100,9 @@ class MemoryIndex:
         """`probe`: the store's git calls, started early (worktree.Probe) so the first
         sync finds them done."""
         directory = paths.index_dir_for(store.root)
-        directory.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(directory)
+        for folder in (directory.parent.parent, directory.parent, directory):  # made 0755 once
+            private.restrict(folder)
         return cls(store, directory, lock_timeout=lock_timeout, probe=probe)
 
     # -- reading ---------------------------------------------------------------------------
@@ -350,7 +352,7 @@ class MemoryIndex:
         import shutil  # imports bz2 and lzma: only for a rebuild from scratch
 
         shutil.rmtree(self.path, ignore_errors=True)
-        self.path.mkdir(parents=True)
+        private.make_dirs(self.path)
         tantivy.Index(self.schema, str(self.path))
         return self._open_index()
 
@@ -403,13 +405,15 @@ class MemoryIndex:
             raise
         finally:
             writer.wait_merging_threads()  # also releases tantivy's writer lock
+            private.restrict_files_in(self.path)  # tantivy writes its segments with the umask
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         import filelock  # only writers lock: a search that finds nothing to do never loads it
 
         if self._lock is None:
-            self._lock = filelock.FileLock(str(self._lock_path), timeout=self.lock_timeout)
+            self._lock = filelock.FileLock(str(self._lock_path), timeout=self.lock_timeout,
+                                           mode=private.FILE_MODE)
         try:
             with self._lock:
                 yield

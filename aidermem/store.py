@@ -21,7 +21,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import gitutil, paths, plaintext
+from aidermem import gitutil, paths, plaintext, private
 from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
 from aidermem.kinds import Status, now, slugify
@@ -76,6 +76,7 @@ class Store:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
         self._identity: tuple[bool, str | None] | None = None
+        self._private = False  # see _keep_private
         self.last_commit: tuple[str | None, str | None] | None = None  # see _write_and_commit
 
     @classmethod
@@ -125,13 +126,16 @@ class Store:
         import shutil  # with uuid, ~40 ms of imports that only the first run needs
         import uuid
 
-        self.root.parent.mkdir(parents=True, exist_ok=True)
-        # mkdir (not mkdtemp, which forces 0700) so the store gets the user's umask like a clone.
+        private.make_dirs(self.root.parent)
+        # Private (0700, files 0600): memories are the user's own text. git keeps its own
+        # files so too (core.sharedRepository=0600), whatever the umask of later git commands.
         staging = self.root.parent / f".{self.root.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
+        staging.mkdir(mode=private.DIR_MODE)
         try:
-            gitutil.run_git(["init", "-q", "-b", "main"], staging)
+            gitutil.run_git(["init", "-q", "-b", "main", f"--shared={private.FILE_MODE:04o}"],
+                            staging)
             Store(staging)._first_commit()
+            private.make_tree_private(staging)  # what `git commit` wrote with the umask
             try:
                 staging.rename(self.root)  # replaces an empty dir; fails if another won
             except OSError:
@@ -330,9 +334,10 @@ class Store:
         self.last_commit = None
         cas_lost = False
         try:
+            self._keep_private()
             for relpath, text in writes.items():
                 target = self.root / relpath
-                target.parent.mkdir(parents=True, exist_ok=True)
+                private.make_dirs(target.parent)
                 write_atomic(target, text.encode("utf-8"))
             for relpath in deletes:
                 (self.root / relpath).unlink(missing_ok=True)
@@ -348,6 +353,7 @@ class Store:
                       "-m", message]
             if staged - set(touched):  # someone staged other changes: commit only ours
                 self._git_paths(commit, touched)
+                private.restrict(self._git_dir() / "COMMIT_EDITMSG")  # git writes it 0644
             elif head_before is None:  # the very first commit
                 gitutil.run_git(commit, self.root)
             else:
@@ -366,6 +372,19 @@ class Store:
             if isinstance(exc, StoreError) and not exc.hint:
                 exc.hint = f"nothing was changed; see `git -C {self.root} status`, then retry"
             raise
+
+    def _keep_private(self) -> None:
+        """A store in aidermem's data dir that an older aidermem made with the umask (0755,
+        git's files 0644) is made private on its first write; one stat after that."""
+        if self._private:
+            return
+        self._private = True
+        if private.is_private(self.root) or not self.root.is_relative_to(
+                paths.data_dir().absolute()):
+            return  # a store the user keeps elsewhere keeps the modes the user gave it
+        gitutil.run_git(["config", "core.sharedRepository", f"{private.FILE_MODE:04o}"],
+                        self.root)
+        private.make_tree_private(self.root)
 
     def _commit_index(self, parent: str, message: str, identity: list[str]) -> None:
         """Commit git's index on top of `parent`, as `git commit` would, and move HEAD only

@@ -14,6 +14,7 @@ or let one malformed file stop iteration over the others.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -60,6 +61,8 @@ aidermem makes is one commit, so `git log` is the history of your memories and
 anything forgotten can be restored from it. Hand edits are fine: aidermem re-reads
 files that differ from HEAD. The search index is a cache rebuilt from these files.
 """
+
+_NO_LINKS = "aidermem never follows links out of the store (replace it with the file itself)"
 
 GITIGNORE = "# temporary files of interrupted atomic writes\n.*.tmp\n"
 
@@ -166,13 +169,35 @@ class Store:
     def load(self, relpath: str) -> Memory:
         if not is_memory_path(relpath):  # also keeps `..` and absolute paths out of the store
             raise MemoryFileError(relpath, "not a memory file path (<project>/<YYYY>/<MM>/*.md)")
-        try:
-            raw = (self.root / relpath).read_bytes()
-        except OSError as exc:
-            raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
+        raw = self._read_no_links(relpath)
         from aidermem import memfile
 
         return memfile.parse_bytes(raw, relpath)
+
+    def _read_no_links(self, relpath: str) -> bytes:
+        """The file's bytes, never through a symbolic link: a linked file or folder could
+        point anywhere (and a link to another memory would make one memory two)."""
+        if link := self._linked_folder(relpath):
+            raise MemoryFileError(relpath, f"{link} is a symbolic link; {_NO_LINKS}")
+        try:
+            fd = os.open(self.root / relpath, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise MemoryFileError(relpath, f"it is a symbolic link; {_NO_LINKS}") from None
+            raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
+
+    def _linked_folder(self, relpath: str) -> str | None:
+        """The first folder of `relpath` (under the store) that is a symbolic link."""
+        parts = relpath.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            if (self.root.joinpath(*parts[:i])).is_symlink():
+                return "/".join(parts[:i])
+        return None
 
     def iter_paths(self) -> Iterator[str]:
         """Every memory file as a posix relpath, walking only <project>/<YYYY>/<MM>/."""
@@ -329,6 +354,11 @@ class Store:
         """
         touched = [*writes, *deletes]
         message = plaintext.clean(message).text  # git refuses a NUL in a commit message
+        for relpath in touched:  # before anything is read or written through the link
+            if link := self._linked_folder(relpath):
+                raise StoreError(f"cannot write {relpath}: {link} is a symbolic link, and "
+                                 "aidermem never writes through links out of the store",
+                                 f"replace {self.root / link} with a real folder")
         before = {p: _read_or_none(self.root / p) for p in touched}
         head_before = self.head()
         self.last_commit = None
@@ -438,8 +468,8 @@ class Store:
 
 def _scan_dirs(path: Path | str, keep: Callable[[str], object]) -> list[os.DirEntry[str]]:
     try:
-        with os.scandir(path) as it:
-            entries = [e for e in it if keep(e.name) and e.is_dir()]
+        with os.scandir(path) as it:  # a linked folder is never walked: it may lead anywhere
+            entries = [e for e in it if keep(e.name) and e.is_dir(follow_symlinks=False)]
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(entries, key=lambda e: e.name)
@@ -448,8 +478,10 @@ def _scan_dirs(path: Path | str, keep: Callable[[str], object]) -> list[os.DirEn
 def _memory_names(folder: Path | str) -> list[str]:
     try:
         with os.scandir(folder) as it:
+            # Linked files are listed, so that reading them says why they are refused.
             return [e.name for e in it
-                    if e.name.endswith(".md") and not e.name.startswith(".") and e.is_file()]
+                    if e.name.endswith(".md") and not e.name.startswith(".")
+                    and (e.is_file(follow_symlinks=False) or e.is_symlink())]
     except (FileNotFoundError, NotADirectoryError):
         return []
 

@@ -14,8 +14,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_support import summarizer, summary_json
-from fakellm import FakeLLM
+from e2e_support import (
+    Sessions,
+    aider_requests,
+    is_summary_request,
+    memories,
+    summarizer,
+    summary_json,
+    user_config,
+)
+from e2e_support import sessions as sessions
+from fakellm import FakeLLM, Request
 from test_cli_support import make_repo, run, run_process, store, write_editor
 
 from aidermem import capture, memfile
@@ -53,7 +62,10 @@ def raw_lines(relpath: str) -> list[str]:
 
 
 def every_reader_takes(capsys: pytest.CaptureFixture[str], memory_id: str, body: str) -> None:
-    """show, list, search and forget all accept the memory; show gives the body back."""
+    """reindex (from the files), show, list, search and forget all accept the memory; show
+    gives the body back."""
+    reindexed = run(capsys, "reindex", "--json")
+    assert (reindexed.code, json.loads(reindexed.out)["skipped"]) == (0, [])
     shown = run(capsys, "show", memory_id, "--json")
     assert (shown.code, shown.err) == (0, "")
     assert json.loads(shown.out)["memory"]["body"] == body
@@ -226,3 +238,42 @@ def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
+
+
+@pytest.mark.e2e
+def test_a_real_diff_format_session_is_remembered_and_sent_back_next_launch(
+        sessions: Sessions, fake_llm: FakeLLM) -> None:
+    repo = sessions.repo
+    (repo / "app.py").write_text("def run():\n    old()\n", encoding="utf-8")
+    subprocess.run(["git", "add", "app.py"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "app"], cwd=repo, check=True)
+    edit = ("app.py\n```python\n<<<<<<< SEARCH\n    old()\n=======\n    new()\n"
+            ">>>>>>> REPLACE\n```\n")
+    summary = summary_json("Swapped old for new", f"Replaced old() with new():\n\n{edit}")
+
+    edits = [edit]
+
+    def respond(request: Request) -> str | None:
+        if is_summary_request(request):
+            return summary
+        if request.streaming:
+            return edits.pop() if edits else "Done."
+        return None
+
+    fake_llm.responder = respond
+    user_config('summarize = "foreground"\n')
+    first = sessions.start("--edit-format", "diff", "app.py")
+    first.say("call new() instead of old() in app.py")
+    assert first.exit() == 0
+    assert (repo / "app.py").read_text(encoding="utf-8") == "def run():\n    new()\n"
+    reindexed = sessions.cli("reindex", "--json")
+    assert reindexed.returncode == 0 and json.loads(reindexed.stdout)["skipped"] == []
+    (session,) = [m for m in memories() if m.kind is Kind.SESSION]
+    assert "<<<<<<< SEARCH\n    old()\n=======\n    new()\n>>>>>>> REPLACE" in session.body
+
+    second = sessions.start()
+    second.say("what changed last time?")
+    sent = aider_requests(fake_llm)[-1].text
+    assert "Swapped old for new" in sent
+    assert "<<<<<<< SEARCH\n    old()" in sent
+    assert second.exit() == 0

@@ -404,17 +404,21 @@ class Store:
             raise
 
     def _keep_private(self) -> None:
-        """A store in aidermem's data dir that an older aidermem made with the umask (0755,
-        git's files 0644) is made private on its first write; one stat after that."""
+        """What an older aidermem made with the umask (0755 folders, 0644 files: the data dir
+        with this store, its git files, the journal, the index cache) is made private on the
+        first write that finds it so; two stats per Store after that."""
         if self._private:
             return
         self._private = True
-        if private.is_private(self.root) or not self.root.is_relative_to(
-                paths.data_dir().absolute()):
-            return  # a store the user keeps elsewhere keeps the modes the user gave it
-        gitutil.run_git(["config", "core.sharedRepository", f"{private.FILE_MODE:04o}"],
-                        self.root)
-        private.make_tree_private(self.root)
+        home = paths.data_dir().absolute()
+        inside = self.root.is_relative_to(home)  # a store kept elsewhere keeps its modes
+        if private.is_private(home) and (not inside or private.is_private(self.root)):
+            return
+        if inside:
+            gitutil.run_git(["config", "core.sharedRepository", f"{private.FILE_MODE:04o}"],
+                            self.root)
+        private.make_tree_private(paths.cache_dir())
+        private.make_tree_private(home)  # last: its top's mode says all is done
 
     def _commit_index(self, parent: str, message: str, identity: list[str]) -> None:
         """Commit git's index on top of `parent`, as `git commit` would, and move HEAD only

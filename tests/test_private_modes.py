@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_cli_support import git, make_repo, run, store, write_editor
 
-from aidermem import paths
+from aidermem import paths, secret_patterns
 
 SECRET = "sk-proj-" + "Q7x" * 16
 # Lock files are empty; the store's and the journal's are made by their own modules with
@@ -77,17 +77,18 @@ def test_the_data_and_cache_tree_is_private(shop: Path, tmp_path: Path,
     assert stat.S_IMODE(objects[0].stat().st_mode) == 0o400
 
 
-def test_a_store_an_older_aidermem_made_open_is_made_private_on_its_next_write(
+def test_a_data_dir_an_older_aidermem_made_open_is_made_private_on_its_next_write(
         shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "add", "First memory").code == 0
+    secret_patterns.library_patterns()  # its cache file, as any first run in a process writes it
+    assert (paths.cache_dir() / secret_patterns.CACHE_NAME).is_file()
     home = paths.data_dir()
     for path in [home, *home.rglob("*")]:  # as the umask left it before this change
         path.chmod(0o755 if path.is_dir() else 0o644)
     subprocess.run(["git", "-C", str(store().root), "config", "--unset",
                     "core.sharedRepository"], check=False)  # older stores never had it
     assert run(capsys, "add", "Second memory").code == 0
-    assert not_private(store().root) == []
-    assert not_private(paths.index_dir_for(store().root)) == []
+    assert not_private(home) == []  # store, git, journal, index cache, pattern cache
     assert git("config", "core.sharedRepository").strip() == "0600"
 
 

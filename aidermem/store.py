@@ -8,13 +8,13 @@ paths, so concurrent writers all land and history can recover anything.
 A failed commit rolls the touched files back; nothing half-written is left.
 
 Never: parse more files than a lookup needs, commit files it did not touch,
-or let one malformed file stop iteration over the others.
+follow a symbolic link (nolinks.py), or let one malformed file stop iteration
+over the others.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -22,7 +22,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import gitutil, paths, plaintext, private
+from aidermem import gitutil, nolinks, paths, plaintext, private
 from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
 from aidermem.kinds import Status, now, slugify
@@ -61,8 +61,6 @@ aidermem makes is one commit, so `git log` is the history of your memories and
 anything forgotten can be restored from it. Hand edits are fine: aidermem re-reads
 files that differ from HEAD. The search index is a cache rebuilt from these files.
 """
-
-_NO_LINKS = "aidermem never follows links out of the store (replace it with the file itself)"
 
 GITIGNORE = "# temporary files of interrupted atomic writes\n.*.tmp\n"
 
@@ -169,35 +167,10 @@ class Store:
     def load(self, relpath: str) -> Memory:
         if not is_memory_path(relpath):  # also keeps `..` and absolute paths out of the store
             raise MemoryFileError(relpath, "not a memory file path (<project>/<YYYY>/<MM>/*.md)")
-        raw = self._read_no_links(relpath)
+        raw = nolinks.read(self.root, relpath)
         from aidermem import memfile
 
         return memfile.parse_bytes(raw, relpath)
-
-    def _read_no_links(self, relpath: str) -> bytes:
-        """The file's bytes, never through a symbolic link: a linked file or folder could
-        point anywhere (and a link to another memory would make one memory two)."""
-        if link := self._linked_folder(relpath):
-            raise MemoryFileError(relpath, f"{link} is a symbolic link; {_NO_LINKS}")
-        try:
-            fd = os.open(self.root / relpath, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise MemoryFileError(relpath, f"it is a symbolic link; {_NO_LINKS}") from None
-            raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
-        try:
-            with os.fdopen(fd, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
-
-    def _linked_folder(self, relpath: str) -> str | None:
-        """The first folder of `relpath` (under the store) that is a symbolic link."""
-        parts = relpath.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            if (self.root.joinpath(*parts[:i])).is_symlink():
-                return "/".join(parts[:i])
-        return None
 
     def iter_paths(self) -> Iterator[str]:
         """Every memory file as a posix relpath, walking only <project>/<YYYY>/<MM>/."""
@@ -355,7 +328,7 @@ class Store:
         touched = [*writes, *deletes]
         message = plaintext.clean(message).text  # git refuses a NUL in a commit message
         for relpath in touched:  # before anything is read or written through the link
-            if link := self._linked_folder(relpath):
+            if link := nolinks.linked_folder(self.root, relpath):
                 raise StoreError(f"cannot write {relpath}: {link} is a symbolic link, and "
                                  "aidermem never writes through links out of the store",
                                  f"replace {self.root / link} with a real folder")

@@ -47,7 +47,8 @@ def dump(memory: Memory) -> str:
     front = yaml.dump(
         ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000
     )
-    body = escape_body(plaintext.clean(memory.body.rstrip("\n")).text)
+    # Stripped as parse() strips it, so a line the escape looks at starts where parse sees it.
+    body = escape_body(plaintext.clean(memory.body).text.strip())
     return f"---\n{front}---\n\n{body}\n"
 
 

@@ -101,6 +101,12 @@ def test_a_body_with_conflict_marker_lines_round_trips(body: str) -> None:
     assert not [line for line in body_lines if line.startswith(("<<<<<<<", ">>>>>>>"))]
 
 
+def test_a_marker_line_that_only_starts_the_body_once_it_is_stripped_round_trips() -> None:
+    for body in ("\n\t\\>>>>>>> after a tab", "  \\<<<<<<< SEARCH after spaces"):
+        parsed = memfile.parse(memfile.dump(Memory(title="t", body=body)), "x.md")
+        assert parsed.body == body.strip()
+
+
 def test_a_real_merge_conflict_is_still_malformed() -> None:
     ours = memfile.dump(Memory(title="Ours", body="mine"))
     conflicted = ours.replace("mine", "<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> branch")

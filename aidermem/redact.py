@@ -81,16 +81,25 @@ _KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_LINE = re.compile(r"(?:#### |> )?(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: [^\n]*)[ \t\r]*")
 # The password runs to the authority's last '@': `https://bob:p@ssW0rd@host` hides `p@ssW0rd`.
 _URL_PASSWORD = re.compile(r"://[^\s:/?#@\[\]\"'<>]+:([^\s/?#\"'<>]+)@")
+
+
+def _command(name: str, limit: int = 300) -> str:
+    """The rest of one shell command after `name` (no newline, `|`, `;` or `&`, at most
+    `limit` characters, then a blank), never crossing `name` again: each occurrence's window
+    ends where the next begins, so a line of `curl curl curl …` is scanned once."""
+    return rf"\b(?:[^\n|;&{name[0]}]|{name[0]}(?!{name[1:]})){{0,{limit}}}?[ \t]"
+
+
 # Command lines that carry a password in a flag of their own (group 1 is the secret), within
 # one shell command: `curl -u user:PW`, `mysql -pPW` (but never `-P 3306`, the port),
 # `docker login -p PW`, `sshpass -p PW` (but never `ssh -p 2222`). Case-sensitive on purpose.
-_CMD = r"\b[^\n|;&]{0,300}?[ \t]"
 _CLI_SOURCES = (  # (program, rest): the literal first, for re's fast prefix search
-    ("curl", rf"{_CMD}(?:-u|--user)(?:[ \t]+|=)?[^\s:'\"]+:([^\s'\"]+)"),
-    ("mysql", rf"(?:dump|admin)?{_CMD}-p[\"']?([^\s'\"]+)"),
-    ("mariadb", rf"{_CMD}-p[\"']?([^\s'\"]+)"),
-    ("docker", rf"[ \t]+login{_CMD}(?:-p|--password)(?:[ \t]+|=)([^\s'\"-][^\s'\"]*)"),
-    ("sshpass", r"\b[^\n|;&]{0,100}?[ \t]-p[ \t]*([^\s'\"]+)"),
+    ("curl", rf"{_command('curl')}(?:-u|--user)(?:[ \t]+|=)?[^\s:'\"]+:([^\s'\"]+)"),
+    ("mysql", rf"(?:dump|admin)?{_command('mysql')}-p[\"']?([^\s'\"]+)"),
+    ("mariadb", rf"{_command('mariadb')}-p[\"']?([^\s'\"]+)"),
+    ("docker", rf"[ \t]+login{_command('docker')}(?:-p|--password)(?:[ \t]+|=)"
+     r"([^\s'\"-][^\s'\"]*)"),
+    ("sshpass", rf"{_command('sshpass', 100)}-p[ \t]*([^\s'\"]+)"),
 )
 _CLI_SECRETS = [re.compile(f"{name}(?<![A-Za-z0-9_.-]{name}){rest}")
                 for name, rest in _CLI_SOURCES]
@@ -277,19 +286,13 @@ def _assignments(text: str, matches: Iterator[re.Match[str]]) -> Iterator[Span]:
     for m in matches:
         if m.start() < covered:
             continue
-        prefix = _name_ending_at(text, m.start())
-        name = prefix + text[m.start() : m.end("word")]
-        last = re.split(r"[_.$-]", name.lower())[-1]
-        word = m.group("word").lower()
-        if (word.startswith("pass") and not word.startswith(("passw", "passphrase"))
-                and not prefix.endswith(("_", "-"))):
-            continue  # `pass` only as the end of a name: DB_PASS, never bypass or compass
         # A secret word inside a longer name (SECRET_KEY_BASE, KEY_COUNT): only a value that
         # looks generated, under a name whose last part does not say it is something else.
-        inside = not _SECRET_PART.fullmatch(last)
+        # Checked first: they are cheap, and most such names are no secret.
+        word = m.group("word").lower()
+        last = word.rsplit("_", 1)[-1]
+        inside = "_" in word and not _SECRET_PART.fullmatch(last)
         if inside and last in _NOT_SECRET_PARTS:
-            continue
-        if not inside and not _is_secret_name(name):
             continue
         q = _QUOTED.match(text, m.end())
         if q:
@@ -299,9 +302,16 @@ def _assignments(text: str, matches: Iterator[re.Match[str]]) -> Iterator[Span]:
             if not b:
                 continue
             value, start, stop, quoted = b.group(1), b.start(1), b.end(1), False
-        if _keep_value(text, name, value, stop, quoted=quoted, sep=m.group("sep")):
-            continue
         if inside and not _looks_generated(value):
+            continue
+        prefix = _name_ending_at(text, m.start())
+        if (word.startswith("pass") and not word.startswith(("passw", "passphrase"))
+                and not prefix.endswith(("_", "-"))):
+            continue  # `pass` only as the end of a name: DB_PASS, never bypass or compass
+        name = prefix + text[m.start() : m.end("word")]
+        if not inside and not _is_secret_name(name):
+            continue
+        if _keep_value(text, name, value, stop, quoted=quoted, sep=m.group("sep")):
             continue
         covered = stop
         yield start, stop, _assignment_kind(name)

@@ -101,7 +101,7 @@ class MemoryIndex:
         sync finds them done."""
         directory = paths.index_dir_for(store.root)
         private.make_dirs(directory)
-        for folder in (directory.parent.parent, directory.parent, directory):  # made 0755 once
+        for folder in (directory.parent, directory):  # an older aidermem made them 0755
             private.restrict(folder)
         return cls(store, directory, lock_timeout=lock_timeout, probe=probe)
 

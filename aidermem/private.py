@@ -47,7 +47,10 @@ def make_dirs(path: Path) -> None:
 
 def restrict(path: Path, st: os.stat_result | None = None) -> None:
     """Drop group and other bits from one file or directory (symlinks are left alone)."""
-    st = st or os.lstat(path)
+    try:
+        st = st or os.lstat(path)
+    except OSError:
+        return  # nothing there
     if stat.S_ISLNK(st.st_mode) or not st.st_mode & _OPEN_BITS:
         return
     mode = DIR_MODE if stat.S_ISDIR(st.st_mode) else stat.S_IMODE(st.st_mode) & 0o700

@@ -377,21 +377,27 @@ class Store:
             raise
 
     def _keep_private(self) -> None:
-        """What an older aidermem made with the umask (0755 folders, 0644 files: the data dir
-        with this store, its git files, the journal, the index cache) is made private on the
-        first write that finds it so; two stats per Store after that."""
+        """What an older aidermem made with the umask (0755 folders, 0644 files: a store in
+        the data dir, its git files, the journal, rescue files, the index cache) is made
+        private by the first write that finds this store so; one stat per Store after that.
+        Only aidermem's own trees: a store kept elsewhere keeps the modes its user gave it."""
         if self._private:
             return
         self._private = True
         home = paths.data_dir().absolute()
-        inside = self.root.is_relative_to(home)  # a store kept elsewhere keeps its modes
-        if private.is_private(home) and (not inside or private.is_private(self.root)):
+        if private.is_private(self.root) or not self.root.is_relative_to(home):
             return
-        if inside:
-            gitutil.run_git(["config", "core.sharedRepository", f"{private.FILE_MODE:04o}"],
-                            self.root)
-        private.make_tree_private(paths.cache_dir())
-        private.make_tree_private(home)  # last: its top's mode says all is done
+        from aidermem.secret_patterns import CACHE_NAME
+
+        gitutil.run_git(["config", "core.sharedRepository", f"{private.FILE_MODE:04o}"],
+                        self.root)
+        cache = paths.cache_dir()
+        for tree in (paths.journal_dir(), home / "rescue", cache / "index"):
+            private.make_tree_private(tree)
+        private.restrict(cache / CACHE_NAME)
+        for top in paths.named_tops():
+            private.restrict(top)
+        private.make_tree_private(self.root)  # last: the store's mode says all is done
 
     def _commit_index(self, parent: str, message: str, identity: list[str]) -> None:
         """Commit git's index on top of `parent`, as `git commit` would, and move HEAD only

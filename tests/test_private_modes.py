@@ -88,7 +88,9 @@ def test_a_data_dir_an_older_aidermem_made_open_is_made_private_on_its_next_writ
     subprocess.run(["git", "-C", str(store().root), "config", "--unset",
                     "core.sharedRepository"], check=False)  # older stores never had it
     assert run(capsys, "add", "Second memory").code == 0
-    assert not_private(home) == []  # store, git, journal, index cache, pattern cache
+    # Store, git, journal, index cache, pattern cache; AIDERMEM_HOME itself is the user's to
+    # name (it could be /tmp), so its own mode is left, with nothing inside it readable.
+    assert not_private(home) == ["0o755 ."]
     assert git("config", "core.sharedRepository").strip() == "0600"
 
 
@@ -108,3 +110,23 @@ def test_a_rescued_edit_is_private_and_redacted(shop: Path, tmp_path: Path,
     assert stat.S_IMODE(rescued.stat().st_mode) == 0o600
     assert stat.S_IMODE(rescued.parent.stat().st_mode) == 0o700
     assert not_private(paths.data_dir()) == []
+
+
+def test_a_folder_the_user_named_keeps_its_own_mode_and_its_other_files(
+        shop: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"  # as if AIDERMEM_CACHE_DIR=/tmp
+    shared.mkdir()
+    shared.chmod(0o755)
+    (shared / "someone-elses.txt").write_text("x")
+    (shared / "someone-elses.txt").chmod(0o644)
+    monkeypatch.setenv("AIDERMEM_CACHE_DIR", str(shared))
+    assert run(capsys, "add", "Cached elsewhere").code == 0
+    for path in [paths.data_dir(), *paths.data_dir().rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)  # an older aidermem's store
+    assert run(capsys, "add", "Second memory").code == 0
+    assert run(capsys, "search", "cached").code == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "someone-elses.txt").stat().st_mode) == 0o644
+    assert not_private(paths.index_dir_for(store().root).parent) == []
+    assert not_private(store().root) == []

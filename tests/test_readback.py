@@ -189,6 +189,8 @@ DIFF_SESSION = (
     "app.py\n```python\n<<<<<<< SEARCH\nold()\n=======\nnew()\n>>>>>>> REPLACE\n```\n\n"
     "> Applied edit to app.py\n\n"
     "#### decision: call new() instead of old()  \n\n"
+    "Noted.\n\n"
+    "#### remember: >>>>>>> REPLACE closes every aider edit block  \n\n"
     "Noted.\n"
 )
 
@@ -217,6 +219,9 @@ def test_a_captured_diff_session_reads_back_and_reaches_the_next_launch_context(
     assert all(isinstance(m, Memory) for m in loaded), loaded
     (session,) = [m for m in loaded if isinstance(m, Memory) and m.kind is Kind.SESSION]
     assert BODY in session.body
+    # The extractive note of the same session (kept beside the model's summary).
+    assert any(isinstance(m, Memory) and m.body.startswith(">>>>>>> REPLACE closes")
+               for m in loaded)
 
     found = retrieve(index, shop, query="old new", current_project="github.com/acme/shop")
     assert found.last_session == session

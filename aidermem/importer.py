@@ -89,7 +89,9 @@ def is_history(text: str) -> bool:
 
 
 def read_history(path: Path) -> str:
-    """The file as text; undecodable bytes become U+FFFD rather than an error."""
+    """The file as text; undecodable bytes become U+FFFD rather than an error, and NUL
+    bytes (a crash can leave a run of them) are dropped: no memory file or commit can
+    hold one."""
     path = Path(path).expanduser()
     if path.is_dir():
         inside = path / HISTORY_NAME
@@ -104,8 +106,8 @@ def read_history(path: Path) -> str:
     except OSError as exc:
         raise AidermemError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # saved as UTF-16 by some Windows editors
-        return raw.decode("utf-16", errors="replace")
-    return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+        return raw.decode("utf-16", errors="replace").replace("\x00", "")
+    return raw.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\x00", "")
 
 
 def import_history(

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import tantivy
 
-from aidermem import analysis, paths, worktree
+from aidermem import analysis, paths, private, worktree
 from aidermem.atomic import write_atomic
 from aidermem.documents import SCHEMA_VERSION, Parser, build_schema, doc_fields, parsed
 from aidermem.errors import IndexBusyError, IndexWriteError, MemoryFileError
@@ -103,7 +103,9 @@ class MemoryIndex:
         """`probe`: the store's git calls, started early (worktree.Probe) so the first
         sync finds them done."""
         directory = paths.index_dir_for(store.root)
-        directory.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(directory)
+        for folder in (directory.parent, directory):  # an older aidermem made them 0755
+            private.restrict(folder)
         return cls(store, directory, lock_timeout=lock_timeout, probe=probe)
 
     # -- reading ---------------------------------------------------------------------------
@@ -391,7 +393,7 @@ class MemoryIndex:
         import shutil  # imports bz2 and lzma: only for a rebuild from scratch
 
         shutil.rmtree(self.path, ignore_errors=True)
-        self.path.mkdir(parents=True)
+        private.make_dirs(self.path)
         tantivy.Index(self.schema, str(self.path))
         return self._open_index()
 
@@ -444,6 +446,7 @@ class MemoryIndex:
             raise
         finally:
             writer.wait_merging_threads()  # also releases tantivy's writer lock
+            private.restrict_files_in(self.path)  # tantivy writes its segments with the umask
 
     @contextlib.contextmanager
     def _locked(self, *, wait: float | None = None) -> Iterator[None]:

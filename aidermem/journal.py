@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from aidermem import paths
+from aidermem import paths, private
 from aidermem.atomic import write_atomic
 
 
@@ -93,11 +93,11 @@ class Journal:
         return self.root / f"{session_id}.slice.md"
 
     def write(self, entry: Entry) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private.make_dirs(self.root)
         _atomic_write(self._entry_path(entry.session_id), json.dumps(asdict(entry), indent=1))
 
     def write_slice(self, session_id: str, text: str) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private.make_dirs(self.root)
         _atomic_write(self.slice_path(session_id), text)
 
     def read_slice(self, session_id: str) -> str:
@@ -158,8 +158,9 @@ class Journal:
         """Hold the entry's lock; yields False when another process holds it."""
         import filelock  # imports asyncio (~15 ms): not on the launcher's path to the spawn
 
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock = filelock.FileLock(str(self.root / f"{session_id}.lock"), timeout=timeout)
+        private.make_dirs(self.root)
+        lock = filelock.FileLock(str(self.root / f"{session_id}.lock"), timeout=timeout,
+                                 mode=private.FILE_MODE)
         try:
             lock.acquire()
         except filelock.Timeout:

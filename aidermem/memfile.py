@@ -7,6 +7,7 @@ a hand edit that broke the YAML), so callers can report and skip.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import frontmatter
@@ -14,7 +15,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 from pydantic import ValidationError
 
-from aidermem import frontfast
+from aidermem import frontfast, plaintext
 from aidermem.errors import MemoryFileError
 from aidermem.models import Memory
 
@@ -22,6 +23,13 @@ _BOUNDARY = YAMLHandler.FM_BOUNDARY  # how python-frontmatter finds the `---` li
 
 # libyaml's dumper is ~10x faster than the pure-Python one; same output.
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+# A body line that starts like git's conflict markers (`<<<<<<< SEARCH`, `>>>>>>> REPLACE`:
+# aider's own edit blocks) is stored with one more backslash in front (`\<<<<<<< SEARCH`),
+# the way mbox quotes `From ` lines, and read back without it. So any body round-trips, and
+# a raw marker line still means a real, unresolved `git merge` conflict.
+_MARKER = re.compile(r"^(?=\\*(?:<{7}|>{7}))", re.MULTILINE)
+_ESCAPED_MARKER = re.compile(r"^\\(?=\\*(?:<{7}|>{7}))", re.MULTILINE)
 
 # Front matter keys in the order people want to read them.
 _KEY_ORDER = (
@@ -31,23 +39,44 @@ _KEY_ORDER = (
 
 
 def dump(memory: Memory) -> str:
-    data = memory.model_dump(mode="json", exclude={"body"})
+    """The file text; parse() reads it back as `memory`. Text no file can hold (NUL bytes,
+    lone surrogates from undecodable input) is dropped or becomes U+FFFD here at the latest;
+    callers that take user text clean it first (plaintext.clean) and say so."""
+    data = _storable(memory.model_dump(mode="json", exclude={"body"}))
     ordered: dict[str, Any] = {k: data[k] for k in _KEY_ORDER if k in data}
     front = yaml.dump(
         ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000
     )
-    body = memory.body.rstrip("\n")
+    # Stripped as parse() strips it, so a line the escape looks at starts where parse sees it.
+    body = escape_body(plaintext.clean(memory.body).text.strip())
     return f"---\n{front}---\n\n{body}\n"
 
 
-def parse(text: str, path: str = "<memory>") -> Memory:
+def escape_body(body: str) -> str:
+    """`body` as the file holds it: conflict-marker-like lines get one more backslash."""
+    if "<<<<<<<" not in body and ">>>>>>>" not in body:
+        return body
+    return _MARKER.sub("\\\\", body)
+
+
+def unescape_body(body: str) -> str:
+    """The inverse of escape_body."""
+    if "\\<<<<<<<" not in body and "\\>>>>>>>" not in body:
+        return body
+    return _ESCAPED_MARKER.sub("", body)
+
+
+def parse(text: str, path: str = "<memory>", *, markers_are_text: bool = False) -> Memory:
+    """The memory in a file's text. `markers_are_text`: the text is fresh from the user's
+    editor, not from git, so a raw `<<<<<<< SEARCH` line is content (escaped when stored)."""
     if "\x00" in text:
         raise MemoryFileError(path, "binary content (NUL bytes)")
     if not text.startswith("---"):
         raise MemoryFileError(path, "no YAML front matter (file must start with '---')")
-    if "\n<<<<<<< " in text or "\n>>>>>>> " in text:
+    if not markers_are_text and ("\n<<<<<<< " in text or "\n>>>>>>> " in text):
         raise MemoryFileError(path, "unresolved git merge conflict markers")
     meta = _read_fast(text) or _read_yaml(text, path)
+    meta["body"] = unescape_body(meta["body"])
     try:
         return Memory.model_validate(meta)
     except ValidationError as exc:
@@ -95,6 +124,16 @@ def parse_bytes(raw: bytes, path: str = "<memory>") -> Memory:
     except UnicodeDecodeError as exc:
         raise MemoryFileError(path, f"not UTF-8 text ({exc.reason})") from exc
     return parse(text, path)
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return plaintext.clean(value).text
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    return value
 
 
 def _one_line(exc: BaseException) -> str:

@@ -54,6 +54,16 @@ def config_dir() -> Path:
     return h if h else Path(_platformdirs().user_config_dir(APP))
 
 
+def named_tops() -> list[Path]:
+    """The data and cache dirs that aidermem named (the platform's, or `cache` under
+    AIDERMEM_HOME), not the ones a variable names: only those may have their own mode
+    changed (AIDERMEM_HOME=/tmp must never make /tmp private)."""
+    tops = [] if home() else [data_dir()]
+    if not os.environ.get("AIDERMEM_CACHE_DIR"):
+        tops.append(cache_dir())
+    return tops
+
+
 def default_store_dir() -> Path:
     return data_dir() / "store"
 

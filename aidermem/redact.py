@@ -2,7 +2,8 @@
 
 Every caller that journals, summarizes, stores or indexes transcript text runs
 `redact` first. It drops `<private>…</private>` spans, and replaces API keys,
-tokens, private key blocks, JWTs, URL passwords and `*_KEY=`/`password:`-style
+tokens, private key blocks, JWTs, URL passwords, passwords given to `curl -u`,
+`mysql -p`, `docker login -p` and `sshpass -p`, and `*_KEY=`/`DB_PASS=`/`password:`-style
 values with `[REDACTED:<kind>]`. Pure: no disk, no network, no logging of what
 it found (the secret would leak into the log).
 
@@ -60,6 +61,7 @@ _OWN_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("stripe", "rk_", r"(?:live|test)_[0-9a-zA-Z]{16,}"),
     ("stripe", "whsec_", r"[0-9a-zA-Z]{16,}"),
     ("huggingface", "hf_", r"[A-Za-z0-9]{30,}"),
+    ("npm", "npm_", r"[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
     ("jwt", "eyJ", r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
 )
 _OWN = [
@@ -77,7 +79,30 @@ _MAX_KEY_BLOCK = 20_000  # an RSA-4096 or PGP key block is well under this
 _KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 # A line of PEM body, possibly inside a `#### ` (user) or `> ` (tool) transcript line.
 _KEY_LINE = re.compile(r"(?:#### |> )?(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: [^\n]*)[ \t\r]*")
-_URL_PASSWORD = re.compile(r"://[^\s:/?#@\[\]\"'<>]+:([^\s@/?#\"'<>]+)@")
+# The password runs to the authority's last '@': `https://bob:p@ssW0rd@host` hides `p@ssW0rd`.
+_URL_PASSWORD = re.compile(r"://[^\s:/?#@\[\]\"'<>]+:([^\s/?#\"'<>]+)@")
+
+
+def _command(name: str, limit: int = 300) -> str:
+    """The rest of one shell command after `name` (no newline, `|`, `;` or `&`, at most
+    `limit` characters, then a blank), never crossing `name` again: each occurrence's window
+    ends where the next begins, so a line of `curl curl curl …` is scanned once."""
+    return rf"\b(?:[^\n|;&{name[0]}]|{name[0]}(?!{name[1:]})){{0,{limit}}}?[ \t]"
+
+
+# Command lines that carry a password in a flag of their own (group 1 is the secret), within
+# one shell command: `curl -u user:PW`, `mysql -pPW` (but never `-P 3306`, the port),
+# `docker login -p PW`, `sshpass -p PW` (but never `ssh -p 2222`). Case-sensitive on purpose.
+_CLI_SOURCES = (  # (program, rest): the literal first, for re's fast prefix search
+    ("curl", rf"{_command('curl')}(?:-u|--user)(?:[ \t]+|=)?[^\s:'\"]+:([^\s'\"]+)"),
+    ("mysql", rf"(?:dump|admin)?{_command('mysql')}-p[\"']?([^\s'\"]+)"),
+    ("mariadb", rf"{_command('mariadb')}-p[\"']?([^\s'\"]+)"),
+    ("docker", rf"[ \t]+login{_command('docker')}(?:-p|--password)(?:[ \t]+|=)"
+     r"([^\s'\"-][^\s'\"]*)"),
+    ("sshpass", rf"{_command('sshpass', 100)}-p[ \t]*([^\s'\"]+)"),
+)
+_CLI_SECRETS = [re.compile(f"{name}(?<![A-Za-z0-9_.-]{name}){rest}")
+                for name, rest in _CLI_SOURCES]
 _COMMIT_LINE = re.compile(r"^> Commit ([0-9a-f]{7,40}) ", re.MULTILINE)
 _AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -95,7 +120,9 @@ _CI_SOURCES = {
     r"(?:[a-z0-9_.-]+=)?([^\s'\"-][^\s'\"]*)",
     # The secret-bearing word that ends a variable name, then a separator; a
     # Python annotation (`key: str = "…"`) is tried before YAML's bare colon.
-    "keyword": r"(?P<word>key|token|secret|passw(?:or)?d|pwd|passphrase|credentials?)[\"']?"
+    # The word may go on in `_part`s (`SECRET_KEY_BASE`, `KEY_COUNT`): _assignments decides.
+    "keyword": r"(?P<word>(?:key|token|secret|passw(?:or)?d|pwd|passphrase|pass|credentials?)"
+    r"(?:_[a-z0-9]+){0,3})[\"']?"
     r"(?P<sep>[ \t]*:[ \t]*[a-z_][\w.\[\] |,]{0,40}?[ \t]*=(?!=)|[ \t]*(?::=|=>|=(?!=)|:))",
 }
 _CI = {name: re.compile(p) for name, p in _CI_SOURCES.items()}
@@ -114,6 +141,19 @@ _NOT_SECRET_KEYS = re.compile(
     r"(?i)(?:cache|storage|sort|primary|foreign|partition|query|row|hash|map|lookup|index"
     r"|unique|composite|react|dict|idempotency|group|order|public)[_-]?key$"
 )
+# The last part of a name that holds a secret (`api_key`, `DB_PASS`, `appsecret`) …
+_SECRET_PART = re.compile(r"[a-z0-9]*(?:key|token|secret|passw(?:or)?d|pwd|passphrase|pass"
+                          r"|credentials?)")
+# … and last parts that say the value is about a secret, not the secret itself.
+_NOT_SECRET_PARTS = frozenset(
+    {
+        "file", "path", "dir", "name", "names", "id", "ids", "count", "len", "length", "size",
+        "type", "kind", "env", "var", "header", "field", "prefix", "suffix", "url", "uri",
+        "endpoint", "max", "min", "limit", "ttl", "timeout", "expiry", "expires", "version",
+        "format", "alg", "algorithm", "mode", "enabled", "required", "store", "location", "arn",
+        "ref", "provider", "source", "index", "hash", "hashed", "rotation", "policy", "label",
+    }
+)  # fmt: skip
 _CODE_WORDS = frozenset(
     {
         "none", "null", "nil", "true", "false", "undefined", "lambda", "self", "this", "new",
@@ -182,6 +222,10 @@ def _find_spans(text: str) -> Iterator[Span]:
     for m in _URL_PASSWORD.finditer(text):
         if not _placeholder(m.group(1)):
             yield m.start(1), m.end(1), "url-password"
+    for pattern in _CLI_SECRETS:
+        for m in pattern.finditer(text):
+            if not _placeholder(m.group(1)):
+                yield m.start(1), m.end(1), "password"
     low = text.lower()
     ci, hay = (_CI, low) if len(low) == len(text) else (_CI_FALLBACK, text)
     for name, kind in (("bearer", "bearer"), ("auth", "bearer"), ("flag", "api-key")):
@@ -242,8 +286,13 @@ def _assignments(text: str, matches: Iterator[re.Match[str]]) -> Iterator[Span]:
     for m in matches:
         if m.start() < covered:
             continue
-        name = _name_ending_at(text, m.start()) + text[m.start() : m.end("word")]
-        if not _is_secret_name(name):
+        # A secret word inside a longer name (SECRET_KEY_BASE, KEY_COUNT): only a value that
+        # looks generated, under a name whose last part does not say it is something else.
+        # Checked first: they are cheap, and most such names are no secret.
+        word = m.group("word").lower()
+        last = word.rsplit("_", 1)[-1]
+        inside = "_" in word and not _SECRET_PART.fullmatch(last)
+        if inside and last in _NOT_SECRET_PARTS:
             continue
         q = _QUOTED.match(text, m.end())
         if q:
@@ -253,10 +302,25 @@ def _assignments(text: str, matches: Iterator[re.Match[str]]) -> Iterator[Span]:
             if not b:
                 continue
             value, start, stop, quoted = b.group(1), b.start(1), b.end(1), False
+        if inside and not _looks_generated(value):
+            continue
+        prefix = _name_ending_at(text, m.start())
+        if (word.startswith("pass") and not word.startswith(("passw", "passphrase"))
+                and not prefix.endswith(("_", "-"))):
+            continue  # `pass` only as the end of a name: DB_PASS, never bypass or compass
+        name = prefix + text[m.start() : m.end("word")]
+        if not inside and not _is_secret_name(name):
+            continue
         if _keep_value(text, name, value, stop, quoted=quoted, sep=m.group("sep")):
             continue
         covered = stop
         yield start, stop, _assignment_kind(name)
+
+
+def _looks_generated(value: str) -> bool:
+    """Long enough, and mixing letters with digits or symbols: a key, not a word or a name."""
+    letters = sum(c.isalpha() for c in value)
+    return len(value) >= 12 and 0 < letters < len(value) and " " not in value
 
 
 def _name_ending_at(text: str, pos: int) -> str:

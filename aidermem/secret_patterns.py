@@ -18,7 +18,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from aidermem import paths
+from aidermem import paths, private
 from aidermem.atomic import write_atomic
 
 # (kind, module, class) of each detect-secrets plugin whose denylist redact uses.
@@ -53,7 +53,7 @@ def library_patterns() -> list[Pattern]:
     patterns = read_library()
     if key is not None:
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
+            private.make_dirs(cache.parent)
             write_atomic(cache, json.dumps({"key": key, "patterns": patterns}).encode())
         except OSError:
             pass  # no cache: the next run reads the library again

@@ -10,7 +10,8 @@ from the undo record written first (undo.py), by the writer itself or by the
 next holder of the lock; from it on, the write has happened, whatever fails after.
 
 Never: parse more files than a lookup needs, commit files it did not touch,
-or let one malformed file stop iteration over the others.
+follow a symbolic link (nolinks.py), or let one malformed file stop iteration
+over the others.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import gitutil, paths
+from aidermem import gitutil, nolinks, paths, plaintext, private
 from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
 from aidermem.kinds import Status, now, slugify
@@ -79,6 +80,7 @@ class Store:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
         self._identity: tuple[bool, str | None] | None = None
+        self._private = False  # see _keep_private
         self.last_commit: tuple[str | None, str | None] | None = None  # see _write_and_commit
         self._made: str | None = None  # the commit _commit_index made, until HEAD is it
 
@@ -144,13 +146,16 @@ class Store:
         import shutil  # with uuid, ~40 ms of imports that only the first run needs
         import uuid
 
-        self.root.parent.mkdir(parents=True, exist_ok=True)
-        # mkdir (not mkdtemp, which forces 0700) so the store gets the user's umask like a clone.
+        private.make_dirs(self.root.parent)
+        # Private (0700, files 0600): memories are the user's own text. git keeps its own
+        # files so too (core.sharedRepository=0600), whatever the umask of later git commands.
         staging = self.root.parent / f".{self.root.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
+        staging.mkdir(mode=private.DIR_MODE)
         try:
-            gitutil.run_git(["init", "-q", "-b", "main"], staging)
+            gitutil.run_git(["init", "-q", "-b", "main", f"--shared={private.FILE_MODE:04o}"],
+                            staging)
             Store(staging)._first_commit()
+            private.make_tree_private(staging)  # what `git commit` wrote with the umask
             try:
                 staging.rename(self.root)  # replaces an empty dir; fails if another won
             except OSError:
@@ -181,10 +186,7 @@ class Store:
     def load(self, relpath: str) -> Memory:
         if not is_memory_path(relpath):  # also keeps `..` and absolute paths out of the store
             raise MemoryFileError(relpath, "not a memory file path (<project>/<YYYY>/<MM>/*.md)")
-        try:
-            raw = (self.root / relpath).read_bytes()
-        except OSError as exc:
-            raise MemoryFileError(relpath, f"cannot read: {exc.strerror or exc}") from exc
+        raw = nolinks.read(self.root, relpath)
         from aidermem import memfile
 
         return memfile.parse_bytes(raw, relpath)
@@ -362,6 +364,12 @@ class Store:
         from aidermem import undo
 
         touched = [*writes, *deletes]
+        message = plaintext.clean(message).text  # git refuses a NUL in a commit message
+        for relpath in touched:  # before anything is read or written through the link
+            if link := nolinks.linked_folder(self.root, relpath):
+                raise StoreError(f"cannot write {relpath}: {link} is a symbolic link, and "
+                                 "aidermem never writes through links out of the store",
+                                 f"replace {self.root / link} with a real folder")
         head_before = self.head()
         self.last_commit = None
         self._made = None
@@ -373,9 +381,10 @@ class Store:
                              "check free space and permissions; nothing was changed") from exc
         plumbing = False
         try:
+            self._keep_private()
             for relpath, text in writes.items():
                 target = self.root / relpath
-                target.parent.mkdir(parents=True, exist_ok=True)
+                private.make_dirs(target.parent)
                 write_atomic(target, text.encode("utf-8"))
             for relpath in deletes:
                 (self.root / relpath).unlink(missing_ok=True)
@@ -392,6 +401,7 @@ class Store:
                       "-m", message]
             if staged - set(touched):  # someone staged other changes: commit only ours
                 self._git_paths(commit, touched)
+                private.restrict(self._git_dir() / "COMMIT_EDITMSG")  # git writes it 0644
             elif head_before is None:  # the very first commit
                 gitutil.run_git(commit, self.root)
             else:
@@ -421,6 +431,29 @@ class Store:
             raise
         with contextlib.suppress(OSError):  # committed; a record left is cleared next time
             undo.finish(git_dir, self.root, record)
+
+    def _keep_private(self) -> None:
+        """What an older aidermem made with the umask (0755 folders, 0644 files: a store in
+        the data dir, its git files, the journal, rescue files, the index cache) is made
+        private by the first write that finds this store so; one stat per Store after that.
+        Only aidermem's own trees: a store kept elsewhere keeps the modes its user gave it."""
+        if self._private:
+            return
+        self._private = True
+        home = paths.data_dir().absolute()
+        if private.is_private(self.root) or not self.root.is_relative_to(home):
+            return
+        from aidermem.secret_patterns import CACHE_NAME
+
+        gitutil.run_git(["config", "core.sharedRepository", f"{private.FILE_MODE:04o}"],
+                        self.root)
+        cache = paths.cache_dir()
+        for tree in (paths.journal_dir(), home / "rescue", cache / "index"):
+            private.make_tree_private(tree)
+        private.restrict(cache / CACHE_NAME)
+        for top in paths.named_tops():
+            private.restrict(top)
+        private.make_tree_private(self.root)  # last: the store's mode says all is done
 
     def _commit_index(self, parent: str, message: str, identity: list[str]) -> None:
         """Commit git's index on top of `parent`, as `git commit` would, and move HEAD only
@@ -480,8 +513,8 @@ class Store:
 
 def _scan_dirs(path: Path | str, keep: Callable[[str], object]) -> list[os.DirEntry[str]]:
     try:
-        with os.scandir(path) as it:
-            entries = [e for e in it if keep(e.name) and e.is_dir()]
+        with os.scandir(path) as it:  # a linked folder is never walked: it may lead anywhere
+            entries = [e for e in it if keep(e.name) and e.is_dir(follow_symlinks=False)]
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(entries, key=lambda e: e.name)
@@ -490,8 +523,10 @@ def _scan_dirs(path: Path | str, keep: Callable[[str], object]) -> list[os.DirEn
 def _memory_names(folder: Path | str) -> list[str]:
     try:
         with os.scandir(folder) as it:
+            # Linked files are listed, so that reading them says why they are refused.
             return [e.name for e in it
-                    if e.name.endswith(".md") and not e.name.startswith(".") and e.is_file()]
+                    if e.name.endswith(".md") and not e.name.startswith(".")
+                    and (e.is_file(follow_symlinks=False) or e.is_symlink())]
     except (FileNotFoundError, NotADirectoryError):
         return []
 

@@ -107,7 +107,7 @@ def holder(path: Path) -> str:
 
 
 def _open(path: Path) -> int:
-    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # private, as the store is
 
 
 def _write_holder(fd: int) -> None:

@@ -89,7 +89,7 @@ def _reserve(git_dir: Path) -> None:
     with contextlib.suppress(OSError):
         if path.stat().st_size >= want:
             return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # private, as the store is
     try:
         try:
             os.posix_fallocate(fd, 0, want)

@@ -13,7 +13,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from aidermem import paths
+from aidermem import paths, private
+from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, UsageError
 from aidermem.models import now
 
@@ -61,13 +62,17 @@ def strip_scissors(text: str) -> str:
 
 
 def rescue(text: str, name: str) -> Path:
-    """Keep text the user wrote but aidermem could not use; returns where it went."""
+    """Keep text the user wrote but aidermem could not use; returns where it went. Private
+    (0600 in a 0700 folder) and redacted like anything else aidermem keeps."""
+    from aidermem.redact import redact
+
     folder = paths.data_dir() / "rescue"
-    folder.mkdir(parents=True, exist_ok=True)
+    private.make_dirs(folder)
+    private.restrict(folder)
     target = folder / f"{now():%Y%m%d-%H%M%S}-{name}.md"
     n = 1
     while target.exists():
         n += 1
         target = folder / f"{now():%Y%m%d-%H%M%S}-{name}-{n}.md"
-    target.write_text(text, encoding="utf-8")
+    write_atomic(target, redact(text).text.encode("utf-8"))
     return target

@@ -9,8 +9,10 @@ never loses a memory (the next command's sync picks it up).
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 
+from aidermem import plaintext
 from aidermem.app import App
 from aidermem.commands import _editor
 from aidermem.commands._filters import resolve_project, split_words, topics_of
@@ -72,6 +74,9 @@ def _read_text(args: argparse.Namespace, project_label: str) -> str:
     if args.text is not None and not args.edit:
         return args.text
     if not args.edit and not sys.stdin.isatty():
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            # Bytes that are not UTF-8 stay surrogates, for plaintext.clean to count and replace.
+            sys.stdin.reconfigure(errors="surrogateescape")
         return sys.stdin.read()
     initial = (args.text or "") + TEMPLATE.format(kind=args.kind, project=project_label)
     return _editor.strip_scissors(_editor.edit_text(initial, name="add"))
@@ -86,24 +91,35 @@ def run(args: argparse.Namespace, app: App) -> Result:
         project_id, project_name = app.project.id, app.project.name
     if args.title is not None and not args.title.strip():
         raise UsageError("--title is empty", "give a title, or leave --title out")
-    text = _read_text(args, project_name or project_id or "(global)")
+    found: list[plaintext.Cleaned] = []
+
+    def storable(value: str) -> str:
+        found.append(plaintext.clean(value))
+        return found[-1].text
+
+    text = storable(_read_text(args, project_name or project_id or "(global)"))
+    title_option = None if args.title is None else storable(args.title)
+    topics, files = ([storable(v) for v in values or []] for values in (args.topics, args.files))
     if not text.strip():
         raise UsageError("the memory is empty; nothing was added",
                          "give the text as an argument, on stdin, or write it in the editor")
     cleaned = redact(text)
     count, kinds = cleaned.count, set(cleaned.kinds)
-    if args.title is None:
+    if title_option is None:
         title, body = split_title(cleaned.text)
     else:
-        given = redact(args.title)
+        given = redact(title_option)
         title, body = given.text, cleaned.text.strip()
         count, kinds = count + given.count, kinds | set(given.kinds)
     memory = Memory(
         title=title, kind=Kind(args.kind), body=body, project=project_id,
-        project_name=project_name, topics=topics_of(args.topics),
-        files=split_words(args.files), source=Source(tool=Tool.CLI),
+        project_name=project_name, topics=topics_of(topics),
+        files=split_words(files), source=Source(tool=Tool.CLI),
     )
     relpath = app.store.add(memory)
+    nul, invalid = sum(c.nul for c in found), sum(c.invalid for c in found)
+    if nul or invalid:
+        app.warn(f"{plaintext.describe(nul, invalid)} before storing")
     if count:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(sorted(kinds))}) before "
                  "storing; the memory holds [REDACTED:<kind>] in their place")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from aidermem import memfile
+from aidermem import memfile, plaintext
 from aidermem.app import App
 from aidermem.commands import _editor
 from aidermem.errors import AidermemError, MemoryFileError
@@ -30,7 +30,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
     store = app.store
     relpath, memory = store.find(args.id)
     original = (store.root / relpath).read_text(encoding="utf-8")
-    edited = _editor.edit_text(original, name=memory.id)
+    unstorable = plaintext.clean(_editor.edit_text(original, name=memory.id))
+    edited = unstorable.text
     if edited == original:
         return Result(EditPayload(store=str(store.root), path=relpath, changed=False,
                                   redactions=0, memory=memory))
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
     updated.title, updated.body = title.text, body.text
     relpath = store.update(updated, f"edit {updated.kind}: {updated.title}")
     count = title.count + body.count
+    if unstorable:
+        app.warn(f"{plaintext.describe(unstorable.nul, unstorable.invalid)} before storing")
     if count:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} from your edit before storing")
     app.index_after_write({relpath: updated})
@@ -56,7 +59,9 @@ def run(args: argparse.Namespace, app: App) -> Result:
 def _parse(text: str, relpath: str, memory_id: str) -> tuple[Memory | None, str]:
     """The edited memory, or None and why it cannot be saved."""
     try:
-        updated = memfile.parse(text, relpath)
+        # Fresh from the editor: a `<<<<<<< SEARCH` line the user pasted is text, not a
+        # conflict; the store keeps it escaped so that it reads back.
+        updated = memfile.parse(text, relpath, markers_are_text=True)
     except MemoryFileError as exc:
         return None, exc.reason
     if updated.id != memory_id:

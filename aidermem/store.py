@@ -1,8 +1,8 @@
 """The memory store: a git repository of Markdown memory files.
 
-The store is the truth; the search index is a cache rebuilt from it. Layout:
-`<project_dirname>/<YYYY>/<MM>/<id>-<slug>.md`, one memory per file, with a
-README.md at the top. Every write takes the store lock, writes atomically
+The store is the truth; the search index is a cache rebuilt from it. Its layout,
+`<project_dirname>/<YYYY>/<MM>/<id>-<slug>.md` one memory per file, and the listing
+of it are layout.py's. Every write takes the store lock, writes atomically
 (temp file + fsync + os.replace), then stages and commits exactly the touched
 paths, so concurrent writers all land and history can recover anything.
 Moving HEAD is the commit point: before it, a failure (or kill -9) is undone,
@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-from collections.abc import Callable, Iterator
-from datetime import UTC
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aidermem import gitutil, nolinks, paths, plaintext, private
+from aidermem import gitutil, layout, nolinks, paths, plaintext, private
 from aidermem.atomic import write_atomic
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
-from aidermem.kinds import Status, now, slugify
-from aidermem.project import project_dirname
+from aidermem.kinds import Status, now
+from aidermem.layout import GITIGNORE, README, id_of_path, is_memory_path
 
 if TYPE_CHECKING:
     from aidermem.models import Memory
@@ -45,34 +43,6 @@ _FALLBACK_IDENTITY = ["-c", "user.name=aidermem", "-c", "user.email=aidermem@loc
 _COMMIT_CONFIG = ["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]
 # A split index: staging one file rewrites a small file, not an index of every memory.
 _INDEX_CONFIG = ["-c", "core.splitIndex=true"]
-# Ids start the file name and end at the first '-', so they may not contain one.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
-_YEAR, _MONTH = re.compile(r"[0-9]{4}"), re.compile(r"[0-9]{2}")
-_MEMORY_PATH = re.compile(r"^[^./][^/]*/[0-9]{4}/[0-9]{2}/[^./][^/]*\.md$")
-
-README = """\
-# aidermem memory store
-
-The memories aidermem keeps for Aider sessions, as plain Markdown files with YAML
-front matter: read them, grep them, edit them, push them. Layout:
-
-    <project>/<YYYY>/<MM>/<id>-<slug>.md
-
-`<project>` is the project's id as a folder name (`github.com-acme-shop`; `_global`
-for memories of no project), `<YYYY>/<MM>` the creation month (UTC). Every change
-aidermem makes is one commit, so `git log` is the history of your memories and
-anything forgotten can be restored from it. Hand edits are fine: aidermem re-reads
-files that differ from HEAD. The search index is a cache rebuilt from these files.
-"""
-
-GITIGNORE = "# temporary files of interrupted atomic writes\n.*.tmp\n"
-
-
-def is_memory_path(relpath: str) -> bool:
-    """Whether a store-relative posix path has the shape of a memory file."""
-    return bool(_MEMORY_PATH.match(relpath))
-
-
 class Store:
     """One store directory. Cheap to construct; every method talks to disk/git directly."""
 
@@ -176,12 +146,7 @@ class Store:
             self._write_and_commit(files, [], "init aidermem store")
 
     def relpath_for(self, memory: Memory) -> str:
-        if not _SAFE_ID.match(memory.id):
-            raise StoreError(f"memory id {memory.id!r} cannot be used as a file name",
-                             "ids must be letters, digits or '_'")
-        created = memory.created.astimezone(UTC)
-        return (f"{project_dirname(memory.project)}/{created:%Y}/{created:%m}/"
-                f"{memory.id}-{slugify(memory.title)}.md")
+        return layout.relpath_for(memory)
 
     def load(self, relpath: str) -> Memory:
         if not is_memory_path(relpath):  # also keeps `..` and absolute paths out of the store
@@ -193,12 +158,7 @@ class Store:
 
     def iter_paths(self) -> Iterator[str]:
         """Every memory file as a posix relpath, walking only <project>/<YYYY>/<MM>/."""
-        for project in _scan_dirs(self.root, lambda n: not n.startswith(".")):
-            for year in _scan_dirs(project.path, _YEAR.fullmatch):
-                for month in _scan_dirs(year.path, _MONTH.fullmatch):
-                    prefix = f"{project.name}/{year.name}/{month.name}/"
-                    for name in sorted(_memory_names(month.path)):
-                        yield prefix + name
+        return layout.iter_paths(self.root)
 
     def iter_memories(self) -> Iterator[tuple[str, Memory | MemoryFileError]]:
         for relpath in self.iter_paths():
@@ -213,17 +173,17 @@ class Store:
         if not prefix:
             raise UsageError("empty memory id", "give an id or a unique prefix of one")
         # File names start with the id, so only the few matching files get parsed.
-        matches = [p for p in self.iter_paths() if _id_of_path(p).lower().startswith(prefix)]
+        matches = [p for p in self.iter_paths() if id_of_path(p).lower().startswith(prefix)]
         if len(matches) > 1:
             # An exact id beats longer ids that merely share it as a prefix.
-            exact = [p for p in matches if _id_of_path(p).lower() == prefix]
+            exact = [p for p in matches if id_of_path(p).lower() == prefix]
             if len(exact) == 1:
                 matches = exact
         if not matches:
             raise NotFoundError(f"no memory with id {id_or_prefix!r}",
                                 "check the id with `aidermem list`")
         if len(matches) > 1:
-            shown = ", ".join(_id_of_path(p) for p in matches[:10])
+            shown = ", ".join(id_of_path(p) for p in matches[:10])
             more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
             raise AidermemError(f"id prefix {id_or_prefix!r} is ambiguous: {shown}{more}",
                                 "use more characters of the id")
@@ -232,7 +192,7 @@ class Store:
     def path_of(self, memory_id: str) -> str:
         """The file of exactly this id, by name only: nothing is parsed, so it is a cheap
         existence check and lets update() rewrite a file that no longer parses."""
-        matches = [p for p in self.iter_paths() if _id_of_path(p) == memory_id]
+        matches = [p for p in self.iter_paths() if id_of_path(p) == memory_id]
         if not matches:
             raise NotFoundError(f"no memory with id {memory_id!r}",
                                 "check the id with `aidermem list`")
@@ -500,8 +460,8 @@ class Store:
     def _existing_with_id(self, relpath: str, memory_id: str) -> str | None:
         """A file in the target month folder already named for this id (any slug)."""
         folder = relpath.rpartition("/")[0]
-        names = _memory_names(self.root / folder)
-        return next((f"{folder}/{n}" for n in names if _id_of_path(n) == memory_id), None)
+        names = layout.memory_names(self.root / folder)
+        return next((f"{folder}/{n}" for n in names if id_of_path(n) == memory_id), None)
 
     def _lookup_identity(self) -> tuple[bool, str | None]:
         """(can git commit as the user, "Name <email>"), asked once per Store, not per commit."""
@@ -509,32 +469,6 @@ class Store:
             where = self.root if self.root.is_dir() else Path.cwd()
             self._identity = gitutil.commit_identity(where)
         return self._identity
-
-
-def _scan_dirs(path: Path | str, keep: Callable[[str], object]) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(path) as it:  # a linked folder is never walked: it may lead anywhere
-            entries = [e for e in it if keep(e.name) and e.is_dir(follow_symlinks=False)]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return sorted(entries, key=lambda e: e.name)
-
-
-def _memory_names(folder: Path | str) -> list[str]:
-    try:
-        with os.scandir(folder) as it:
-            # Linked files are listed, so that reading them says why they are refused.
-            return [e.name for e in it
-                    if e.name.endswith(".md") and not e.name.startswith(".")
-                    and (e.is_file(follow_symlinks=False) or e.is_symlink())]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def _id_of_path(relpath: str) -> str:
-    """The id part of a memory file name (ids never contain '-' when made by aidermem)."""
-    name = relpath.rsplit("/", 1)[-1].removesuffix(".md")
-    return name.split("-", 1)[0]
 
 
 def _loose_in_sample(git_dir: Path) -> int:

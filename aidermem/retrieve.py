@@ -131,14 +131,22 @@ def _sessions(index: MemoryIndex, store: Store, current_project: str,
                             limit=LAST_SESSION_LOOKBACK, current_project=current_project,
                             project=current_project, aliases=aliases,
                             topics=list(topics_require), prefer_topics=list(topics_prefer))
+    for _score, memory in _found(index, store, request):
+        yield memory
+
+
+def _found(index: MemoryIndex, store: Store, request: SearchRequest
+           ) -> Iterator[tuple[float, Memory]]:
+    """The request's hits as (score, memory), loaded one at a time; memories under an
+    earlier id of the project (request.aliases) come back as the current project's."""
     for hit in index.search(request):
         try:
             memory = store.load(hit.relpath)
         except MemoryFileError:  # a file edited badly since indexing: skip it
             continue
-        if memory.project in aliases:  # this project's, under an id it had before
-            memory.project = current_project
-        yield memory
+        if memory.project in request.aliases:  # this project's, under an id it had before
+            memory.project = request.current_project or request.project or ""
+        yield hit.score, memory
 
 
 def retrieve(
@@ -171,16 +179,7 @@ def retrieve(
             topics=list(topics_require),
             prefer_topics=list(topics_prefer),
         )
-        out: list[tuple[float, Memory]] = []
-        for hit in index.search(request):
-            try:
-                memory = store.load(hit.relpath)
-            except MemoryFileError:  # a file edited badly since indexing: skip it
-                continue
-            if memory.project in aliases:  # this project's, under an id it had before
-                memory.project = current_project
-            out.append((hit.score, memory))
-        return out
+        return list(_found(index, store, request))
 
     def search(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
                ) -> list[Memory]:

@@ -32,6 +32,8 @@ _KEY_ORDER = (
 
 def dump(memory: Memory) -> str:
     data = memory.model_dump(mode="json", exclude={"body"})
+    if data["source"]["client"] is None:  # only MCP's memories name a client
+        del data["source"]["client"]
     ordered: dict[str, Any] = {k: data[k] for k in _KEY_ORDER if k in data}
     front = yaml.dump(
         ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000

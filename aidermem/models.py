@@ -25,6 +25,7 @@ class Source(BaseModel):
     transcript: str | None = None
     session_start: AwareDatetime | None = None
     method: Method = Method.MANUAL
+    client: str | None = None  # tool mcp: the MCP client that wrote it, e.g. claude-code
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # a ULID's alphabet: no I, L, O or U

@@ -90,26 +90,36 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if not text.strip():
         raise UsageError("the memory is empty; nothing was added",
                          "give the text as an argument, on stdin, or write it in the editor")
+    payload = store_memory(app, text=text, title=args.title, kind=Kind(args.kind),
+                           project=(project_id, project_name), topics=topics_of(args.topics),
+                           files=split_words(args.files), source=Source(tool=Tool.CLI))
+    return Result(payload)
+
+
+def store_memory(app: App, *, text: str, title: str | None, kind: Kind,
+                 project: tuple[str, str], topics: list[str], files: list[str],
+                 source: Source, symbols: list[str] | None = None) -> AddPayload:
+    """Redact, commit and index one new memory: what `add` and the MCP server share.
+    `title` None takes it from the text's first line; `project` is (id, name)."""
     cleaned = redact(text)
     count, kinds = cleaned.count, set(cleaned.kinds)
-    if args.title is None:
+    if title is None:
         title, body = split_title(cleaned.text)
     else:
-        given = redact(args.title)
+        given = redact(title)
         title, body = given.text, cleaned.text.strip()
         count, kinds = count + given.count, kinds | set(given.kinds)
     memory = Memory(
-        title=title, kind=Kind(args.kind), body=body, project=project_id,
-        project_name=project_name, topics=topics_of(args.topics),
-        files=split_words(args.files), source=Source(tool=Tool.CLI),
+        title=title, kind=kind, body=body, project=project[0], project_name=project[1],
+        topics=topics, files=files, symbols=symbols or [], source=source,
     )
     relpath = app.store.add(memory)
     if count:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(sorted(kinds))}) before "
                  "storing; the memory holds [REDACTED:<kind>] in their place")
     app.index_after_write({relpath: memory})
-    return Result(AddPayload(store=str(app.store.root), path=relpath, memory=memory,
-                             redactions=count, redaction_kinds=sorted(kinds)))
+    return AddPayload(store=str(app.store.root), path=relpath, memory=memory,
+                      redactions=count, redaction_kinds=sorted(kinds))
 
 
 def render(payload: AddPayload, style: Style) -> str:

@@ -70,6 +70,7 @@ COMMANDS: dict[str, str] = {
     "capture": "aidermem.commands.capture",
     "profiles": "aidermem.commands.profiles",
     "projects": "aidermem.commands.projects",
+    "mcp": "aidermem.commands.mcp",
 }
 # Read-only commands whose first act is syncing the index: its git call starts before the
 # command's imports (worktree.early_probe). Never for commands that write first, which would

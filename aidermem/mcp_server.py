@@ -6,9 +6,9 @@ mcp_tools.py (the CLI's own code underneath). This module only declares tools,
 scopes them to one project and turns aidermem's errors into tool errors, so a
 bad argument never ends the server.
 
-Start-up is the SDK's import and nothing else: the project is identified and the
-index opened on the first tool call, so `initialize` is answered at once
-(BENCHMARKS.md). stdout is the protocol: nothing here may print; warnings go to
+Start-up is the SDK's import and nothing else: aidermem's own modules are imported,
+the project identified and the index opened on the first tool call, so `initialize`
+is answered at once (BENCHMARKS.md). stdout is the protocol: nothing here may print; warnings go to
 stderr and into the tool's result. Only this module imports `mcp`, and only
 `aidermem mcp` imports this module.
 """
@@ -19,18 +19,21 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from aidermem import mcp_tools
 from aidermem.errors import AidermemError
-from aidermem.project import Project
+
+if TYPE_CHECKING:
+    from aidermem import mcp_tools
+    from aidermem.project import Project
 
 T = TypeVar("T")
+MAX_PAGE = 50  # search results per call (mcp_tools.MAX_PAGE, not imported before a call)
 READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True,
                        openWorldHint=False)
 INSTRUCTIONS = """\
@@ -51,6 +54,8 @@ class Server:
         self._project: Project | None = None
 
     def call(self, work: Callable[[mcp_tools.ScopedApp], T]) -> T:
+        from aidermem import mcp_tools  # ~120 ms of aidermem's own imports: after initialize
+
         warnings: list[str] = []
 
         def warn(line: str) -> None:
@@ -67,6 +72,12 @@ class Server:
         if warnings and isinstance(result, dict):
             result["warnings"] = warnings
         return result
+
+
+def _tools() -> Any:
+    from aidermem import mcp_tools
+
+    return mcp_tools
 
 
 def _client(ctx: Context) -> str | None:  # type: ignore[type-arg]
@@ -90,7 +101,7 @@ def build(cwd: Path, override: str | None) -> FastMCP:
         query: Annotated[str, Field(description="words to look for; empty: newest first")],
         kinds: Kinds = None, topics: Topics = None,
         all_projects: Annotated[bool, Field(description="search every project")] = False,
-        limit: Annotated[int, Field(description=f"results per page, 1 to {mcp_tools.MAX_PAGE}")]
+        limit: Annotated[int, Field(description=f"results per page, 1 to {MAX_PAGE}")]
         = 10,
         cursor: Annotated[str | None, Field(description="next_cursor of the previous page")]
         = None,
@@ -98,7 +109,7 @@ def build(cwd: Path, override: str | None) -> FastMCP:
         """Search this project's memories (and global ones) before working on something:
         past decisions, conventions, bugs and fixes. Returns compact results (id, title, kind,
         project, date, one-line snippet), best first; fetch full text with get_memories."""
-        return server.call(lambda app: mcp_tools.search(app, query, kinds, topics,
+        return server.call(lambda app: _tools().search(app, query, kinds, topics,
                                                         all_projects, limit, cursor))
 
     @mcp.tool(annotations=READ, structured_output=False)
@@ -109,7 +120,7 @@ def build(cwd: Path, override: str | None) -> FastMCP:
     ) -> dict[str, Any]:
         """Full text and metadata of memories found with search_memories. Long answers are
         cut; call again with next_cursor for the rest."""
-        return server.call(lambda app: mcp_tools.get(app, ids, cursor))
+        return server.call(lambda app: _tools().get(app, ids, cursor))
 
     @mcp.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=False,
                                           idempotentHint=False, openWorldHint=False),
@@ -128,7 +139,7 @@ def build(cwd: Path, override: str | None) -> FastMCP:
         committed to the store and reaches aider's next session too. Search first, and
         update_memory rather than adding a duplicate."""
         client = _client(ctx) if ctx is not None else None
-        return server.call(lambda app: mcp_tools.add(app, title, body, kind, topics, files,
+        return server.call(lambda app: _tools().add(app, title, body, kind, topics, files,
                                                      symbols, client))
 
     @mcp.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=True,
@@ -143,7 +154,7 @@ def build(cwd: Path, override: str | None) -> FastMCP:
     ) -> dict[str, Any]:
         """Correct or extend a memory that is out of date (given fields replace the old
         ones). Git history of the store keeps the earlier text."""
-        return server.call(lambda app: mcp_tools.update(app, id, {
+        return server.call(lambda app: _tools().update(app, id, {
             "title": title, "body": body, "kind": kind, "topics": topics, "files": files,
             "symbols": symbols}))
 
@@ -155,7 +166,7 @@ def build(cwd: Path, override: str | None) -> FastMCP:
     ) -> dict[str, Any]:
         """Archive a memory that is wrong or no longer true: it leaves search and aider's
         context. Recoverable (the result says how)."""
-        return server.call(lambda app: mcp_tools.forget(app, id))
+        return server.call(lambda app: _tools().forget(app, id))
 
     @mcp.tool(annotations=READ, structured_output=False)
     def memory_digest(
@@ -164,12 +175,12 @@ def build(cwd: Path, override: str | None) -> FastMCP:
     ) -> str:
         """A Markdown briefing of this project: recent (or query-relevant) decisions,
         conventions, bugs, sessions and notes. Call it when starting work here."""
-        return server.call(lambda app: mcp_tools.digest(app, query))
+        return server.call(lambda app: _tools().digest(app, query))
 
     @mcp.tool(annotations=READ, structured_output=False)
     def list_projects() -> dict[str, Any]:
         """The projects that have memories, and which one this server serves."""
-        return server.call(mcp_tools.list_projects)
+        return server.call(lambda app: _tools().list_projects(app))
 
     return mcp
 

@@ -14,7 +14,7 @@ from aider_harness import AIDERMEM, git, make_git_repo
 from mcp import ClientSession
 from mcp_support import CLIENT, call, connect, ok
 
-from aidermem import mcp_tools, paths
+from aidermem import mcp_server, mcp_tools, paths
 from aidermem.models import Kind, Status, Tool
 from aidermem.store import Store
 
@@ -51,6 +51,8 @@ def test_every_tool_is_listed_with_its_hints_and_a_description(repo):
     assert tools["forget_memory"].annotations.destructiveHint is True
     assert tools["update_memory"].annotations.destructiveHint is True
     assert tools["add_memory"].annotations.destructiveHint is False
+    assert mcp_server.MAX_PAGE == mcp_tools.MAX_PAGE  # the description says the real limit
+    assert f"1 to {mcp_tools.MAX_PAGE}" in json.dumps(tools["search_memories"].inputSchema)
 
 
 def test_a_memory_added_over_mcp_is_stored_like_the_clis_and_found(repo):

@@ -239,7 +239,7 @@ def update(app: App, memory_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     for field in ("files", "symbols"):
         if field in given:
             setattr(memory, field, split_words(given[field]))
-    Memory.model_validate(memory.model_dump())  # the same checks a file read gets
+    memory = Memory.model_validate(memory.model_dump())  # normalized and checked as on read
     relpath = app.store.update(memory, f"edit {memory.kind}: {memory.title}")
     app.index_after_write({relpath: memory})
     return {"id": memory.id, "title": memory.title, "changed": sorted(given),

@@ -173,7 +173,7 @@ def test_update_changes_only_the_given_fields_and_forget_archives(repo):
     async def work(s: ClientSession):
         added = await ok(s, "add_memory", title="Queue uses Redis", body="jobs go to Redis",
                          kind="decision", topics=["queue"])
-        updated = await ok(s, "update_memory", id=added["id"][:8], title="Queue uses Postgres",
+        updated = await ok(s, "update_memory", id=added["id"][:8], title="Queue uses\n Postgres",
                            body="jobs go to Postgres (SKIP LOCKED)", topics=["queue", "postgres"])
         found = await ok(s, "search_memories", query="postgres")
         gone = await ok(s, "forget_memory", id=added["id"])

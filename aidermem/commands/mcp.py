@@ -71,6 +71,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
 
 
 def _install(args: argparse.Namespace, app: App) -> McpPayload:
+    if args.client is None and args.project in mcp_install.CLIENTS:
+        args.client, args.project = args.project, True  # `install --project cursor`
     if args.client is None:
         raise UsageError("which client?",
                          f"use `aidermem mcp install {'|'.join(mcp_install.CLIENTS)}`")

@@ -98,3 +98,13 @@ def test_print_shows_the_config_without_writing_it(repo, isolated_home):
     assert not (isolated_home / ".codex").exists()
     assert "codex reads MCP servers from its user config only" in install(
         repo, "codex", "--project", ok=False).stderr
+
+
+def test_json_output_has_a_pinned_shape(repo, isolated_home):
+    shown = json.loads(install(repo, "codex", "--print", "--json").stdout)
+    assert set(shown) == {"schema_version", "action", "client", "path", "text"}
+    assert (shown["action"], shown["client"]) == ("printed", "codex")
+    assert shown["path"] == str(isolated_home / ".codex" / "config.toml")
+    done = json.loads(install(repo, "claude-code", "--project", "--json").stdout)
+    assert (done["action"], done["path"]) == ("added", str(repo / ".mcp.json"))
+    assert json.loads(done["text"]) == {"mcpServers": {"aidermem": SERVER}}

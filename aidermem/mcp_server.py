@@ -86,9 +86,10 @@ def _client(ctx: Context) -> str | None:  # type: ignore[type-arg]
 
 
 KINDS = "decision, convention, bug, session or note"
-Kinds = Annotated[list[str] | None, Field(description=f"only these kinds ({KINDS})")]
-Topics = Annotated[list[str] | None, Field(description="only memories with all these topics")]
-Words = Annotated[list[str] | None, Field(description="replaces the list; omit to keep it")]
+Many = list[str] | str | None  # a list, or one string ("a" or "a,b"): agents send both
+Kinds = Annotated[Many, Field(description=f"only these kinds ({KINDS})")]
+Topics = Annotated[Many, Field(description="only memories with all these topics")]
+Words = Annotated[Many, Field(description="replaces the list; omit to keep it")]
 
 
 def build(cwd: Path, override: str | None) -> FastMCP:
@@ -114,7 +115,7 @@ def build(cwd: Path, override: str | None) -> FastMCP:
 
     @mcp.tool(annotations=READ, structured_output=False)
     def get_memories(
-        ids: Annotated[list[str], Field(description="memory ids (or unique prefixes)")],
+        ids: Annotated[list[str] | str, Field(description="memory ids (or unique prefixes)")],
         cursor: Annotated[str | None, Field(description="next_cursor of the previous call")]
         = None,
     ) -> dict[str, Any]:
@@ -129,9 +130,9 @@ def build(cwd: Path, override: str | None) -> FastMCP:
         title: Annotated[str, Field(description="one line saying what it is")],
         body: Annotated[str, Field(description="the memory, self-contained Markdown")],
         kind: Annotated[str, Field(description=KINDS)] = "note",
-        topics: Annotated[list[str] | None, Field(description="a few topic words")] = None,
-        files: Annotated[list[str] | None, Field(description="repo paths it is about")] = None,
-        symbols: Annotated[list[str] | None, Field(description="functions/classes")] = None,
+        topics: Annotated[Many, Field(description="a few topic words")] = None,
+        files: Annotated[Many, Field(description="repo paths it is about")] = None,
+        symbols: Annotated[Many, Field(description="functions/classes it is about")] = None,
         ctx: Context | None = None,  # type: ignore[type-arg]
     ) -> dict[str, Any]:
         """Save something worth knowing in a later session, by any agent: a decision and its

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -42,7 +43,7 @@ class ScopedApp(App):
     """An App whose project the server decided once (cwd, worktree or override), so
     every read and write of a session is scoped alike."""
 
-    def __init__(self, *, project: Project, cwd: Path, warn: Any) -> None:
+    def __init__(self, *, project: Project, cwd: Path, warn: Callable[[str], None]) -> None:
         super().__init__(cwd=cwd, warn=warn)
         self._scoped = project
 
@@ -51,7 +52,7 @@ class ScopedApp(App):
         return self._scoped
 
 
-def scope_project(cwd: Path, override: str | None, warn: Any) -> Project:
+def scope_project(cwd: Path, override: str | None, warn: Callable[[str], None]) -> Project:
     """The project a server in `cwd` serves: the checkout's (worktrees of one repository
     are one project), or `override` (a project id or name; "" for global memories)."""
     base = App(cwd=cwd, warn=warn)
@@ -105,12 +106,19 @@ def _one_line(text: str, chars: int = SNIPPET_CHARS) -> str:
     return line if len(line) <= chars else line[: chars - 1].rstrip() + "…"
 
 
-def search(app: App, query: str, kinds: list[str] | None, topics: list[str] | None,
-           all_projects: bool, limit: int, cursor: str | None) -> dict[str, Any]:
+Words = list[str] | str | None  # agents send "a,b", "a" or ["a", "b"]: all mean the same
+
+
+def _words(value: Words) -> list[str]:
+    return split_words([value] if isinstance(value, str) else value)
+
+
+def search(app: App, query: str, kinds: Words, topics: Words, all_projects: bool, limit: int,
+           cursor: str | None) -> dict[str, Any]:
     """One page of search results, best first (newest first for an empty query)."""
     limit = _limit(limit, MAX_PAGE)
     text = query.strip()
-    wanted_kinds, wanted_topics = kinds_of(kinds), topics_of(topics)
+    wanted_kinds, wanted_topics = kinds_of(_words(kinds)), topics_of(_words(topics))
     mark = _fingerprint("search", text, wanted_kinds, wanted_topics, all_projects,
                         app.project.id)
     (offset,) = _read_cursor(cursor, mark, "search") or [0]
@@ -152,9 +160,9 @@ def _full(memory: Memory, body: str, start: int) -> dict[str, Any]:
     return out
 
 
-def get(app: App, ids: list[str], cursor: str | None) -> dict[str, Any]:
+def get(app: App, ids: Words, cursor: str | None) -> dict[str, Any]:
     """Full memories, in the order asked, at most MAX_CHARS of body text per call."""
-    wanted = split_words(ids)
+    wanted = _words(ids)
     if not wanted:
         raise UsageError("no ids given", "pass the ids search_memories returned")
     if len(wanted) > MAX_IDS:
@@ -197,9 +205,8 @@ def _kind(kind: str) -> Kind:
     return chosen
 
 
-def add(app: App, title: str, body: str, kind: str, topics: list[str] | None,
-        files: list[str] | None, symbols: list[str] | None, client: str | None
-        ) -> dict[str, Any]:
+def add(app: App, title: str, body: str, kind: str, topics: Words, files: Words,
+        symbols: Words, client: str | None) -> dict[str, Any]:
     """A new memory of the server's project, exactly as `aidermem add` writes one."""
     if not title.strip():
         raise UsageError("the title is empty", "give the memory a one-line title")
@@ -207,8 +214,8 @@ def add(app: App, title: str, body: str, kind: str, topics: list[str] | None,
         raise UsageError("the body is empty; nothing was added", "say what is worth remembering")
     project = app.project
     added = store_memory(app, text=body, title=title, kind=_kind(kind),
-                         project=(project.id, project.name), topics=topics_of(topics),
-                         files=split_words(files), symbols=split_words(symbols),
+                         project=(project.id, project.name), topics=topics_of(_words(topics)),
+                         files=_words(files), symbols=_words(symbols),
                          source=Source(tool=Tool.MCP, client=client))
     memory = added.memory
     return {"id": memory.id, "title": memory.title, "kind": memory.kind.value,
@@ -235,10 +242,10 @@ def update(app: App, memory_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     if "kind" in given:
         memory.kind = _kind(given["kind"])
     if "topics" in given:
-        memory.topics = topics_of(given["topics"])
+        memory.topics = topics_of(_words(given["topics"]))
     for field in ("files", "symbols"):
         if field in given:
-            setattr(memory, field, split_words(given[field]))
+            setattr(memory, field, _words(given[field]))
     memory = Memory.model_validate(memory.model_dump())  # normalized and checked as on read
     relpath = app.store.update(memory, f"edit {memory.kind}: {memory.title}")
     app.index_after_write({relpath: memory})

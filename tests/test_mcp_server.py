@@ -64,6 +64,9 @@ def test_a_memory_added_over_mcp_is_stored_like_the_clis_and_found(repo):
                          kind="convention", topics=["Money", "pricing"], files=["shop/price.py"],
                          symbols=["Price.cents"])
         found = await ok(s, "search_memories", query="prices floats")
+        as_text = await ok(s, "search_memories", query="prices", kinds="convention,bug",
+                           topics="money")
+        assert [r["id"] for r in as_text["results"]] == [added["id"]]
         got = await ok(s, "get_memories", ids=[added["id"]])
         return added, found, got
 

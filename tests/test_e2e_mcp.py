@@ -8,6 +8,7 @@ from e2e_support import (
     CONTEXT_HEADING,
     Sessions,
     aider_requests,
+    memories,
     summarizer,
     summary_json,
     user_config,
@@ -17,6 +18,8 @@ from fakellm import FakeLLM
 from mcp import ClientSession
 from mcp_support import connect as mcp_connect
 from mcp_support import ok
+
+from aidermem.models import Tool
 
 CONVENTION = "Every money amount is an integer number of cents"
 DECISION = "use PostgreSQL advisory locks for the job queue"
@@ -44,7 +47,16 @@ def test_an_mcp_memory_reaches_aiders_next_session_and_back(sessions: Sessions,
     sent = aider_requests(fake_llm)[-1].text
     assert CONTEXT_HEADING in sent
     assert CONVENTION in sent and "floats never" in sent
+
+    async def add_meanwhile(s: ClientSession):  # while the aider session is still running
+        return await ok(s, "add_memory", title="Refunds go through the ledger", body="never "
+                        "through the payment provider directly", kind="decision")
+
+    meanwhile = mcp_connect(sessions.repo, add_meanwhile, env=sessions.env)
     assert run.exit() == 0
+    stored = {m.id: m for m in memories()}
+    assert {added["id"], meanwhile["id"]} <= set(stored)  # the session's capture kept both
+    assert any(m.source.tool == Tool.AIDER for m in stored.values())
 
     async def search(s: ClientSession):
         return await ok(s, "search_memories", query="advisory locks job queue")

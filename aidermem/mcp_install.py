@@ -72,13 +72,19 @@ def plan(client: str, path: Path | None, command: list[str], current: str | None
         entry = json.dumps({"type": "stdio", "command": command[0], "args": command[1:]})
         text = shlex.join(["claude", "mcp", "add-json", "--scope", "user", NAME, entry])
         return Plan(client, None, text, "run")
-    text = _toml(current or "", command) if client == "codex" else _json(current, command, path)
+    if client == "codex":
+        text = _toml(current or "", command)
+    else:  # Claude Code's .mcp.json names the transport; Cursor's examples never do
+        server: dict[str, Any] = {"command": command[0], "args": command[1:]}
+        if client == "claude-code":
+            server = {"type": "stdio", **server}
+        text = _json(current, server, path)
     if current is None:
         return Plan(client, path, text, "added")
     return Plan(client, path, text, "unchanged" if text == current else "updated")
 
 
-def _json(current: str | None, command: list[str], path: Path) -> str:
+def _json(current: str | None, entry: dict[str, Any], path: Path) -> str:
     data: Any = {}
     if current is not None and current.strip():
         try:
@@ -90,7 +96,6 @@ def _json(current: str | None, command: list[str], path: Path) -> str:
         raise AidermemError(f"{path} does not hold an mcpServers object",
                             "fix or move the file, then run this again")
     servers = data.setdefault("mcpServers", {})
-    entry = {"type": "stdio", "command": command[0], "args": command[1:]}
     if servers.get(NAME) == entry and current is not None:
         return current  # byte for byte: nothing to write
     servers[NAME] = entry

@@ -52,7 +52,7 @@ def test_claude_code_user_scope_runs_claude_mcp_add_or_says_how(repo):
 def test_cursor_gets_the_workspace_folder_in_project_and_user_config(repo, isolated_home):
     install(repo, "--project", "cursor")  # the flag before the client works too
     install(repo, "cursor")
-    cursor = {**SERVER, "args": ["mcp", "--cwd", "${workspaceFolder}"]}
+    cursor = {"command": AIDERMEM, "args": ["mcp", "--cwd", "${workspaceFolder}"]}
     for path in (repo / ".cursor" / "mcp.json", isolated_home / ".cursor" / "mcp.json"):
         assert json.loads(path.read_text()) == {"mcpServers": {"aidermem": cursor}}
 

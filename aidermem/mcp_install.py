@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sys
 import tomllib
@@ -28,6 +29,7 @@ from aidermem.errors import AidermemError, UsageError
 CLIENTS = ("claude-code", "cursor", "codex")
 NAME = "aidermem"
 _TABLE = f"[mcp_servers.{NAME}]"
+_OURS = re.compile(r"\s*(command|args)\s*=")
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,11 @@ def _json(current: str | None, entry: dict[str, Any], path: Path) -> str:
         raise AidermemError(f"{path} does not hold an mcpServers object",
                             "fix or move the file, then run this again")
     servers = data.setdefault("mcpServers", {})
-    if servers.get(NAME) == entry and current is not None:
+    before = servers.get(NAME)
+    merged = {**before, **entry} if isinstance(before, dict) else entry  # the user's env stays
+    if merged == before and current is not None:
         return current  # byte for byte: nothing to write
-    servers[NAME] = entry
+    servers[NAME] = merged
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -111,7 +115,8 @@ def _toml(current: str, command: list[str]) -> str:
     table = (f"{_TABLE}\ncommand = {json.dumps(command[0])}\n"
              f"args = {json.dumps(command[1:])}\n")
     existing = data.get("mcp_servers", {}).get(NAME)
-    if existing == {"command": command[0], "args": command[1:]}:
+    if isinstance(existing, dict) and (existing.get("command"), existing.get("args")) == (
+            command[0], command[1:]):
         return current
     lines = current.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.strip() == _TABLE), None)
@@ -126,8 +131,14 @@ def _toml(current: str, command: list[str]) -> str:
                len(lines))
     while end > start + 1 and not lines[end - 1].strip():
         end -= 1  # keep the blank lines before the next table
-    updated = "".join([*lines[:start], table, *lines[end:]])
-    tomllib.loads(updated)  # still TOML (it is: one table swapped for another)
+    # The user's own keys in the table (env, startup_timeout_sec, …) stay.
+    kept = [line for line in lines[start + 1:end] if not _OURS.match(line)]
+    updated = "".join([*lines[:start], table, *kept, *lines[end:]])
+    try:
+        tomllib.loads(updated)
+    except tomllib.TOMLDecodeError:  # e.g. an args array over several lines
+        raise AidermemError(f"config.toml's [mcp_servers.{NAME}] is laid out in a way aidermem "
+                            "does not edit", f"replace it by hand with:\n{table}") from None
     return updated
 
 

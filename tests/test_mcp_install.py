@@ -37,6 +37,12 @@ def test_claude_code_project_config_keeps_other_servers_and_is_idempotent(repo):
     written = config.read_bytes()
     again = install(repo, "claude-code", "--project")
     assert "nothing changed" in again.stdout and config.read_bytes() == written
+    # Another aidermem's entry is replaced; keys the user added to it stay.
+    data["mcpServers"]["aidermem"] = {**SERVER, "command": "/old/aidermem", "env": {"A": "1"}}
+    config.write_text(json.dumps(data))
+    install(repo, "claude-code", "--project")
+    assert json.loads(config.read_text())["mcpServers"]["aidermem"] == {**SERVER,
+                                                                          "env": {"A": "1"}}
 
 
 def test_claude_code_user_scope_runs_claude_mcp_add_or_says_how(repo):
@@ -71,11 +77,12 @@ def test_codex_config_keeps_every_other_line_byte_for_byte(repo, isolated_home):
     assert data["mcp_servers"]["docs"] == {"command": "docs-mcp", "args": ["--stdio"]}
     assert "nothing changed" in install(repo, "codex").stdout and config.read_text() == after
 
-    # An older registration is replaced in place; what follows it stays.
-    stale = after.replace(json.dumps(AIDERMEM), '"/old/venv/bin/aidermem"') + "[tail]\nx = 1\n"
+    # An older registration is replaced in place; the user's own keys and what follows stay.
+    stale = (after.replace(json.dumps(AIDERMEM), '"/old/venv/bin/aidermem"')
+             + "startup_timeout_sec = 20\n\n[tail]\nx = 1\n")
     config.write_text(stale)
     assert install(repo, "codex").stdout.startswith("updated aidermem in")
-    assert config.read_text() == after + "[tail]\nx = 1\n"
+    assert config.read_text() == after + "startup_timeout_sec = 20\n\n[tail]\nx = 1\n"
 
 
 def test_a_config_aidermem_cannot_read_is_left_alone(repo, isolated_home):

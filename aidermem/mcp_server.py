@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from aidermem.project import Project
 
 T = TypeVar("T")
-MAX_PAGE = 50  # search results per call (mcp_tools.MAX_PAGE, not imported before a call)
+MAX_PAGE = 25  # search results per call (mcp_tools.MAX_PAGE, not imported before a call)
 READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True,
                        openWorldHint=False)
 INSTRUCTIONS = """\

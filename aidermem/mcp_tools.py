@@ -33,9 +33,11 @@ from aidermem.project import Project
 from aidermem.redact import redact
 from aidermem.search import SearchRequest
 
-MAX_PAGE = 50  # search results per call
+MAX_PAGE = 25  # search results per call: even in Chinese a page stays under ~10k tokens
 MAX_IDS = 20  # memories per get_memories call
-MAX_CHARS = 40_000  # text per call (~10k tokens), far below the clients' caps
+# Text per call: ~3k tokens of English, and under ~16k even for Chinese (~1.3 tokens a
+# character), so every answer stays far below Claude Code's 25k-token cap.
+MAX_CHARS = 12_000
 SNIPPET_CHARS = 160
 
 

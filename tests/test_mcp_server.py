@@ -14,7 +14,7 @@ from aider_harness import AIDERMEM, git, make_git_repo
 from mcp import ClientSession
 from mcp_support import CLIENT, call, connect, ok
 
-from aidermem import mcp_server, mcp_tools, paths
+from aidermem import mcp_server, mcp_tools, paths, tokens
 from aidermem.models import Kind, Status, Tool
 from aidermem.store import Store
 
@@ -118,7 +118,8 @@ def test_search_pages_through_every_result_once(repo):
 
 
 def test_a_long_memory_comes_in_bounded_parts_that_join_up(repo):
-    body = "".join(f"line {n}: the retry policy backs off exponentially.\n" for n in range(3000))
+    body = "".join(f"line {n}: the retry policy backs off exponentially.\n" for n in range(1000))
+    body += "重试策略按指数退避。" * 2000  # ~1.3 tokens a character
     assert len(body) > 2 * mcp_tools.MAX_CHARS
 
     async def work(s: ClientSession):
@@ -135,6 +136,7 @@ def test_a_long_memory_comes_in_bounded_parts_that_join_up(repo):
     parts = connect(repo, work)
     assert len(parts) >= 3
     assert all(sum(len(m["body"]) for m in part) <= mcp_tools.MAX_CHARS for part in parts)
+    assert max(tokens.count(json.dumps(part, ensure_ascii=False)) for part in parts) < 16_000
     stored = next(m for _, m in store().iter_memories() if m.title == "Retry policy").body
     joined = "".join(m["body"] for part in parts for m in part if m["title"] == "Retry policy")
     assert joined == stored
@@ -164,7 +166,7 @@ def test_wrong_arguments_are_tool_errors_and_the_server_lives_on(repo):
     answers, nothing, after = connect(repo, work)
     assert all(failed for _, failed in answers), answers
     texts = [text for text, _ in answers]
-    assert "unknown kind 'bogus'" in texts[2] and "limit must be 1 to 50" in texts[1]
+    assert "unknown kind 'bogus'" in texts[2] and "limit must be 1 to 25" in texts[1]
     assert "cannot read cursor" in texts[3] and "no memory with id 'ZZZZZZZZ'" in texts[4]
     assert "the title is empty" in texts[6] and "unknown kind 'opinion'" in texts[7]
     assert nothing[1] and "nothing to change" in nothing[0]
@@ -266,7 +268,7 @@ def test_the_server_and_concurrent_cli_writers_lose_nothing(repo):
         ids = [(await ok(s, "add_memory", title=f"mcp memory {n}",
                          body=f"written over mcp, number {n}"))["id"] for n in range(count)]
         codes = [await anyio.to_thread.run_sync(w.wait) for w in writers]
-        found = await ok(s, "search_memories", query="written number", limit=50)
+        found = await ok(s, "search_memories", query="written number", limit=25)
         return ids, codes, found
 
     ids, codes, found = connect(repo, work)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from aidermem import mcp_install
@@ -64,6 +65,9 @@ def run(args: argparse.Namespace, app: App) -> Result:
             raise UsageError(f"--cwd {args.cwd!r} is not a directory",
                              "give the project's folder")
     override = args.project if args.project is not None else os.environ.get(ENV_PROJECT)
+    if sys.stdin.isatty():
+        app.warn("aidermem mcp talks MCP on stdin/stdout to a client that starts it; to set one "
+                 "up, see `aidermem mcp install --help` (Ctrl-C to stop)")
     from aidermem import mcp_server  # the SDK's import: only when serving
 
     mcp_server.serve(cwd.resolve(), override)

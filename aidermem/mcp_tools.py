@@ -123,7 +123,11 @@ def search(app: App, query: str, kinds: Words, topics: Words, all_projects: bool
     wanted_kinds, wanted_topics = kinds_of(_words(kinds)), topics_of(_words(topics))
     mark = _fingerprint("search", text, wanted_kinds, wanted_topics, all_projects,
                         app.project.id)
-    (offset,) = _read_cursor(cursor, mark, "search") or [0]
+    position = _read_cursor(cursor, mark, "search") or [0]
+    if len(position) != 1:
+        raise UsageError(f"cannot read cursor {cursor!r}",
+                         "pass next_cursor exactly as the last search returned it")
+    (offset,) = position
     project = app.project
     request = SearchRequest(
         text=text, project=project.id, aliases=project.aliases,

@@ -75,6 +75,7 @@ COMMANDS: dict[str, str] = {
     "profiles": "aidermem.commands.profiles",
     "projects": "aidermem.commands.projects",
     "context": "aidermem.commands.context",
+    "mcp": "aidermem.commands.mcp",
 }
 # Commands whose arguments, after the command's own options, are a launch's
 # (`aidermem context --model x app.py`). argparse's REMAINDER stops at an option it does

@@ -43,6 +43,8 @@ def dump(memory: Memory) -> str:
     lone surrogates from undecodable input) is dropped or becomes U+FFFD here at the latest;
     callers that take user text clean it first (plaintext.clean) and say so."""
     data = _storable(memory.model_dump(mode="json", exclude={"body"}))
+    if data["source"]["client"] is None:  # only MCP's memories name a client
+        del data["source"]["client"]
     ordered: dict[str, Any] = {k: data[k] for k in _KEY_ORDER if k in data}
     front = yaml.dump(
         ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000

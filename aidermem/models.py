@@ -28,6 +28,7 @@ class Source(BaseModel):
     # How many requests the session made to the model (sessions only; left out of the file
     # when unknown, so other memories' files do not change). See retrieve.is_real_session.
     requests: int | None = Field(default=None, exclude_if=lambda value: value is None)
+    client: str | None = None  # tool mcp: the MCP client that wrote it, e.g. claude-code
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # a ULID's alphabet: no I, L, O or U

@@ -3,7 +3,9 @@
 A project's id must be the same on every clone and every machine, so it comes
 from the `origin` remote, normalized (`git@github.com:Acme/Shop.git` and
 `https://github.com/acme/shop` are one project). Without a remote the id is the
-repository's absolute path. `normalize_remote` and `project_dirname` are pure;
+repository's absolute path: its main work tree's, for each of its linked
+worktrees (`git worktree add`), so all worktrees of a repository are one
+project. `normalize_remote` and `project_dirname` are pure;
 `identify` asks git (through gitutil) and never raises for "not a repo".
 
 An id can change under a checkout: a remote is added or changed, the folder
@@ -114,7 +116,8 @@ def identify(cwd: Path) -> Project:
         return Project(id=str(cwd), name=cwd.name or str(cwd), root=None)
     root = root.resolve()
     url, recorded, named = _read_config(out if code == 0 else "")
-    project = Project(id=str(root), name=root.name or str(root), root=root)
+    main = main_worktree(root) or root  # every worktree of a repo is one project
+    project = Project(id=str(main), name=main.name or str(main), root=root)
     if url:
         if _is_relative_local(url):
             # A relative remote is relative to the repo; make it absolute so clones agree.
@@ -125,6 +128,26 @@ def identify(cwd: Path) -> Project:
     aliases = tuple(i for i in dict.fromkeys([*recorded, str(root)]) if i and i != project.id)
     return Project(id=project.id, name=named or project.name, root=root, aliases=aliases,
                    remembered=project.id in recorded)
+
+
+def main_worktree(root: Path) -> Path | None:
+    """The main work tree of the repository whose linked worktree is `root`, read from
+    the files git keeps (`.git` is a file naming `<common>/worktrees/<name>`, whose
+    `commondir` names the common git dir), without starting git. None when `root` is
+    not a linked worktree, or its common dir is a bare repository's."""
+    try:
+        pointer = (root / ".git").read_text(encoding="utf-8").strip()
+    except (IsADirectoryError, FileNotFoundError, NotADirectoryError, PermissionError,
+            UnicodeDecodeError):
+        return None
+    if not pointer.startswith("gitdir:"):
+        return None
+    gitdir = (root / pointer.removeprefix("gitdir:").strip()).resolve()
+    try:
+        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    except (OSError, UnicodeDecodeError):
+        return None  # a submodule's .git file: its own repository, not a worktree
+    return common.parent if common.name == ".git" else None
 
 
 _CONFIG_KEYS = r"^(remote\.origin\.url|aidermem\.project|aidermem\.name)$"

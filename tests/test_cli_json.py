@@ -69,7 +69,7 @@ MEMORY = {
     "author": Opt(str),
     "source": {"tool": OneOf("aider", "cli", "mcp", "import"), "session_id": Opt(str),
                "conversation_id": Opt(str), "transcript": Opt(str), "session_start": Opt(DT),
-               "method": OneOf("manual", "llm", "extractive")},
+               "method": OneOf("manual", "llm", "extractive"), "client": Opt(str)},
 }
 SUMMARY = {
     "id": str, "short_id": str, "path": str, "title": str, "kind": KIND, "status": STATUS,

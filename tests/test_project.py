@@ -324,3 +324,22 @@ def test_gitutil_ignores_git_dir_from_the_environment(
     # As when aidermem is started from a git hook of another repository.
     monkeypatch.setenv("GIT_DIR", str(elsewhere / ".git"))
     assert gitutil.git_root(plain) is None
+
+
+def test_every_worktree_of_a_repository_is_one_project(tmp_path: Path) -> None:
+    main = tmp_path / "shop"
+    main.mkdir()
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "first"],
+                 ["worktree", "add", "-q", "-b", "topic", str(tmp_path / "shop-topic")]):
+        subprocess.run(["git", *args], cwd=main, check=True, capture_output=True)
+    linked = identify(tmp_path / "shop-topic")
+    assert identify(main).id == linked.id == str(main.resolve())
+    assert linked.name == "shop" and linked.root == (tmp_path / "shop-topic").resolve()
+    # Memories made there before worktrees were one project stay in scope.
+    assert str((tmp_path / "shop-topic").resolve()) in linked.aliases
+    # A submodule's .git file points at a repository of its own, not a worktree.
+    sub = tmp_path / "sub"
+    (main / ".git" / "modules" / "sub").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "--separate-git-dir",
+                    str(main / ".git" / "modules" / "sub"), str(sub)], check=True)
+    assert identify(sub).id == str(sub.resolve())

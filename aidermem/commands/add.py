@@ -91,30 +91,46 @@ def run(args: argparse.Namespace, app: App) -> Result:
         project_id, project_name = app.project.id, app.project.name
     if args.title is not None and not args.title.strip():
         raise UsageError("--title is empty", "give a title, or leave --title out")
+    text = _read_text(args, project_name or project_id or "(global)")
+    if not plaintext.clean(text).text.strip():
+        raise UsageError("the memory is empty; nothing was added",
+                         "give the text as an argument, on stdin, or write it in the editor")
+    payload = store_memory(app, text=text, title=args.title, kind=Kind(args.kind),
+                           project=(project_id, project_name), topics=args.topics or [],
+                           files=args.files or [], source=Source(tool=Tool.CLI))
+    return Result(payload)
+
+
+def store_memory(app: App, *, text: str, title: str | None, kind: Kind,
+                 project: tuple[str, str], topics: list[str], files: list[str],
+                 source: Source, symbols: list[str] | None = None) -> AddPayload:
+    """Clean, redact, commit and index one new memory: what `add` and the MCP server share.
+
+    `title` None takes it from the text's first line; `project` is (id, name); `topics`
+    and `files` may be comma-separated. Text no file can hold (NUL bytes, undecodable
+    bytes) is dropped or replaced with a warning, secrets are redacted with one."""
     found: list[plaintext.Cleaned] = []
 
     def storable(value: str) -> str:
         found.append(plaintext.clean(value))
         return found[-1].text
 
-    text = storable(_read_text(args, project_name or project_id or "(global)"))
-    title_option = None if args.title is None else storable(args.title)
-    topics, files = ([storable(v) for v in values or []] for values in (args.topics, args.files))
-    if not text.strip():
-        raise UsageError("the memory is empty; nothing was added",
-                         "give the text as an argument, on stdin, or write it in the editor")
+    text = storable(text)
+    title = None if title is None else storable(title)
+    topics = topics_of([storable(v) for v in topics])
+    files = split_words([storable(v) for v in files])
+    symbols = [storable(v) for v in symbols or []]
     cleaned = redact(text)
     count, kinds = cleaned.count, set(cleaned.kinds)
-    if title_option is None:
+    if title is None:
         title, body = split_title(cleaned.text)
     else:
-        given = redact(title_option)
+        given = redact(title)
         title, body = given.text, cleaned.text.strip()
         count, kinds = count + given.count, kinds | set(given.kinds)
     memory = Memory(
-        title=title, kind=Kind(args.kind), body=body, project=project_id,
-        project_name=project_name, topics=topics_of(topics),
-        files=split_words(files), source=Source(tool=Tool.CLI),
+        title=title, kind=kind, body=body, project=project[0], project_name=project[1],
+        topics=topics, files=files, symbols=symbols, source=source,
     )
     relpath = app.store.add(memory)
     nul, invalid = sum(c.nul for c in found), sum(c.invalid for c in found)
@@ -124,8 +140,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
         app.warn(f"redacted {count} secret{'s' * (count > 1)} ({', '.join(sorted(kinds))}) before "
                  "storing; the memory holds [REDACTED:<kind>] in their place")
     app.index_after_write({relpath: memory})
-    return Result(AddPayload(store=str(app.store.root), path=relpath, memory=memory,
-                             redactions=count, redaction_kinds=sorted(kinds)))
+    return AddPayload(store=str(app.store.root), path=relpath, memory=memory,
+                      redactions=count, redaction_kinds=sorted(kinds))
 
 
 def render(payload: AddPayload, style: Style) -> str:

@@ -114,12 +114,16 @@ def is_real_session(memory: Memory) -> bool:
 
     Not an imported session whose start is unknown (a history without its header: dated
     from the file, not from when it happened), and not a trivial run: a one-shot
-    `--message` or a single question, i.e. at most one request and no commit.
+    `--message` or a single question, i.e. at most one request, no commit and nothing
+    worth its own memory (a session that recorded a decision, a bug or a `remember:` note
+    links to it in `related`, and is real work however short).
     """
     source = memory.source
     if source.tool is Tool.IMPORT and source.session_start is None:
         return False
-    return not (source.requests is not None and source.requests <= 1 and not memory.commits)
+    trivial = (source.requests is not None and source.requests <= 1 and not memory.commits
+               and not memory.related)
+    return not trivial
 
 
 def _sessions(index: MemoryIndex, store: Store, current_project: str,

@@ -224,3 +224,22 @@ def test_memories_under_an_earlier_id_are_this_projects_in_the_context(
     text = render(project_name="shop", current_project=SHOP, last_session=found.last_session,
                   memories=found.notes, budget=4000)
     assert "Queue uses SKIP LOCKED" in text and "from project" not in text
+
+
+def test_a_one_request_session_that_recorded_a_decision_is_still_the_last_session(
+        tmp_path: Path) -> None:
+    # A single message that settled a decision is real work: it must not be passed over as
+    # a one-off question (issue #8 item 7 is about trivial runs, not short sessions).
+    from aidermem.models import Source, Tool
+
+    store = Store.open(tmp_path / "store")
+    decided = _memory("Chose the job queue lock", Kind.SESSION, days_ago=1,
+                      source=Source(tool=Tool.AIDER, requests=1))
+    decision = _memory("Advisory lock per job", Kind.DECISION, days_ago=1)
+    decided.related, decision.related = [decision.id], [decided.id]
+    question = _memory("What does the TTL default to?", Kind.SESSION, days_ago=0,
+                       source=Source(tool=Tool.AIDER, requests=1))
+    store.add_many([decided, decision, question], "two sessions")
+    found = retrieve(MemoryIndex.open(store), store, query="", current_project=SHOP)
+    assert found.last_session is not None
+    assert found.last_session.title == "Chose the job queue lock"

@@ -152,11 +152,14 @@ def test_doctor_all_ok(shop, capsys):
     assert r.code == 0, r.out
     lines = r.out.splitlines()
     names = [line.split()[1].rstrip(":") for line in lines[:-1]]
-    assert names == ["config", "store", "index", "memory", "aider", "versions", "journal"]
+    assert names == ["config", "store", "index", "memory", "semantic", "aider", "versions",
+                     "journal"]
     assert all(line.startswith("ok  ") for line in lines[:-1])
     assert lines[-1] == "all checks passed"
     assert re.search(r"aider: \S+aider \(aider \d+\.\d+\.\d+\)", r.out)
     assert "7 documents, in sync" in r.out
+    assert re.search(r"semantic: wordllama l2_supercat 256, from \S+ \(offline\); "
+                     r"7 vectors cached", r.out)
 
 
 def test_doctor_warns_on_hand_edits_and_malformed_files(shop, capsys):

@@ -8,6 +8,7 @@ nothing is not an error (exit 0).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if not text:
         raise UsageError("the query is empty", "give words to search for, or use `aidermem list`")
     _, projects = scope_of(args, app)
-    request = request_for(args, app, text)
+    request = dataclasses.replace(request_for(args, app, text), semantic=_semantic(app))
 
     def found(index: MemoryIndex) -> list[HitOut]:
         hits = index.search(request)
@@ -51,6 +52,20 @@ def run(args: argparse.Namespace, app: App) -> Result:
 
     out = app.read(found)
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
+
+
+def _semantic(app: App) -> bool:
+    """Whether to fuse in the dense order: on by default; BM25 alone, with a warning, when
+    the embedding model is not installed (search still works)."""
+    if not app.settings.semantic:
+        return False
+    from aidermem import embedding
+
+    if embedding.available():
+        return True
+    app.warn("the embedding model (wordllama) is not installed, so this search ranks by BM25 "
+             "only — reinstall aidermem, or set `semantic = false` to silence this")
+    return False
 
 
 def render(payload: SearchPayload, style: Style) -> str:

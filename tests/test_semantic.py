@@ -225,3 +225,11 @@ def test_search_runs_semantic_with_the_network_unavailable(shop, tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["hits"][0]["title"] == REFUNDS
     assert cache_file(store()).is_file()
+
+
+def test_reindex_brings_the_vector_cache_up_to_date(shop, capsys):
+    r = run(capsys, "reindex")
+    assert r.out.startswith(f"indexed {len(MEMORIES)} memories"), r.out
+    cached = vectors.current(MemoryIndex.open(store()))
+    assert len(cached.relpaths) == len(MEMORIES)
+    assert cache_file(store()).is_file()

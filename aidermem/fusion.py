@@ -40,8 +40,8 @@ K = 10
 LEXICAL_WEIGHT, SEMANTIC_WEIGHT = 0.2, 4.0
 LEXICAL_MIN_SIM, SEMANTIC_MIN_SIM = 0.5, 0.2  # see min_similarity
 COVERAGE = 1 / 3  # share of the query's content words in BM25's best memory
-DENSE_POOL = 200  # nearest vectors looked at before the request's filters
-DENSE_KEEP = 50  # of those, the ones inside the filters that take part in the fusion
+DENSE_POOL = 100  # nearest vectors looked at before the request's filters
+DENSE_KEEP = 30  # of those, the ones inside the filters that take part in the fusion
 
 # Something a developer names rather than describes: a_b, a.b, a/b, a::b, a-b-c, camelCase.
 _NAMED = re.compile(r"`|[^\W_]+(?:(?:_|::|[./])[^\W_]+)+|\b[a-z]+[A-Z]\w*|\b[A-Z]\w*[A-Z]\w*[a-z]")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 
+from aidermem import paths
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
 from aidermem.errors import UsageError
@@ -57,11 +59,13 @@ def run(args: argparse.Namespace, app: App) -> Result:
 def _semantic(app: App) -> bool:
     """Whether to fuse in the dense order: on by default; BM25 alone, with a warning, when
     the embedding model is not installed (search still works)."""
-    if not app.settings.semantic:
+    # Unconfigured, the setting is its default (on): no need for config's imports to know.
+    if not (paths.unconfigured(app.project.root, os.environ) or app.settings.semantic):
         return False
     from aidermem import embedding
 
     if embedding.available():
+        embedding.preload()
         return True
     app.warn("the embedding model (wordllama) is not installed, so this search ranks by BM25 "
              "only — reinstall aidermem, or set `semantic = false` to silence this")

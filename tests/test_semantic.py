@@ -233,3 +233,40 @@ def test_reindex_brings_the_vector_cache_up_to_date(shop, capsys):
     cached = vectors.current(MemoryIndex.open(store()))
     assert len(cached.relpaths) == len(MEMORIES)
     assert cache_file(store()).is_file()
+
+
+# wordllama resolves to an empty folder, as when the package was removed or its files lost.
+_NO_MODEL = """
+import importlib.machinery, sys
+class _Gone:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "wordllama":
+            return importlib.machinery.ModuleSpec(name, None, origin={origin!r})
+        return None
+sys.meta_path.insert(0, _Gone)
+"""
+
+
+def test_without_the_model_search_warns_and_ranks_by_bm25(shop, tmp_path):
+    site = tmp_path / "site"
+    (tmp_path / "gone").mkdir()
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        _NO_MODEL.format(origin=str(tmp_path / "gone" / "__init__.py")))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "aidermem", "search", "--json",
+                           "construct_event"], cwd=shop, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "aidermem: warning: the embedding model (wordllama) is not installed, so this search "
+        "ranks by BM25 only — reinstall aidermem, or set `semantic = false` to silence this\n")
+    hits = json.loads(done.stdout)["hits"]
+    assert hits[0]["title"] == "construct_event raises SignatureVerificationError"
+    assert not cache_file(store()).exists()
+    doctor = subprocess.run([sys.executable, "-m", "aidermem", "doctor"], cwd=shop, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert "warn  semantic: the embedding model (wordllama 0.3.3.post0) is not installed" \
+        in doctor.stdout

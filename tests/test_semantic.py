@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -197,14 +198,24 @@ def shop(tmp_path, monkeypatch):
     return repo
 
 
-def test_search_is_semantic_by_default(shop, capsys):
+def semantic_on(repo: Path) -> None:
+    (repo / ".aidermem.toml").write_text("semantic = true\n")
+
+
+def test_semantic_true_in_the_config_finds_the_paraphrase(shop, capsys):
+    semantic_on(shop)
     r = run(capsys, "search", "--json", PARAPHRASE)
     assert r.code == 0, r.err
     assert json.loads(r.out)["hits"][0]["title"] == REFUNDS
+    r = run(capsys, "doctor")
+    assert re.search(r"ok    semantic: wordllama l2_supercat 256, from \S+ \(offline\); "
+                     rf"{len(MEMORIES)} vectors cached", r.out)
 
 
-def test_semantic_false_ranks_by_bm25_only(shop, capsys):
-    (shop / ".aidermem.toml").write_text("semantic = false\n")
+@pytest.mark.parametrize("config", [None, "semantic = false\n"])
+def test_by_default_or_semantic_false_search_ranks_by_bm25_only(shop, capsys, config):
+    if config is not None:
+        (shop / ".aidermem.toml").write_text(config)
     r = run(capsys, "search", "--json", PARAPHRASE)
     assert r.code == 0, r.err
     assert REFUNDS not in [h["title"] for h in json.loads(r.out)["hits"]]
@@ -214,6 +225,7 @@ def test_semantic_false_ranks_by_bm25_only(shop, capsys):
 
 
 def test_search_runs_semantic_with_the_network_unavailable(shop, tmp_path):
+    semantic_on(shop)
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(_NO_NETWORK)
@@ -228,6 +240,7 @@ def test_search_runs_semantic_with_the_network_unavailable(shop, tmp_path):
 
 
 def test_reindex_brings_the_vector_cache_up_to_date(shop, capsys):
+    semantic_on(shop)
     r = run(capsys, "reindex")
     assert r.out.startswith(f"indexed {len(MEMORIES)} memories"), r.out
     cached = vectors.current(MemoryIndex.open(store()))
@@ -249,6 +262,7 @@ sys.meta_path.insert(0, _Gone)
 
 
 def test_without_the_model_search_warns_and_ranks_by_bm25(shop, tmp_path):
+    semantic_on(shop)
     site = tmp_path / "site"
     (tmp_path / "gone").mkdir()
     site.mkdir()

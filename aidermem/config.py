@@ -175,9 +175,7 @@ class Settings(BaseModel):
     store: Path = Field(default_factory=paths.default_store_dir)
     summarize: SummarizeMode = "background"
     llm_timeout: float = 60.0
-    # Fuse BM25 with dense vectors in `aidermem search` (fusion.py). Off by default: the
-    # model's start-up (numpy, the tokenizer) misses the search-time budget.
-    semantic: bool = False
+    semantic: bool = False  # search fuses in vectors (fusion.py); off: too slow to start
 
 
 @dataclass(frozen=True)

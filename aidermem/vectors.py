@@ -62,7 +62,7 @@ def current(index: MemoryIndex) -> Vectors:
     path = index.directory / FILE
     now = stamp(index)
     cached = _read(path)
-    if cached is not None and cached[0] == now:
+    if cached is not None and now and cached[0] == now:
         return Vectors(cached[1], cached[3])
     return _rebuild(index, path, now, cached)
 
@@ -112,7 +112,8 @@ def _rebuild(index: MemoryIndex, path: Path, now: str,
             matrix[i] = known[h]
     if missing:
         matrix[missing] = embedding.embed([texts[i] for i in missing])
-    _write(path, now, relpaths, hashes, matrix)
+    if now:  # an index with no commit on disk (built in memory, index_fallback) has no stamp
+        _write(path, now, relpaths, hashes, matrix)
     return Vectors(relpaths, matrix)
 
 

@@ -34,11 +34,15 @@ from aidermem.kinds import normalize_topic
 if TYPE_CHECKING:
     from aidermem.index import MemoryIndex
 
+# Questions, symptoms and aliases (expansion.py) widen what finds a memory, at a lower
+# weight than its own words, so they never outrank a memory that says it.
+EXPANSION_BOOST = 0.5
 # Per-field weights for BM25. Equal on purpose: each field is scored with its own IDF and
 # length norm, so a word in a short title or topic list already outscores the same word in a
 # body; boosting on top counted that evidence twice and let the small words of a long query
 # (when, was, our) found in a short title outweigh its rare words (issue #11; BENCHMARKS.md).
-FIELD_BOOSTS = {"title": 1.0, "topics": 1.0, "files": 1.0, "symbols": 1.0, "body": 1.0}
+FIELD_BOOSTS = {"title": 1.0, "topics": 1.0, "files": 1.0, "symbols": 1.0, "body": 1.0,
+                "expansion": EXPANSION_BOOST}
 # A term scores in its best field plus this share of its other fields (a dis-max query): one
 # word found in four fields is still one word, not four (per-field BM25 saturates per field).
 FIELD_TIE = 0.3

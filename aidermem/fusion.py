@@ -16,7 +16,7 @@ gate on w:
 
 Plain reciprocal-rank fusion (w = 1 for every query) lifted paraphrase recall@5
 only from 0.24 to 0.28, because a paraphrase's BM25 list is made of distractors
-that share a word with it; the gate gives 0.56, and exact and identifier queries
+that share a word with it; the gate gives 0.52, and exact and identifier queries
 keep their BM25 order at the top (MRR 1.000 both; BENCHMARKS.md). The constants
 were chosen on that benchmark (a few values each), so they are tuned to it.
 

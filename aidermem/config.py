@@ -107,6 +107,7 @@ class _Layer(BaseModel):
     llm_timeout: _Timeout | None = Field(
         None, description=f"a number of seconds above 0, at most {MAX_LLM_TIMEOUT:g}"
     )
+    semantic: bool | None = Field(None, description="true or false")
 
     @field_validator("aider_args")
     @classmethod
@@ -174,6 +175,7 @@ class Settings(BaseModel):
     store: Path = Field(default_factory=paths.default_store_dir)
     summarize: SummarizeMode = "background"
     llm_timeout: float = 60.0
+    semantic: bool = False  # search fuses in vectors (fusion.py); off: too slow to start
 
 
 @dataclass(frozen=True)

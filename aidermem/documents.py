@@ -20,14 +20,15 @@ import tantivy
 
 from aidermem import analysis
 from aidermem.errors import MemoryFileError
+from aidermem.expansion import derived_aliases
 
 if TYPE_CHECKING:
     from aidermem.models import Memory
     from aidermem.store import Store
 
-SCHEMA_VERSION = 2  # part of index.FORMAT: a change rebuilds every index
+SCHEMA_VERSION = 3  # part of index.FORMAT: a change rebuilds every index
 # Analyzed text fields (tokenized by analysis' registered analyzer).
-TEXT_FIELDS = ("title", "body", "topics", "files", "symbols")
+TEXT_FIELDS = ("title", "body", "topics", "files", "symbols", "expansion")
 # Bodies longer than this are indexed whole but stored (for snippets) cut.
 STORED_BODY_CHARS = 20_000
 BULK_MIN_FILES = 500  # below this a rebuild parses in-process (no worker start-up)
@@ -67,6 +68,8 @@ def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
         "title": prep(memory.title), "body": prep(memory.body),
         "topics": prep(" ".join(memory.topics)), "files": prep(" ".join(memory.files)),
         "symbols": prep(" ".join(memory.symbols)),
+        "expansion": prep("\n".join([*memory.expansion.texts(),
+                                      *derived_aliases(memory.files)])),
         "kind": str(memory.kind), "project": memory.project,
         "project_name": memory.project_name.lower(), "topics_raw": memory.topics,
         "status": str(memory.status), "created": int(memory.created.timestamp()),

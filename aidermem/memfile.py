@@ -35,6 +35,7 @@ _ESCAPED_MARKER = re.compile(r"^\\(?=\\*(?:<{7}|>{7}))", re.MULTILINE)
 _KEY_ORDER = (
     "id", "title", "kind", "status", "project", "project_name", "topics", "created",
     "updated", "author", "files", "symbols", "commits", "supersedes", "related", "source",
+    "expansion",
 )
 
 

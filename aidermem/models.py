@@ -9,6 +9,8 @@ import os
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from aidermem.expansion import Expansion
+
 # The vocabulary lives in kinds.py (no pydantic, cheap to import); re-exported here.
 from aidermem.kinds import Kind, Method, Status, Tool, normalize_topic, now, slugify
 
@@ -67,6 +69,9 @@ class Memory(BaseModel):
     related: list[str] = Field(default_factory=list)  # ids of linked memories
     status: Status = Status.ACTIVE
     author: str | None = None
+    # Questions, symptoms and aliases it should be found by (expansion.py); not in the file
+    # when empty, so the files of memories without them do not change.
+    expansion: Expansion = Field(default_factory=Expansion, exclude_if=lambda v: v.empty())
 
     @field_validator("id", mode="before")
     @classmethod

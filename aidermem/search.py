@@ -34,11 +34,15 @@ from aidermem.kinds import normalize_topic
 if TYPE_CHECKING:
     from aidermem.index import MemoryIndex
 
+# Questions, symptoms and aliases (expansion.py) widen what finds a memory, at a lower
+# weight than its own words, so they never outrank a memory that says it.
+EXPANSION_BOOST = 0.5
 # Per-field weights for BM25. Equal on purpose: each field is scored with its own IDF and
 # length norm, so a word in a short title or topic list already outscores the same word in a
 # body; boosting on top counted that evidence twice and let the small words of a long query
 # (when, was, our) found in a short title outweigh its rare words (issue #11; BENCHMARKS.md).
-FIELD_BOOSTS = {"title": 1.0, "topics": 1.0, "files": 1.0, "symbols": 1.0, "body": 1.0}
+FIELD_BOOSTS = {"title": 1.0, "topics": 1.0, "files": 1.0, "symbols": 1.0, "body": 1.0,
+                "expansion": EXPANSION_BOOST}
 # A term scores in its best field plus this share of its other fields (a dis-max query): one
 # word found in four fields is still one word, not four (per-field BM25 saturates per field).
 FIELD_TIE = 0.3
@@ -64,6 +68,7 @@ class SearchRequest:
     include_archived: bool = False
     current_project: str | None = None  # boosted; defaults to `project`
     aliases: Sequence[str] = ()  # the current project's earlier ids: in scope and boosted as it
+    semantic: bool = False  # fuse BM25 with the dense vectors' order (fusion.py)
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -149,8 +154,31 @@ def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
             kind=display["kind"]))
     ranked = ranking.rank(candidates, now=time.time(), current_project=request.current_project,
                           prefer_topics=request.prefer_topics)
+    if request.semantic:
+        return _fused(index, request, [r.candidate.key for r in ranked], stored, list(weights))
     return [_hit(stored[r.candidate.key][0], r.score, list(weights))
             for r in ranked[: request.limit]]
+
+
+def _fused(index: MemoryIndex, request: SearchRequest, lexical: list[str],
+           stored: dict[str, tuple[tantivy.Document, dict[str, Any]]],
+           terms: list[str]) -> list[Hit]:
+    """BM25's order fused with the dense one (fusion.py explains the gate)."""
+    from aidermem import fusion
+
+    best = None
+    if lexical:
+        d = stored[lexical[0]][1]
+        best = " ".join([d["title"], d["body"], *d["topics"], *d["files"]])
+    weight = fusion.dense_weight(request.text, best)
+    floor = fusion.min_similarity(weight)
+    docs = {key: doc for key, (doc, _) in stored.items()}
+    dense = [(key, doc) for key, sim, doc in fusion.dense_candidates(
+        index, request.text, build_query(index.schema, request, {}))
+        if key in docs or sim >= floor]
+    docs.update((key, doc) for key, doc in dense if key not in docs)
+    order = fusion.fuse(lexical, [key for key, _ in dense], weight)
+    return [_hit(docs[key], score, terms) for key, score in order[: request.limit]]
 
 
 def term_weights(searcher: tantivy.Searcher, terms: list[str]) -> dict[str, float]:

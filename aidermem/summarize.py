@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from aidermem import context_file, templates
+from aidermem.expansion import Expansion
 from aidermem.llm import LLMConfig, SummarizeError, complete_json
 from aidermem.models import Kind, Memory, Method, Source, Tool
 
@@ -126,6 +127,10 @@ class _Item(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     title: str
+    # Document expansion (expansion.py): what else should find this memory.
+    questions: list[str] = []
+    symptoms: list[str] = []
+    aliases: list[str] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -162,6 +167,13 @@ class Convention(_Item):
     rule: str
 
 
+EXPANSION_KEYS = ("questions", "symptoms", "aliases")
+
+
+def _expansion(item: _Item | SessionSummary) -> Expansion:
+    return Expansion(**{key: getattr(item, key) for key in EXPANSION_KEYS})
+
+
 class SessionSummary(BaseModel):
     """The JSON object the model must return."""
 
@@ -175,6 +187,9 @@ class SessionSummary(BaseModel):
     open_threads: list[str] = []
     topics: list[str] = []
     files: list[str] = []
+    questions: list[str] = []  # for the session memory, as _Item's for the others
+    symptoms: list[str] = []
+    aliases: list[str] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -187,6 +202,8 @@ class SessionSummary(BaseModel):
         data["open_threads"] = _texts(data.get("open_threads"), FIELD_MAX, ITEMS_MAX)
         data["topics"] = _texts(data.get("topics"), 40, TOPICS_MAX)
         data["files"] = _texts(data.get("files"), 300, FILES_MAX)
+        for key in EXPANSION_KEYS:
+            data[key] = _texts(data.get(key), FIELD_MAX, ITEMS_MAX)
         return data
 
     @field_validator("title", "summary", mode="before")
@@ -414,23 +431,25 @@ def summary_to_memories(
         body=_session_body(summary, facts),
         files=_files(summary, facts),
         source=session_source,
+        expansion=_expansion(summary),
         **shared,
     )
-    items = [
-        *((Kind.DECISION, d.title, _decision_body(d)) for d in summary.decisions),
-        *((Kind.BUG, b.title, _bug_body(b)) for b in summary.bugs),
-        *((Kind.CONVENTION, c.title, c.rule + "\n") for c in summary.conventions),
+    items: list[tuple[Kind, _Item, str]] = [
+        *((Kind.DECISION, d, _decision_body(d)) for d in summary.decisions),
+        *((Kind.BUG, b, _bug_body(b)) for b in summary.bugs),
+        *((Kind.CONVENTION, c, c.rule + "\n") for c in summary.conventions),
     ]
     derived = [
         Memory(
-            title=title,
+            title=item.title,
             kind=kind,
             body=body,
             source=source.model_copy(),
             related=[session.id],
+            expansion=_expansion(item),
             **shared,
         )
-        for kind, title, body in items
+        for kind, item, body in items
     ]
     session.related = [m.id for m in derived]
     return [session, *derived]

@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="build in DIR (must not exist) and keep it, instead of a temp dir")
     parser.add_argument("--compare", metavar="REF",
                         help="also score aidermem as it is at this git commit (e.g. main)")
+    parser.add_argument("--semantic", action="store_true",
+                        help="score aidermem with `semantic = true` in its user config (the "
+                        "REF of --compare runs with its own defaults)")
     args = parser.parse_args(argv)
     projects = rd.load()
     bad = [p for project in projects for p in rd.problems(project)]
@@ -64,10 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.keep:
         args.keep.mkdir(parents=True)
-        results = run(projects, args.keep)
+        results = run(projects, args.keep, semantic=args.semantic)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
-            results = run(projects, Path(tmp))
+            results = run(projects, Path(tmp), semantic=args.semantic)
     if args.compare:
         results["compare"] = {"ref": args.compare, **run_at(args.compare)}
     print(report(projects, results, verbose=args.verbose))
@@ -77,8 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run(projects: list[rd.BenchProject], work: Path) -> dict[str, Any]:
+def run(projects: list[rd.BenchProject], work: Path, *, semantic: bool = False
+        ) -> dict[str, Any]:
     bench_common.isolate(work)
+    if semantic:
+        from aidermem import paths
+
+        paths.user_config_file().parent.mkdir(parents=True, exist_ok=True)
+        paths.user_config_file().write_text("semantic = true\n", encoding="utf-8")
     repos = {p.name: make_repo(work / "repos" / p.name, p.remote) for p in projects}
     built_at = time.time()
     ids = build_store(projects, repos, built_at)
@@ -92,7 +101,7 @@ def run(projects: list[rd.BenchProject], work: Path) -> dict[str, Any]:
                             "aidermem": mine, "baseline": theirs})
     import aidermem
 
-    return {"commit": bench_common.machine_info()["aidermem"],
+    return {"commit": bench_common.machine_info()["aidermem"] + ", semantic" * semantic,
             "imported_from": str(Path(aidermem.__file__).parent), "queries": queries,
             "scores": {system: summary(queries, system) for system in ("aidermem", "baseline")}}
 

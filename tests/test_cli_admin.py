@@ -152,11 +152,13 @@ def test_doctor_all_ok(shop, capsys):
     assert r.code == 0, r.out
     lines = r.out.splitlines()
     names = [line.split()[1].rstrip(":") for line in lines[:-1]]
-    assert names == ["config", "store", "index", "memory", "aider", "versions", "journal"]
+    assert names == ["config", "store", "index", "memory", "semantic", "aider", "versions",
+                     "journal"]
     assert all(line.startswith("ok  ") for line in lines[:-1])
     assert lines[-1] == "all checks passed"
     assert re.search(r"aider: \S+aider \(aider \d+\.\d+\.\d+\)", r.out)
     assert "7 documents, in sync" in r.out
+    assert "ok    semantic: off (semantic = false): search ranks by BM25 only" in r.out
 
 
 def test_doctor_warns_on_hand_edits_and_malformed_files(shop, capsys):

@@ -317,7 +317,7 @@ def test_unknown_top_level_key_suggests_the_close_match(repo):
     assert msg.startswith(f"aidermem: error: {pf}: unknown key budget_token — ")
     assert "did you mean 'budget_tokens'? allowed keys: aider_args, budget_tokens," in msg
     assert msg.endswith(
-        "profiles, query_words, read, scope, store, summarize, summary_model, "
+        "profiles, query_words, read, scope, semantic, store, summarize, summary_model, "
         "topics_prefer, topics_require"
     )
 

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     store = _guarded(checks, "store", lambda: _store(store_root or paths.default_store_dir()))
     if store is not None:
         _guarded(checks, "index", lambda: _index(store))
+    _guarded(checks, "semantic", lambda: _semantic(app, store))
     _guarded(checks, "aider", _aider)
     checks.append(Check(name="versions", status="ok", detail=_versions()))
     _guarded(checks, "journal", _journal)
@@ -111,6 +112,27 @@ def _index(store: Store) -> tuple[list[Check], None]:
     else:
         checks.append(Check(name="memory files", status="ok", detail="all parse"))
     return checks, None
+
+
+def _semantic(app: App, store: Store | None) -> tuple[list[Check], None]:
+    """The embedding model loads from its package (never the network) and the vector cache
+    covers the index."""
+    from aidermem import embedding, vectors
+
+    if not app.settings.semantic:
+        return [Check(name="semantic", status="ok",
+                      detail="off (semantic = false): search ranks by BM25 only")], None
+    found = embedding.files()
+    if found is None:
+        return [Check(name="semantic", status="warn", detail=(
+            "the embedding model (wordllama 0.3.3.post0) is not installed, so search ranks by "
+            "BM25 only; reinstall aidermem, or set `semantic = false`"))], None
+    embedding.embed(["doctor"])
+    detail = f"{embedding.MODEL}, from {found[0].parent.parent} (offline)"
+    if store is not None:
+        cached = vectors.current(MemoryIndex.open(store))
+        detail += f"; {len(cached.relpaths)} vectors cached"
+    return [Check(name="semantic", status="ok", detail=detail)], None
 
 
 def _aider() -> tuple[list[Check], None]:

@@ -8,7 +8,10 @@ nothing is not an error (exit 0).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 
+from aidermem import paths
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
 from aidermem.errors import UsageError
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if not text:
         raise UsageError("the query is empty", "give words to search for, or use `aidermem list`")
     _, projects = scope_of(args, app)
-    request = request_for(args, app, text)
+    request = dataclasses.replace(request_for(args, app, text), semantic=_semantic(app))
 
     def found(index: MemoryIndex) -> list[HitOut]:
         hits = index.search(request)
@@ -51,6 +54,22 @@ def run(args: argparse.Namespace, app: App) -> Result:
 
     out = app.read(found)
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
+
+
+def _semantic(app: App) -> bool:
+    """Whether to fuse in the dense order (`semantic = true`); BM25 alone, with a warning,
+    when the embedding model is not installed (search still works)."""
+    # Unconfigured, the setting is its default (off): no need for config's imports to know.
+    if paths.unconfigured(app.project.root, os.environ) or not app.settings.semantic:
+        return False
+    from aidermem import embedding
+
+    if embedding.available():
+        embedding.preload()
+        return True
+    app.warn("the embedding model (wordllama) is not installed, so this search ranks by BM25 "
+             "only — reinstall aidermem, or set `semantic = false` to silence this")
+    return False
 
 
 def render(payload: SearchPayload, style: Style) -> str:

@@ -1,0 +1,91 @@
+"""Speed of semantic search (issue #11 item 4), as ratios measured in the same run.
+
+    python benchmarks/bench_semantic.py [--size 10000] [--runs 15] [--workdir DIR]
+
+On one generated store (benchmarks/gen_memories.py) this measures, alternating
+`semantic = false` and `semantic = true` in the user config file so load changes
+hit both alike:
+- `aidermem reindex` as a whole process (Tantivy rebuild, plus the vector cache
+  from empty when semantic is on): memories/s by the wall clock, median;
+- `aidermem search --all-projects QUERY` as a whole process, warm (index and
+  vector cache built), median of --runs per mode;
+- the ratio semantic/BM25-only of both.
+Budgets: search ≤ 1.5 times BM25-only, reindex with vectors ≥ 2,000 memories/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_common
+
+QUERIES = ["retry the webhook when the signature fails", "cache invalidation on deploy",
+           "why did login loop", "parse_config timeout", "customers charged twice"]
+
+
+def aidermem() -> list[str]:
+    script = Path(sys.executable).parent / "aidermem"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "aidermem"]
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--reindex-runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-semantic-"))
+    bench_common.isolate(work)
+    from aidermem import paths
+
+    store = paths.default_store_dir()
+    print(bench_common.ensure_store(store, args.size), flush=True)
+    config = paths.user_config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    cwd = work  # not a git work tree: every project is in scope
+    modes = {"bm25": "semantic = false\n", "semantic": "semantic = true\n"}
+    reindex: dict[str, list[float]] = {m: [] for m in modes}
+    search: dict[str, list[float]] = {m: [] for m in modes}
+    for _ in range(args.reindex_runs):
+        for mode, text in modes.items():
+            config.write_text(text, encoding="utf-8")
+            shutil.rmtree(paths.index_dir_for(store), ignore_errors=True)
+            reindex[mode].append(args.size / timed([*aidermem(), "reindex"], cwd))
+    for i in range(args.runs + 2):
+        for mode, text in modes.items():
+            config.write_text(text, encoding="utf-8")
+            took = timed([*aidermem(), "search", "--all-projects", QUERIES[i % len(QUERIES)]],
+                         cwd)
+            if i >= 2:  # the first two warm the page cache
+                search[mode].append(took)
+    med = {m: statistics.median(v) for m, v in search.items()}
+    rate = {m: statistics.median(v) for m, v in reindex.items()}
+    rows = [[mode, f"{rate[mode]:,.0f}", f"{med[mode] * 1000:.0f}"] for mode in modes]
+    print(bench_common.header("aidermem semantic search speed"))
+    print(f"{args.size:,} memories; load average {os.getloadavg()[0]:.2f} at the end\n")
+    print(bench_common.table(["mode", "reindex memories/s (whole process)",
+                              "`aidermem search` ms median"], rows))
+    print(f"\nsearch semantic/BM25-only = {med['semantic'] / med['bm25']:.2f}× (budget ≤ 1.5×); "
+          f"reindex with vectors {rate['semantic']:,.0f}/s (budget ≥ 2,000/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

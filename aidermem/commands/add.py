@@ -44,7 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topics", action="append", metavar="A,B",
                         help="topics, comma-separated or repeated")
     parser.add_argument("--files", action="append", metavar="PATH,…",
-                        help="files it is about, comma-separated or repeated")
+                        help="files it is about, comma-separated or repeated (committed "
+                        "files are linked: see `aidermem stale`)")
+    parser.add_argument("--symbols", action="append", metavar="PATH::NAME,…",
+                        help="symbols it is about (auth.py::Auth.login or auth.Auth.login), "
+                        "linked at HEAD, comma-separated or repeated")
     parser.add_argument("-e", "--edit", action="store_true",
                         help="open $EDITOR even when stdin is not a terminal")
     where = parser.add_mutually_exclusive_group()
@@ -116,6 +120,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
         project_name=project_name, topics=topics_of(topics),
         files=split_words(files), source=Source(tool=Tool.CLI),
     )
+    if args.symbols or memory.files:
+        memory = _linked(memory, split_words(args.symbols), app)
     relpath = app.store.add(memory)
     nul, invalid = sum(c.nul for c in found), sum(c.invalid for c in found)
     if nul or invalid:
@@ -126,6 +132,26 @@ def run(args: argparse.Namespace, app: App) -> Result:
     app.index_after_write({relpath: memory})
     return Result(AddPayload(store=str(app.store.root), path=relpath, memory=memory,
                              redactions=count, redaction_kinds=sorted(kinds)))
+
+
+def _linked(memory: Memory, symbols: list[str], app: App) -> Memory:
+    """The memory with links taken at HEAD: every symbol (an error when one cannot be), and
+    every --files path committed in this checkout (others stay plain `files` entries)."""
+    from aidermem.links import Repo, resolve, take
+
+    root = app.project.root
+    if root is None:
+        if symbols:
+            raise UsageError("--symbols needs a git repository",
+                             "run aidermem add in the checkout the symbols live in")
+        return memory
+    repo = Repo(root)
+    links = [take(repo, *resolve(repo, spec)) for spec in symbols]
+    links += [take(repo, path) for path in memory.files
+              if path.strip().replace("\\", "/").removeprefix("./") in repo.tree]
+    files = list(dict.fromkeys([*memory.files, *(link.path for link in links)]))
+    labels = [link.label() for link in links if link.symbol]
+    return memory.model_copy(update={"links": links, "files": files, "symbols": labels})
 
 
 def render(payload: AddPayload, style: Style) -> str:

@@ -103,7 +103,7 @@ SHAPES = {
                    "id": str, "short_id": str, "path": str, "score": float, "title": str,
                    "kind": KIND, "status": STATUS, "project": str, "project_name": str,
                    "topics": [str], "files": [str], "created": DT, "snippet": str,
-                   "highlights": [(int, int)],
+                   "highlights": [(int, int)], "links": [LINK_STATE],
                }]},
     "list": {"schema_version": int, "projects": Opt([str]), "count": int,
              "memories": [SUMMARY]},
@@ -190,6 +190,12 @@ def test_show_shape_of_a_linked_memory(linked, capsys):
     data = payload(capsys, "show", linked)
     check(data, {**SHAPES["show"], "memory": LINKED_MEMORY})
     assert [link["state"] for link in data["links"]] == ["changed"]
+
+
+def test_search_shape_of_a_linked_memory(linked, capsys):
+    data = payload(capsys, "search", "about")
+    check(data, SHAPES["search"])
+    assert [link["state"] for link in data["hits"][0]["links"]] == ["changed"]
 
 
 def test_stale_shape(linked, capsys):

@@ -121,3 +121,16 @@ def test_verify_without_links_is_an_error(shop, capsys):
     assert (r.code, r.err) == (2, f"aidermem: error: memory {only_memory().id} is not linked "
                                   "to any code — link it with `aidermem add --symbols` or by "
                                   "editing its `links:`\n")
+
+
+def test_search_shows_links_that_are_not_fresh(shop, capsys):
+    run(capsys, "add", "Login checks the name only", "--symbols",
+        "auth/service.py::Auth.authenticate_user")
+    m = only_memory()
+    fresh = run(capsys, "search", "login").out
+    assert fresh.splitlines()[1:] == []
+    commit(shop, {"auth/service.py": SERVICE.replace("(self, name)", "(self, name, otp)")})
+    lines = run(capsys, "search", "login").out.splitlines()
+    assert lines[0].startswith(m.id[:8])
+    assert lines[1:] == [f"    auth/service.py::Auth.authenticate_user: changed — "
+                         f"authenticate_user signature changed since {m.links[0].commit[:7]}"]

@@ -8,6 +8,7 @@ nothing is not an error (exit 0).
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
@@ -22,6 +23,7 @@ from aidermem.output import (
     heading_lines,
     highlight,
 )
+from aidermem.search import Hit
 
 HELP = "search memories (current project and global ones unless told otherwise)"
 
@@ -43,14 +45,34 @@ def run(args: argparse.Namespace, app: App) -> Result:
         if not hits:
             check_project(args, app, index)
         short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)
+        states = _link_states(hits, app)
         return [
             HitOut.of_hit(h, short[h.id], score=round(h.score, 4), snippet=h.snippet,
-                          highlights=list(h.highlights))
+                          highlights=list(h.highlights), links=states.get(h.id, []))
             for h in hits
         ]
 
     out = app.read(found)
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
+
+
+def _link_states(hits: list[Hit], app: App) -> dict[str, list[dict[str, Any]]]:
+    """Each linked hit's link states (LINK_STATE); nothing is imported when none is linked."""
+    if not any(h.links for h in hits):
+        return {}
+    from aidermem.linkuse import Checker
+
+    checker = Checker(app.project.ids, app.project.root, app.store_root)
+    out = {h.id: [s.as_json() for s in checker.states_of_docs(h.project, h.links)]
+           for h in hits if h.links}
+    checker.save()
+    return out
+
+
+def _stale_lines(hit: HitOut) -> list[str]:
+    return [f"    {link['path']}{'::' + link['symbol'] if link['symbol'] else ''}: "
+            f"{link['state']}" + (f" — {link['reason']}" if link["reason"] else "")
+            for link in hit.links if link["state"] != "fresh"]
 
 
 def render(payload: SearchPayload, style: Style) -> str:
@@ -61,5 +83,6 @@ def render(payload: SearchPayload, style: Style) -> str:
     blocks = []
     for hit, head in zip(payload.hits, heading_lines(payload.hits, style), strict=True):
         snippet = highlight(hit.snippet, hit.highlights, style)
-        blocks.append(f"{head}\n    {snippet}" if snippet else head)
+        block = f"{head}\n    {snippet}" if snippet else head
+        blocks.append("\n".join([block, *_stale_lines(hit)]))
     return "\n\n".join(blocks)

@@ -125,6 +125,11 @@ def check(link: Link, repo: Repo) -> LinkState:
     if repo.head is None:
         return LinkState(link, State.UNCHECKED, "the repository has no commits yet")
     blob = repo.tree.get(link.path)
+    if not link.blob or (link.symbol is not None and link.body is None):
+        # Written by hand with only a path (and symbol): nothing to compare with yet.
+        where = "" if blob is not None else f"; {link.path} is not at HEAD"
+        return LinkState(link, State.UNCHECKED,
+                         f"not fingerprinted yet (aidermem verify takes it){where}")
     if link.symbol is None:
         return _check_file(link, repo, blob)
     if blob is not None and blob == link.blob:
@@ -138,7 +143,7 @@ def check_all(links: list[Link], repo: Repo) -> list[LinkState]:
 
 def _check_file(link: Link, repo: Repo, blob: str | None) -> LinkState:
     if blob is not None:
-        if blob == link.blob or not link.blob:
+        if blob == link.blob:
             return LinkState(link, State.FRESH)
         return LinkState(link, State.CHANGED, f"{link.path} changed since {_short(link)}")
     for path, other in repo.tree.items():

@@ -134,3 +134,57 @@ def test_search_shows_links_that_are_not_fresh(shop, capsys):
     assert lines[0].startswith(m.id[:8])
     assert lines[1:] == [f"    auth/service.py::Auth.authenticate_user: changed — "
                          f"authenticate_user signature changed since {m.links[0].commit[:7]}"]
+
+
+def test_context_marks_a_stale_memory_and_ranks_it_below_a_fresh_one(shop, capsys):
+    commit(shop, {"auth/tokens.py": "def issue_token(user):\n    return sign(user)\n"})
+    run(capsys, "add", "Login session notes: authenticate_user checks the name", "--kind",
+        "decision", "--symbols", "auth/service.py::Auth.authenticate_user")
+    run(capsys, "add", "Login session notes: issue_token signs the user", "--kind",
+        "decision", "--symbols", "auth/tokens.py::issue_token")
+    ids = {m.title.split(": ")[1].split()[0]: m.id for _, m in store().iter_memories()}
+    first = json.loads(run(capsys, "context", "--json", "--message", "login session notes")
+                       .out)
+    assert "Stale" not in first["text"]
+    link_commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+    order = first["memory_ids"]
+    assert sorted(order) == sorted(ids.values())
+    changed = ids["authenticate_user"] if order[0] == ids["authenticate_user"] else (
+        ids["issue_token"])
+    if changed == ids["authenticate_user"]:
+        commit(shop, {"auth/service.py": SERVICE.replace("check(name)", "check(name, otp)")})
+        name = "authenticate_user"
+    else:
+        commit(shop, {"auth/tokens.py": "def issue_token(user):\n    return sign(user, 1)\n"})
+        name = "issue_token"
+    after = json.loads(run(capsys, "context", "--json", "--message", "login session notes")
+                       .out)
+    assert after["memory_ids"] == order[::-1]  # the stale one now comes second
+    assert (f"> **Stale:** `{name}` changed since this note was written at {link_commit[:7]} — "
+            "verify before relying on it\n") in after["text"]
+    run(capsys, "verify", changed)
+    again = json.loads(run(capsys, "context", "--json", "--message", "login session notes")
+                       .out)
+    assert "Stale" not in again["text"]
+
+
+def test_a_hand_written_link_is_unchecked_until_verified(shop, capsys):
+    run(capsys, "add", "Auth notes")
+    m = only_memory()
+    path = store().root / store().path_of(m.id)
+    text = path.read_text()
+    path.write_text(text.replace("commits: []", "links:\n- path: auth/service.py\n"
+                                 "  symbol: Auth.authenticate_user\n- path: nowhere.py\n"
+                                 "commits: []"))
+    lines = run(capsys, "stale").out.splitlines()
+    assert lines[1:3] == [
+        "    auth/service.py::Auth.authenticate_user: unchecked — not fingerprinted yet "
+        "(aidermem verify takes it)",
+        "    nowhere.py: unchecked — not fingerprinted yet (aidermem verify takes it); "
+        "nowhere.py is not at HEAD"]
+    out = run(capsys, "verify", m.id).out.splitlines()
+    assert out[1] == "dropped nowhere.py (cannot link nowhere.py: no such file at HEAD)"
+    assert [link.label() for link in only_memory().links] == [
+        "auth/service.py::Auth.authenticate_user"]
+    assert run(capsys, "stale").out == "every linked memory is fresh\n"

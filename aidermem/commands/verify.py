@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, app: App) -> Result:
+    from aidermem.errors import AidermemError
     from aidermem.links import State, take
 
     relpath, memory = app.store.find(args.id)
@@ -37,11 +38,14 @@ def run(args: argparse.Namespace, app: App) -> Result:
                          "run aidermem verify in a checkout of its project, with commits")
     links, dropped = [], []
     for state in checker.states(memory.project, memory.links):
-        if state.state in (State.GONE, State.UNCHECKED):
+        if state.state == State.GONE:
             dropped.append(f"{state.link.label()} ({state.reason})")
             continue
         where = state.now or state.link
-        links.append(take(repo, where.path, where.symbol))
+        try:
+            links.append(take(repo, where.path, where.symbol))
+        except AidermemError as exc:  # a hand-written link to nothing that can be linked
+            dropped.append(f"{state.link.label()} ({exc.message})")
     checker.save()
     labels = [link.label() for link in links if link.symbol]
     files = list(dict.fromkeys([*memory.files, *(link.path for link in links)]))

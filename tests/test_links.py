@@ -255,3 +255,17 @@ def test_links_round_trip_and_hand_edits_parse_or_say_why() -> None:
     only_path = (text.split("links:\n")[0] + "links:\n- path: ./b.py\ncommits:"
                  + text.split("\ncommits:")[1])
     assert memfile.parse(only_path).links == [Link(path="b.py")]
+
+
+def test_session_links_take_named_symbols_of_edited_committed_files(repo: Path) -> None:
+    from aidermem.capture_links import session_links
+
+    commit(repo, {"a.py": "def load_user():\n    return 1\n\n\ndef db():\n    return 2\n",
+                  "b.py": "def load_user():\n    return 3\n"})
+    links = session_links(repo, ["a.py", "gone.py", "../x.py"], "fix load_user and db please")
+    assert [link.label() for link in links] == ["a.py::load_user", "a.py"]  # `db`: too short
+    assert session_links(None, ["a.py"], "load_user") == []
+    assert session_links(repo, [], "load_user") == []
+    (repo.parent / "empty").mkdir()
+    git(repo.parent / "empty", "init", "-q")
+    assert session_links(repo.parent / "empty", ["a.py"], "load_user") == []

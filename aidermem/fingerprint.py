@@ -64,7 +64,7 @@ def language_for(path: str) -> str | None:
     from grep_ast.parsers import filename_to_lang  # light: a table, no parser loaded
 
     lang = filename_to_lang(PurePosixPath(path).name)
-    if lang is None or _query_text(lang) is None:
+    if lang is None or _query(lang) is None:
         return None
     return str(lang)
 
@@ -217,10 +217,15 @@ def _query(lang: str) -> Any:
     text = _query_text(lang)
     if text is None:
         return None
-    from tree_sitter import Query
+    from tree_sitter import Query, QueryError
     from tree_sitter_language_pack import get_language
 
-    return Query(get_language(lang), text)  # type: ignore[arg-type]
+    try:
+        return Query(get_language(lang), text)  # type: ignore[arg-type]
+    except (QueryError, LookupError):
+        # A query written for another build of the grammar (julia's, in 0.13.0): a file
+        # of that language is treated as one without a grammar, never as a crash.
+        return None
 
 
 @cache

@@ -22,7 +22,7 @@ _MAX_ENTRIES = 50_000  # past this the cache starts over rather than grow withou
 
 
 class FingerprintCache:
-    """`lang:blob` -> definitions (None: the blob has none to offer: binary, no grammar)."""
+    """`file name:blob` -> definitions (None: none to offer: binary, no grammar)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path

@@ -94,13 +94,16 @@ class Repo:
 
     def definitions(self, path: str, blob: str) -> list[Definition] | None:
         """What tree-sitter finds in this blob; None: no grammar, binary or too big."""
-        lang = fingerprint.language_for(path)
-        if lang is None:
-            return None
-        key = f"{lang}:{blob}"
+        # Keyed by file name, which decides the language: a cache hit never loads the
+        # grammar tables (importing grep_ast and the language pack costs ~0.3 s).
+        key = f"{PurePosixPath(path).name}:{blob}"
         cached = self.cache.get(key)
         if cached is not False:
             return cached if isinstance(cached, list) else None
+        lang = fingerprint.language_for(path)
+        if lang is None:
+            self.cache.put(key, None)
+            return None
         raw = gitutil.run_git(["cat-file", "blob", blob], self.root, check=False)
         data = raw.encode("utf-8", "surrogateescape")
         defs = None if (not data or b"\0" in data or len(data) > _MAX_BLOB) else (

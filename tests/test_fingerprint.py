@@ -144,3 +144,8 @@ def test_files_without_a_grammar_have_no_language() -> None:
 def test_broken_source_never_crashes() -> None:
     found = definitions(b"def ok():\n    return 1\n\ndef broken(:\n  \xff\xfe", "python")
     assert "ok" in [d.name for d in found]
+
+
+def test_a_query_that_does_not_fit_its_grammar_means_no_grammar() -> None:
+    # aider 0.86 ships a julia tags query that tree-sitter-language-pack 0.13's grammar rejects.
+    assert language_for("script.jl") is None

@@ -227,14 +227,14 @@ def test_blobs_are_parsed_once_and_a_broken_cache_is_rebuilt(repo: Path, tmp_pat
     link = take(first, "a.py", "f")
     first.cache.save()
     blob = first.tree["a.py"]
-    assert FingerprintCache(cache_file).get(f"python:{blob}") == first.definitions("a.py", blob)
+    assert FingerprintCache(cache_file).get(f"a.py:{blob}") == first.definitions("a.py", blob)
     cache_file.write_text("{not json")
     again = Repo(repo, FingerprintCache(cache_file))
-    assert again.cache.get(f"python:{blob}") is False
+    assert again.cache.get(f"a.py:{blob}") is False
     commit(repo, {"a.py": "def f():\n    return 2\n"})
     assert check(link, again).state is State.CHANGED
     again.cache.save()
-    assert FingerprintCache(cache_file).get(f"python:{again.tree['a.py']}")
+    assert FingerprintCache(cache_file).get(f"a.py:{again.tree['a.py']}")
 
 
 def test_links_round_trip_and_hand_edits_parse_or_say_why() -> None:

@@ -19,7 +19,11 @@ Timed, in this process, each --runs times after one discarded warm-up:
   the files; their blobs already parsed and cached) and `changed-cold` (the same, with
   the fingerprint cache deleted before each run: every changed linked file is parsed);
 - `search`: the index query of `aidermem search` (10 hits), then the same plus the
-  link states of the hits, as `aidermem search` computes them.
+  link states of the hits, as `aidermem search` computes them;
+- each pair alternately, so the `added by the check` rows (the paired differences) cancel
+  most of a busy machine's drift;
+- the first parse in a fresh process: what a cold cache adds once to a launch or a
+  search process (importing grep_ast and the language pack, loading a grammar).
 
 Targets: the check adds <= 50 ms to launch retrieval at 10k memories in a repo of
 2,000 files, and <= 20% to `aidermem search`.
@@ -35,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -102,14 +107,22 @@ def change_files(repo: Path, paths: list[str], share: float, rng: random.Random)
     _git(repo, "commit", "-q", "-am", "change some")
 
 
-def timed(work: object, runs: int) -> list[float]:
-    samples = []
+def paired(base: Callable[[], object], checked: Callable[[], object], runs: int
+           ) -> tuple[list[float], list[float], list[float]]:
+    """Both, alternately, `runs` times after a discarded warm-up: (base, checked, checked -
+    base of each pair). Pairs cancel most of a busy machine's drift; the deltas are the cost."""
+    base_s, checked_s, deltas = [], [], []
     for i in range(runs + 1):
         started = time.perf_counter()
-        work()  # type: ignore[operator]
-        if i:  # the first run warms caches and is discarded
-            samples.append(time.perf_counter() - started)
-    return samples
+        base()
+        middle = time.perf_counter()
+        checked()
+        ended = time.perf_counter()
+        if i:
+            base_s.append(middle - started)
+            checked_s.append(ended - middle)
+            deltas.append((ended - middle) - (middle - started))
+    return base_s, checked_s, deltas
 
 
 def main() -> int:
@@ -166,19 +179,34 @@ def run(work: Path, args: argparse.Namespace) -> int:
         return hits
 
     samples: dict[str, list[float]] = {}
-    samples["retrieve, no link check"] = timed(lambda: launch(False), args.runs)
-    samples["retrieve + check, fresh"] = timed(lambda: launch(True), args.runs)
-    samples["search query (10 hits)"] = timed(lambda: search(False), args.runs)
-    samples["search query + link states, fresh"] = timed(lambda: search(True), args.runs)
+
+    def measure(label: str, base: Callable[[], object], checked: Callable[[], object],
+                what: str) -> None:
+        base_s, checked_s, deltas = paired(base, checked, args.runs)
+        samples[f"{what}, no link check ({label})"] = base_s
+        samples[f"{what} + link check ({label})"] = checked_s
+        samples[f"**added by the check** to {what} ({label})"] = deltas
+
+    measure("fresh", lambda: launch(False), lambda: launch(True), "retrieve")
+    measure("fresh", lambda: search(False), lambda: search(True), "search query")
     change_files(repo, source_paths, 0.10, rng)
 
     def cold() -> None:
         cache_file.unlink(missing_ok=True)
         launch(True)
 
-    samples["retrieve + check, changed-cold"] = timed(cold, args.runs)
-    samples["retrieve + check, changed-warm"] = timed(lambda: launch(True), args.runs)
-    samples["search query + link states, changed-warm"] = timed(lambda: search(True), args.runs)
+    measure("changed, cold cache", lambda: launch(False), cold, "retrieve")
+    measure("changed, warm cache", lambda: launch(False), lambda: launch(True), "retrieve")
+    measure("changed, warm cache", lambda: search(False), lambda: search(True), "search query")
+
+    # In a fresh process the first parse also loads the grammar tables and a grammar; a
+    # warm cache never does (blobs are looked up by file name). Measured once per run here.
+    probe = ("import time; t = time.perf_counter(); from aidermem import fingerprint; "
+             "fingerprint.definitions(b'def f():\\n    return 1\\n', 'python'); "
+             "print(time.perf_counter() - t)")
+    samples["first parse in a fresh process (imports + grammar)"] = [
+        float(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
+                             text=True).stdout) for _ in range(args.runs)]
 
     found = launch(True)
     linked = [m for m in [found.last_session, *found.notes] if m is not None]  # type: ignore[attr-defined]

@@ -17,7 +17,8 @@ and is bounded, so a clearly better text match is never buried:
   holds) still has the text score to come first.
 
 - stale links: x0.5 for a memory whose linked code changed or is gone since it was
-  written (links.py; applied by retrieve, which knows the repository). A note that may
+  written (links.py; applied by retrieve and the search command, which know the
+  repository). A note that may
   be wrong should not take the place of one that is not, but a clearly better match
   still shows, marked as stale in the context file.
 

@@ -188,3 +188,20 @@ def test_a_hand_written_link_is_unchecked_until_verified(shop, capsys):
     assert [link.label() for link in only_memory().links] == [
         "auth/service.py::Auth.authenticate_user"]
     assert run(capsys, "stale").out == "every linked memory is fresh\n"
+
+
+def test_search_ranks_a_stale_memory_below_an_equal_fresh_one(shop, capsys):
+    commit(shop, {"auth/tokens.py": "def issue_token(user):\n    return sign(user)\n"})
+    run(capsys, "add", "Login flow notes: authenticate_user", "--symbols",
+        "auth/service.py::Auth.authenticate_user")
+    run(capsys, "add", "Login flow notes: issue_token", "--symbols",
+        "auth/tokens.py::issue_token")
+    before = json.loads(run(capsys, "search", "login", "flow", "notes", "--json").out)["hits"]
+    assert len(before) == 2
+    path = before[0]["links"][0]["path"]
+    text = (shop / path).read_text()
+    commit(shop, {path: text.replace("(name)", "(name, 1)").replace("(user)", "(user, 1)")})
+    after = json.loads(run(capsys, "search", "login", "flow", "notes", "--json").out)["hits"]
+    assert [h["id"] for h in after] == [before[1]["id"], before[0]["id"]]
+    assert after[1]["links"][0]["state"] == "changed"
+    assert after[1]["score"] == pytest.approx(before[0]["score"] * 0.5, abs=1e-4)

@@ -46,11 +46,15 @@ def run(args: argparse.Namespace, app: App) -> Result:
             check_project(args, app, index)
         short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)
         states = _link_states(hits, app)
-        return [
-            HitOut.of_hit(h, short[h.id], score=round(h.score, 4), snippet=h.snippet,
-                          highlights=list(h.highlights), links=states.get(h.id, []))
+        out = [
+            HitOut.of_hit(h, short[h.id], score=round(h.score * _factor(states.get(h.id)), 4),
+                          snippet=h.snippet, highlights=list(h.highlights),
+                          links=states.get(h.id, []))
             for h in hits
         ]
+        if states:  # a stale memory is demoted as at launch (ranking.STALE_FACTOR)
+            out.sort(key=lambda hit: -hit.score)  # stable: ties keep the index's order
+        return out
 
     out = app.read(found)
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
@@ -67,6 +71,13 @@ def _link_states(hits: list[Hit], app: App) -> dict[str, list[dict[str, Any]]]:
            for h in hits if h.links}
     checker.save()
     return out
+
+
+def _factor(links: list[dict[str, Any]] | None) -> float:
+    from aidermem import ranking
+
+    return ranking.stale_factor(any(link["state"] in ("changed", "gone")
+                                    for link in links or []))
 
 
 def _stale_lines(hit: HitOut) -> list[str]:

@@ -205,3 +205,13 @@ def test_search_ranks_a_stale_memory_below_an_equal_fresh_one(shop, capsys):
     assert [h["id"] for h in after] == [before[1]["id"], before[0]["id"]]
     assert after[1]["links"][0]["state"] == "changed"
     assert after[1]["score"] == pytest.approx(before[0]["score"] * 0.5, abs=1e-4)
+
+
+def test_symbols_of_this_checkout_cannot_go_to_a_global_memory(shop, capsys):
+    r = run(capsys, "add", "note", "--global", "--symbols", "auth/service.py::Auth")
+    assert (r.code, r.err) == (2, "aidermem: error: --symbols links code of this checkout, so "
+                                  "the memory must be this project's — leave out "
+                                  "--global/--project, or --symbols\n")
+    assert list(store().iter_memories()) == []
+    assert run(capsys, "add", "note", "--global", "--files", "docs/auth.md").code == 0
+    assert only_memory().links == []

@@ -140,6 +140,12 @@ def _linked(memory: Memory, symbols: list[str], app: App) -> Memory:
     from aidermem.links import Repo, resolve, take
 
     root = app.project.root
+    if memory.project not in app.project.ids or not memory.project:
+        # Links are checked against this checkout, and only for its own project's memories.
+        if symbols:
+            raise UsageError("--symbols links code of this checkout, so the memory must be "
+                             "this project's", "leave out --global/--project, or --symbols")
+        return memory
     if root is None:
         if symbols:
             raise UsageError("--symbols needs a git repository",

@@ -21,18 +21,66 @@ clone, as in a shallow one). Git is reached through gitutil only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aidermem import fingerprint, gitutil
 from aidermem.errors import UsageError
 from aidermem.fingerprint import Definition
 from aidermem.linkcache import FingerprintCache
-from aidermem.models import Link
+
+if TYPE_CHECKING:
+    from aidermem.models import Link
 
 _MAX_BLOB = 2_000_000  # bytes; a bigger file is data, not code anyone wrote a note about
+
+
+class LinkLike(Protocol):
+    """What a check reads of a link: models.Link, or LinkData on the pydantic-free search path."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def symbol(self) -> str | None: ...
+    @property
+    def commit(self) -> str: ...
+    @property
+    def blob(self) -> str: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def shape(self) -> str | None: ...
+    @property
+    def signature(self) -> str | None: ...
+
+    def label(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class LinkData:
+    """A link as plain data (an index document's), so `search` never imports pydantic."""
+
+    path: str
+    symbol: str | None = None
+    commit: str = ""
+    blob: str = ""
+    body: str | None = None
+    shape: str | None = None
+    signature: str | None = None
+
+    @classmethod
+    def of(cls, link: LinkLike | dict[str, Any]) -> LinkData:
+        if isinstance(link, dict):
+            return cls(**{k: link[k] for k in _FIELDS if k in link})
+        return cls(**{k: getattr(link, k) for k in _FIELDS})
+
+    def label(self) -> str:
+        return f"{self.path}::{self.symbol}" if self.symbol else self.path
+
+
+_FIELDS = ("path", "symbol", "commit", "blob", "body", "shape", "signature")
 
 
 class State(StrEnum):
@@ -46,10 +94,10 @@ class State(StrEnum):
 
 @dataclass(frozen=True)
 class LinkState:
-    link: Link
+    link: LinkLike
     state: State
     reason: str = ""  # why, in words; "" when fresh
-    now: Link | None = None  # moved or renamed: the link as it stands at HEAD
+    now: LinkData | None = None  # moved or renamed: the link as it stands at HEAD
 
     @property
     def stale(self) -> bool:
@@ -121,7 +169,7 @@ class Repo:
         return self._changed[commit]
 
 
-def check(link: Link, repo: Repo) -> LinkState:
+def check(link: LinkLike, repo: Repo) -> LinkState:
     """The state of one link at the repository's HEAD."""
     if _outside(link.path):
         return LinkState(link, State.UNCHECKED, f"{link.path} is outside the repository")
@@ -140,23 +188,23 @@ def check(link: Link, repo: Repo) -> LinkState:
     return _check_symbol(link, repo, blob)
 
 
-def check_all(links: list[Link], repo: Repo) -> list[LinkState]:
+def check_all(links: list[LinkLike], repo: Repo) -> list[LinkState]:
     return [check(link, repo) for link in links]
 
 
-def _check_file(link: Link, repo: Repo, blob: str | None) -> LinkState:
+def _check_file(link: LinkLike, repo: Repo, blob: str | None) -> LinkState:
     if blob is not None:
         if blob == link.blob:
             return LinkState(link, State.FRESH)
         return LinkState(link, State.CHANGED, f"{link.path} changed since {_short(link)}")
     for path, other in repo.tree.items():
         if link.blob and other == link.blob:
-            moved = link.model_copy(update={"path": path})
+            moved = replace(LinkData.of(link), path=path)
             return LinkState(link, State.MOVED, f"{link.path} moved to {path}", moved)
     return LinkState(link, State.GONE, f"{link.path} was deleted since {_short(link)}")
 
 
-def _check_symbol(link: Link, repo: Repo, blob: str | None) -> LinkState:
+def _check_symbol(link: LinkLike, repo: Repo, blob: str | None) -> LinkState:
     name = link.symbol or ""
     short = name.rsplit(".", 1)[-1]
     if blob is not None:
@@ -186,23 +234,23 @@ def _check_symbol(link: Link, repo: Repo, blob: str | None) -> LinkState:
     return LinkState(link, State.GONE, f"{where} since {_short(link)}")
 
 
-def _find(link: Link, defs: list[Definition], path: str) -> LinkState | None:
+def _find(link: LinkLike, defs: list[Definition], path: str) -> LinkState | None:
     """The symbol under another path or name, by its fingerprints."""
     for d in defs:
         fp = d.fingerprints
         if fp.body == link.body and (d.name == link.symbol or path != link.path):
-            now = link.model_copy(update={"path": path, "symbol": d.name})
+            now = replace(LinkData.of(link), path=path, symbol=d.name)
             if d.name != link.symbol:
                 return LinkState(link, State.RENAMED, f"{link.symbol} is now {now.label()}", now)
             return LinkState(link, State.MOVED, f"{link.symbol} moved to {path}", now)
     for d in defs:
         if d.fingerprints.shape == link.shape and d.name != link.symbol:
-            now = link.model_copy(update={"path": path, "symbol": d.name})
+            now = replace(LinkData.of(link), path=path, symbol=d.name)
             return LinkState(link, State.RENAMED, f"{link.symbol} is now {now.label()}", now)
     return None
 
 
-def _candidates(link: Link, repo: Repo) -> list[str]:
+def _candidates(link: LinkLike, repo: Repo) -> list[str]:
     lang = fingerprint.language_for(link.path)
     changed = repo.changed_since(link.commit)
     pool = repo.tree if changed is None else changed
@@ -212,6 +260,7 @@ def _candidates(link: Link, repo: Repo) -> list[str]:
 
 def take(repo: Repo, path: str, symbol: str | None = None) -> Link:
     """A link to `path` (and `symbol` in it) as it is at HEAD. Raises UsageError."""
+    from aidermem.models import Link
     path = path.strip().replace("\\", "/").removeprefix("./")
     if _outside(path):
         raise UsageError(f"cannot link {path}: it is outside the repository",
@@ -271,5 +320,5 @@ def _outside(path: str) -> bool:
     return p.is_absolute() or ".." in p.parts or (len(path) > 1 and path[1] == ":")
 
 
-def _short(link: Link) -> str:
+def _short(link: LinkLike) -> str:
     return link.commit[:7] if link.commit else "the link was taken"

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aidermem import paths
 
 if TYPE_CHECKING:
-    from aidermem.links import LinkState, Repo
-    from aidermem.models import Link
+    from aidermem.links import LinkLike, LinkState, Repo
 
 # The context file's words for a changed link (the issue's sentence).
 STALE_WORDS = "changed since this note was written at {commit} — verify before relying on it"
@@ -45,7 +44,7 @@ class Checker:
             self._repo = Repo(self.root, cache)
         return self._repo
 
-    def states(self, project: str, links: Sequence[Link]) -> list[LinkState]:
+    def states(self, project: str, links: Sequence[LinkLike]) -> list[LinkState]:
         from aidermem.links import LinkState, State, check
 
         if not links:
@@ -58,9 +57,9 @@ class Checker:
 
     def states_of_docs(self, project: str, raw: Iterable[dict[str, Any]]) -> list[LinkState]:
         """States of links as an index document holds them (plain mappings)."""
-        from aidermem.models import Link
+        from aidermem.links import LinkData
 
-        return self.states(project, [Link.model_validate(r) for r in raw])
+        return self.states(project, [LinkData.of(r) for r in raw])
 
     def save(self) -> None:
         if self._repo is not None:

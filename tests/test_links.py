@@ -165,7 +165,8 @@ def test_file_links(repo: Path) -> None:
     git(repo, "mv", "docs/notes.txt", "notes.txt")
     commit(repo, {})
     moved = check(text, Repo(repo))
-    assert (moved.state, moved.now) == (State.MOVED, text.model_copy(update={"path": "notes.txt"}))
+    assert moved.state is State.MOVED and moved.now is not None
+    assert (moved.now.path, moved.now.blob) == ("notes.txt", text.blob)
 
 
 def test_no_grammar_and_binary_never_crash(repo: Path) -> None:
@@ -269,3 +270,14 @@ def test_session_links_take_named_symbols_of_edited_committed_files(repo: Path) 
     (repo.parent / "empty").mkdir()
     git(repo.parent / "empty", "init", "-q")
     assert session_links(repo.parent / "empty", ["a.py"], "load_user") == []
+
+
+def test_checking_links_on_the_search_path_imports_neither_pydantic_nor_tree_sitter() -> None:
+    import sys
+
+    probe = ("import sys, aidermem.commands.search, aidermem.linkuse, aidermem.links; "
+             "print(sorted(m for m in ('pydantic', 'tree_sitter', 'grep_ast') "
+             "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

@@ -133,6 +133,7 @@ def build_extractive(entry: Entry, journal: Journal) -> list[Memory]:
     )
     if made:
         _merge_git_facts(made[0], entry)
+        _link_code(made[0], entry, session)
     if made and session.started is None:  # a slice without aider's header: no start time
         started = datetime.fromisoformat(entry.started)
         for memory in made:
@@ -183,6 +184,7 @@ def summarize(entry: Entry, journal: Journal, store: Store, config: LLMConfig) -
     session = made[0]
     session.related = list(dict.fromkeys([*old.related, *session.related]))
     session.author = old.author
+    session.links, session.symbols = old.links, old.symbols  # taken at the session's end
     for memory in made:  # filed under the session's date, like the memory it replaces
         memory.created = memory.updated = old.created
     journal.write_summary(entry.session_id, [m.model_dump(mode="json") for m in made])
@@ -285,6 +287,18 @@ def _merge_git_facts(memory: Memory, entry: Entry) -> None:
     for path in _git_files(entry):
         if path not in memory.files:
             memory.files.append(path)
+
+
+def _link_code(memory: Memory, entry: Entry, session: transcript.Session) -> None:
+    from aidermem.capture_links import session_links
+
+    edited = list(dict.fromkeys([*session.applied_files, *_git_files(entry)]))
+    root = Path(entry.repo_root) if entry.repo_root else None
+    # What the user and the model said; aider's own output (lint reports, file listings)
+    # names every function near an edit and would link them all.
+    said = "\n".join([*session.user_turns, *session.assistant_blocks])
+    memory.links = session_links(root, edited, said, Path(entry.store_root))
+    memory.symbols = [link.label() for link in memory.links if link.symbol]
 
 
 def _untouched_session_memory(entry: Entry, store: Store) -> Memory | None:

@@ -76,6 +76,8 @@ COMMANDS: dict[str, str] = {
     "projects": "aidermem.commands.projects",
     "context": "aidermem.commands.context",
     "mcp": "aidermem.commands.mcp",
+    "stale": "aidermem.commands.stale",
+    "verify": "aidermem.commands.verify",
 }
 # Commands whose arguments, after the command's own options, are a launch's
 # (`aidermem context --model x app.py`). argparse's REMAINDER stops at an option it does

@@ -14,7 +14,7 @@ close the frame or pass for part of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aidermem import facts, templates, tokens
@@ -76,18 +76,26 @@ def _quoted(title: str, body: str) -> str:
     return quote(f"{title}\n\n{body}" if body else title)
 
 
-def note_block(memory: Memory, current_project: str, limit: int) -> str:
+def note_block(memory: Memory, current_project: str, limit: int,
+               warnings: Sequence[str] = ()) -> str:
     body = excerpt(facts.without_filler(memory.body), limit) if limit else ""
-    return f"{_heading(memory, current_project)}\n{_quoted(memory.title, body)}\n"
+    return (f"{_heading(memory, current_project)}\n{_warned(warnings)}"
+            f"{_quoted(memory.title, body)}\n")
 
 
-def last_session_block(memory: Memory, limit: int, body: str | None = None) -> str:
+def _warned(warnings: Sequence[str]) -> str:
+    """aidermem's own lines above a stale memory's fence (one line each, never fenced)."""
+    return "".join(f"> **Stale:** {' '.join(w.split())}\n" for w in warnings)
+
+
+def last_session_block(memory: Memory, limit: int, body: str | None = None,
+                       warnings: Sequence[str] = ()) -> str:
     """`body`: the session's body as it should be shown (default: as stored)."""
     day = memory.created.date().isoformat()
     text = excerpt(facts.without_filler(memory.body if body is None else body), limit)
     return (
         "## Where the last session stopped\n\n"
-        f"Session {memory.id} on {day}:\n{_quoted(memory.title, text)}\n"
+        f"Session {memory.id} on {day}:\n{_warned(warnings)}{_quoted(memory.title, text)}\n"
     )
 
 
@@ -176,6 +184,7 @@ def render(
     footer_note: str = "",
     command: str = "aidermem",
     count: Callable[[str], int] = tokens.count,
+    warnings: Mapping[str, Sequence[str]] | None = None,
 ) -> str | None:
     """The context file's text, or None when there is nothing worth sending.
 
@@ -183,8 +192,10 @@ def render(
     among them, and no fact is said twice (see facts.py). `command` is how a
     shell inside aider runs aidermem (already quoted for the shell). The
     result's token count is always <= budget; when the full frame does not fit,
-    a compact one carries at least the best memory, shortened.
+    a compact one carries at least the best memory, shortened. `warnings`: lines to show
+    above a memory (by id), such as its stale links (retrieve.Retrieved.warnings).
     """
+    warned = warnings or {}
     notes = distinct([m for m in memories if last_session is None or m.id != last_session.id])
     if last_session is None and not notes:
         return None
@@ -207,7 +218,8 @@ def render(
         if last_session is not None:
             session = session_items(last_session, shown)
             for limit in (LAST_SESSION_CHARS, NOTE_CHARS, SHORT_NOTE_CHARS):
-                candidate = last_session_block(last_session, limit, session.body)
+                candidate = last_session_block(last_session, limit, session.body,
+                                               warned.get(last_session.id, ()))
                 if count(assemble(candidate, [])) <= budget:
                     head, moved = candidate, session.moved
                     break
@@ -218,7 +230,7 @@ def render(
             if memory.id not in moved and head and _stated_in(memory, head, related):
                 continue  # the last session already says it
             for limit in (NOTE_CHARS, SHORT_NOTE_CHARS):
-                block = note_block(memory, current_project, limit)
+                block = note_block(memory, current_project, limit, warned.get(memory.id, ()))
                 if count(assemble(head, [*blocks, block])) <= budget:
                     blocks.append(block)
                     fitted.append(memory)

@@ -57,12 +57,14 @@ def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
     """The index document for one memory, as plain data (picklable, so bulk
     rebuilds can make it in worker processes)."""
     prep = analysis.prepare
-    display = {
+    display: dict[str, Any] = {
         "id": memory.id, "title": memory.title, "kind": str(memory.kind),
         "project": memory.project, "project_name": memory.project_name,
         "topics": memory.topics, "files": memory.files, "status": str(memory.status),
         "created": memory.created.isoformat(), "body": memory.body[:STORED_BODY_CHARS],
     }
+    if memory.links:  # checked where the memory is used (linkuse); absent when none
+        display["links"] = [link.model_dump(mode="json") for link in memory.links]
     fields: dict[str, Any] = {
         "id": memory.id, "relpath": relpath,
         "title": prep(memory.title), "body": prep(memory.body),

@@ -46,16 +46,20 @@ def build(
     report = index.refresh()  # never waits for a reindex, never fails on a full disk
     for skipped in getattr(report, "skipped", []):
         warn(f"aidermem: warning: skipped {skipped.path}: {skipped.reason}")
+    from aidermem.linkuse import Checker  # light: links load only for a linked memory
+
+    checker = Checker(project.ids, project.root, store.root)
     found = retrieve.retrieve(
         index, store, query=query, current_project=project.id, scope=settings.scope,
-        aliases=project.aliases,
+        aliases=project.aliases, links=checker,
         topics_prefer=settings.topics_prefer, topics_require=settings.topics_require,
     )
     text = context.render(
         project_name=project.name, current_project=project.id,
         last_session=found.last_session, memories=found.notes, budget=settings.budget_tokens,
-        command=command_hint(),
+        command=command_hint(), warnings=found.warnings,
     )
+    checker.save()
     shown = [m for m in [found.last_session, *found.notes] if m is not None]
     if text is None and shown:  # found, but not even the compact frame fits: say so
         return Built(query=query, text=context_file.TOO_SMALL.format(

@@ -25,6 +25,7 @@ from aidermem.commands import forget as forget_command
 from aidermem.commands import projects as projects_command
 from aidermem.commands._filters import kinds_of, resolve_project, split_words, topics_of
 from aidermem.commands.add import store_memory
+from aidermem.commands.search import demotion, link_states
 from aidermem.errors import NotFoundError, UsageError
 from aidermem.models import Kind, Memory, Source, Tool
 from aidermem.output import day, where
@@ -135,6 +136,9 @@ def search(app: App, query: str, kinds: Words, topics: Words, all_projects: bool
         limit=offset + limit + 1,
     )
     hits = app.read(lambda index: index.search(request))
+    states = link_states(hits, app)
+    if states:  # a memory whose code changed is demoted, as in `aidermem search`
+        hits = sorted(hits, key=lambda h: -h.score * demotion(states.get(h.id)))
     page = hits[offset:offset + limit]
     more = len(hits) > offset + limit
     return {
@@ -143,14 +147,44 @@ def search(app: App, query: str, kinds: Words, topics: Words, all_projects: bool
         "results": [
             {"id": h.id, "title": h.title, "kind": h.kind,
              "project": where(h.project_name, h.project), "date": day(h.created),
-             "snippet": _one_line(h.snippet)}
+             "snippet": _one_line(h.snippet), **_link_summary(states.get(h.id))}
             for h in page
         ],
         "next_cursor": _cursor(str(offset + limit), mark) if more else None,
     }
 
 
-def _full(memory: Memory, body: str, start: int) -> dict[str, Any]:
+_SEVERITY = ("fresh", "unchecked", "moved", "renamed", "changed", "gone")
+
+
+def _link_summary(states: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A hit's links in two keys: the worst state (None: the memory links no code) and, when
+    not fresh, one line per such link, so an agent knows to verify before trusting it."""
+    if not states:
+        return {"link_state": None}
+    worst = max(states, key=lambda s: _SEVERITY.index(s["state"]))["state"]
+    out: dict[str, Any] = {"link_state": worst}
+    stale = [f"{s['path']}{'::' + s['symbol'] if s['symbol'] else ''}: {s['state']}"
+             + (f" — {s['reason']}" if s["reason"] else "")
+             for s in states if s["state"] not in ("fresh", "unchecked")]
+    if stale:
+        out["stale_links"] = stale
+    return out
+
+
+def _links_of(app: App, memory: Memory) -> list[dict[str, Any]]:
+    """Each of the memory's links with its state at HEAD (LINK_STATE), as `show --json`."""
+    if not memory.links:
+        return []
+    from aidermem.linkuse import Checker
+
+    checker = Checker(app.project.ids, app.project.root, app.store_root)
+    states = [state.as_json() for state in checker.states(memory.project, memory.links)]
+    checker.save()
+    return states
+
+
+def _full(memory: Memory, body: str, start: int, links: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": memory.id, "title": memory.title, "kind": memory.kind.value,
         "status": memory.status.value, "project": where(memory.project_name, memory.project),
@@ -159,6 +193,7 @@ def _full(memory: Memory, body: str, start: int) -> dict[str, Any]:
         "updated": memory.updated.isoformat(), "related": memory.related,
         "source": {"tool": memory.source.tool.value, "method": memory.source.method.value,
                    "client": memory.source.client},
+        "links": links,
         "body": body,
     }
     if start or len(body) < len(memory.body) - start:
@@ -196,7 +231,7 @@ def get(app: App, ids: Words, cursor: str | None) -> dict[str, Any]:
         begin = start if i == first else 0
         body = memory.body[begin:begin + room]
         room -= len(body)
-        memories.append(_full(memory, body, begin))
+        memories.append(_full(memory, body, begin, _links_of(app, memory)))
         if begin + len(body) < len(memory.body):
             next_cursor = _cursor(f"{i}:{begin + len(body)}", mark)
             break

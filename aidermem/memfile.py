@@ -34,7 +34,7 @@ _ESCAPED_MARKER = re.compile(r"^\\(?=\\*(?:<{7}|>{7}))", re.MULTILINE)
 # Front matter keys in the order people want to read them.
 _KEY_ORDER = (
     "id", "title", "kind", "status", "project", "project_name", "topics", "created",
-    "updated", "author", "files", "symbols", "commits", "supersedes", "related", "source",
+    "updated", "author", "files", "symbols", "links", "commits", "supersedes", "related", "source",
     "expansion",
 )
 

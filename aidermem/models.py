@@ -33,6 +33,42 @@ class Source(BaseModel):
     client: str | None = None  # tool mcp: the MCP client that wrote it, e.g. claude-code
 
 
+class Link(BaseModel):
+    """A memory's link to a file (`symbol` None) or a symbol in it, as taken at `commit`.
+
+    One small mapping per link in front matter, readable and hand-editable; `links.py`
+    checks it against the repository. The fingerprints are those of `fingerprint.py`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # relative to the repository root, with `/`
+    symbol: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    commit: str = ""  # the commit the link was taken at ("" = not yet taken)
+    blob: str = ""  # the file's git blob at that commit
+    body: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    shape: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    signature: str | None = Field(default=None, exclude_if=lambda value: value is None)
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_relative(cls, value: str) -> str:
+        value = value.strip().replace("\\", "/").removeprefix("./")
+        if not value:
+            raise ValueError("path must not be empty")
+        return value
+
+    @field_validator("commit", "blob", mode="before")
+    @classmethod
+    def _hex_is_text(cls, value: object) -> object:
+        # YAML reads an all-digit short sha as an int; shas are always text.
+        return "" if value is None else str(value) if isinstance(value, int) else value
+
+    def label(self) -> str:
+        """`path::symbol`, or the path of a file link."""
+        return f"{self.path}::{self.symbol}" if self.symbol else self.path
+
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # a ULID's alphabet: no I, L, O or U
 
 
@@ -65,6 +101,8 @@ class Memory(BaseModel):
     files: list[str] = Field(default_factory=list)
     symbols: list[str] = Field(default_factory=list)  # reserved for code links
     commits: list[str] = Field(default_factory=list)
+    # Links to code (issue #13); left out of the file when empty, so other files do not change.
+    links: list[Link] = Field(default_factory=list, exclude_if=lambda value: not value)
     supersedes: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)  # ids of linked memories
     status: Status = Status.ACTIVE

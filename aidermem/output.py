@@ -21,7 +21,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
@@ -165,6 +165,7 @@ class HitOut(MemorySummary):
     score: float
     snippet: str  # one line of the body around the matched words
     highlights: list[tuple[int, int]]  # [start, end) character offsets into snippet
+    links: list[dict[str, Any]] = field(default_factory=list)  # LINK_STATE of each link
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,7 @@ class MemoryPayload(Payload):
     store: str  # the store's directory
     path: str  # the file, relative to the store
     memory: Memory
+    links: list[LinkStateOut] = []  # each of memory.links, checked at HEAD
 
 
 class AddPayload(Payload):
@@ -157,3 +158,40 @@ class ProjectChangePayload(Payload):
     changed: int  # memories rewritten
     commit: str | None  # null when nothing changed
     recover: str  # a shell command that undoes it
+
+
+class LinkStateOut(_Shape):
+    """One link of a memory and its state at HEAD (see links.State)."""
+
+    path: str
+    symbol: str | None  # None: a link to the whole file
+    commit: str  # the commit the link was taken at
+    state: Literal["fresh", "moved", "renamed", "changed", "gone", "unchecked"]
+    reason: str  # why, in words; "" when fresh
+    now: str | None  # moved or renamed: `path::symbol` as it stands at HEAD
+
+
+class LinkedMemoryOut(_Shape):
+    id: str
+    short_id: str
+    path: str
+    title: str
+    links: list[LinkStateOut]
+
+
+class StalePayload(Payload):
+    """`stale --json`: the current project's memories with a link that is not fresh."""
+
+    head: str | None  # the checkout's HEAD the links were checked at
+    memories: list[LinkedMemoryOut]
+
+
+class VerifyPayload(Payload):
+    """`verify --json`: the memory's links taken again at HEAD, committed."""
+
+    store: str
+    path: str
+    head: str
+    commit: str | None  # the store commit; None when nothing changed
+    dropped: list[str]  # links to code that is gone, removed from the memory
+    memory: Memory

@@ -16,6 +16,12 @@ and is bounded, so a clearly better text match is never buried:
   session that really is about the query (its title, an identifier only it
   holds) still has the text score to come first.
 
+- stale links: x0.5 for a memory whose linked code changed or is gone since it was
+  written (links.py; applied by retrieve and the search command, which know the
+  repository). A note that may
+  be wrong should not take the place of one that is not, but a clearly better match
+  still shows, marked as stale in the context file.
+
 Recency and project together span at most x2.1 between the best and the worst
 placed candidate (x3.0 with preferred topics), so a text match that much
 better always stays ahead; a session needs twice the text score of a lasting
@@ -91,6 +97,13 @@ def final_score(
     if prefer_topics:
         score *= topic_factor(candidate.topics, prefer_topics, weights)
     return score * kind_factor(candidate.kind, weights)
+
+
+STALE_FACTOR = 0.5
+
+
+def stale_factor(stale: bool) -> float:
+    return STALE_FACTOR if stale else 1.0
 
 
 def kind_factor(kind: str, weights: Weights = DEFAULT_WEIGHTS) -> float:

@@ -10,14 +10,19 @@ except through the index's own sync.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
+from aidermem import ranking
 from aidermem.errors import MemoryFileError
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory, Tool
 from aidermem.search import SearchRequest
 from aidermem.store import Store
+
+if TYPE_CHECKING:
+    from aidermem.linkuse import Checker
 
 # Branch names that say nothing about the work.
 _BORING_BRANCHES = {"main", "master", "develop", "dev", "trunk", "head", "release"}
@@ -63,6 +68,8 @@ def launch_query(
 class Retrieved:
     last_session: Memory | None
     notes: list[Memory]
+    # Memory id -> a line per link that is stale (linkuse.stale_line), for the context file.
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
 
 def merge_ranked(*lists: Sequence[Memory], limit: int) -> list[Memory]:
@@ -164,11 +171,26 @@ def retrieve(
     topics_require: Sequence[str] = (),
     limit: int = 12,
     aliases: Sequence[str] = (),
+    links: Checker | None = None,
 ) -> Retrieved:
     """Last session of this project plus the most relevant other notes.
 
     `aliases`: the project's earlier ids (project.Project.aliases), searched as it; their
-    memories come back as the current project's, so the context never calls them foreign."""
+    memories come back as the current project's, so the context never calls them foreign.
+    `links`: checks each found memory's links; a stale one is demoted (ranking.STALE_FACTOR)
+    and its warnings come back in `Retrieved.warnings`."""
+    warnings: dict[str, list[str]] = {}
+
+    def checked(memory: Memory) -> bool:
+        """Whether the memory is stale; its warnings are noted once."""
+        if links is None or not memory.links:
+            return False
+        if memory.id not in warnings:
+            from aidermem.linkuse import stale_line
+
+            states = links.states(memory.project, memory.links)
+            warnings[memory.id] = [stale_line(s) for s in states if s.stale]
+        return bool(warnings[memory.id])
 
     def scored(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
                ) -> list[tuple[float, Memory]]:
@@ -183,7 +205,11 @@ def retrieve(
             topics=list(topics_require),
             prefer_topics=list(topics_prefer),
         )
-        return list(_found(index, store, request))
+        out = [(score * ranking.stale_factor(checked(memory)), memory)
+               for score, memory in _found(index, store, request)]
+        if links is not None:
+            out.sort(key=lambda pair: -pair[0])  # stable: equal scores keep the index's order
+        return out
 
     def search(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
                ) -> list[Memory]:
@@ -206,4 +232,8 @@ def retrieve(
     # re-sends the file with every request, and an unrelated note is paid for each time.
     recent = [] if relevant else search("", "project", NOTE_KINDS, limit)
     notes = merge_ranked(relevant[:1], elsewhere, relevant[1:], conventions, recent, limit=limit)
-    return Retrieved(last_session=last, notes=notes)
+    if last is not None:
+        checked(last)
+    shown = {m.id for m in [last, *notes] if m is not None}
+    return Retrieved(last_session=last, notes=notes,
+                     warnings={k: v for k, v in warnings.items() if v and k in shown})

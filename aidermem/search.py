@@ -108,6 +108,7 @@ class Hit:
     status: str
     snippet: str  # one line of the body around the matched words
     highlights: tuple[tuple[int, int], ...] = field(default=())  # [start, end) in snippet
+    links: tuple[dict[str, Any], ...] = field(default=())  # models.Link as plain data
 
     def marked(self, before: str = "[", after: str = "]") -> str:
         """The snippet with each highlighted span wrapped in markers."""
@@ -269,6 +270,7 @@ def _hit(doc: tantivy.Document, score: float, terms: Sequence[str]) -> Hit:
         kind=d["kind"], project=d["project"], project_name=d["project_name"],
         topics=tuple(d["topics"]), files=tuple(d["files"]), created=_created(d),
         status=d["status"], snippet=snippet, highlights=highlights,
+        links=tuple(d.get("links", ())),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,6 +63,13 @@ def check(value: object, spec: object, where: str = "$") -> None:
 
 KIND = OneOf(*KINDS)
 STATUS = OneOf(*STATUSES)
+# A link as front matter holds it: `symbol` and the fingerprints only for a symbol link.
+LINK = {"path": str, "symbol": str, "commit": str, "blob": str, "body": str, "shape": str,
+        "signature": str}
+FILE_LINK = {"path": str, "commit": str, "blob": str}
+LINK_STATE = {"path": str, "symbol": Opt(str), "commit": str,
+              "state": OneOf("fresh", "moved", "renamed", "changed", "gone", "unchecked"),
+              "reason": str, "now": Opt(str)}
 MEMORY = {
     "id": str, "title": str, "kind": KIND, "body": str, "project": str, "project_name": str,
     "topics": [str], "created": DT, "updated": DT, "files": [str], "symbols": [str],
@@ -71,6 +79,7 @@ MEMORY = {
                "conversation_id": Opt(str), "transcript": Opt(str), "session_start": Opt(DT),
                "method": OneOf("manual", "llm", "extractive"), "client": Opt(str)},
 }
+LINKED_MEMORY = {**MEMORY, "links": [LINK]}  # `links` is absent when a memory has none
 SUMMARY = {
     "id": str, "short_id": str, "path": str, "title": str, "kind": KIND, "status": STATUS,
     "project": str, "project_name": str, "topics": [str], "files": [str], "created": DT,
@@ -78,7 +87,12 @@ SUMMARY = {
 SHAPES = {
     "add": {"schema_version": int, "store": str, "path": str, "memory": MEMORY,
             "redactions": int, "redaction_kinds": [str]},
-    "show": {"schema_version": int, "store": str, "path": str, "memory": MEMORY},
+    "show": {"schema_version": int, "store": str, "path": str, "memory": MEMORY,
+             "links": [LINK_STATE]},
+    "stale": {"schema_version": int, "head": Opt(str), "memories": [{
+        "id": str, "short_id": str, "path": str, "title": str, "links": [LINK_STATE]}]},
+    "verify": {"schema_version": int, "store": str, "path": str, "head": str,
+               "commit": Opt(str), "dropped": [str], "memory": LINKED_MEMORY},
     "edit": {"schema_version": int, "store": str, "path": str, "changed": bool,
              "redactions": int, "memory": MEMORY},
     "forget": {"schema_version": int, "store": str, "path": str,
@@ -89,7 +103,7 @@ SHAPES = {
                    "id": str, "short_id": str, "path": str, "score": float, "title": str,
                    "kind": KIND, "status": STATUS, "project": str, "project_name": str,
                    "topics": [str], "files": [str], "created": DT, "snippet": str,
-                   "highlights": [(int, int)],
+                   "highlights": [(int, int)], "links": [LINK_STATE],
                }]},
     "list": {"schema_version": int, "projects": Opt([str]), "count": int,
              "memories": [SUMMARY]},
@@ -156,6 +170,44 @@ def test_show_shape(shop, capsys):
     data = payload(capsys, "show", "01JQAAAA")
     check(data, SHAPES["show"])
     assert data["memory"]["body"] == "Orders in Postgres.\n\n**Why:** row locks."
+
+
+@pytest.fixture
+def linked(shop, capsys):
+    """The shop with code at HEAD and a memory linked to it, the code changed since."""
+    repo = shop / "shop"
+    (repo / "a.py").write_text("def f():\n    return 1\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e.x"]
+    subprocess.run([*git, "add", "a.py"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "code"], check=True)
+    added = payload(capsys, "add", "About f", "--symbols", "a.py::f")
+    (repo / "a.py").write_text("def f():\n    return 2\n")
+    subprocess.run([*git, "commit", "-qam", "change"], check=True)
+    return added["memory"]["id"]
+
+
+def test_show_shape_of_a_linked_memory(linked, capsys):
+    data = payload(capsys, "show", linked)
+    check(data, {**SHAPES["show"], "memory": LINKED_MEMORY})
+    assert [link["state"] for link in data["links"]] == ["changed"]
+
+
+def test_search_shape_of_a_linked_memory(linked, capsys):
+    data = payload(capsys, "search", "about")
+    check(data, SHAPES["search"])
+    assert [link["state"] for link in data["hits"][0]["links"]] == ["changed"]
+
+
+def test_stale_shape(linked, capsys):
+    data = payload(capsys, "stale")
+    check(data, SHAPES["stale"])
+    assert [m["id"] for m in data["memories"]] == [linked]
+
+
+def test_verify_shape(linked, capsys):
+    data = payload(capsys, "verify", linked)
+    check(data, SHAPES["verify"])
+    assert data["commit"] is not None and data["dropped"] == []
 
 
 def test_edit_shape(shop, capsys, monkeypatch):
@@ -253,7 +305,7 @@ def test_every_management_command_has_a_pinned_shape():
     from aidermem.cli import COMMANDS
 
     mine = {"add", "search", "show", "list", "edit", "forget", "digest", "reindex", "stats",
-            "doctor", "projects", "context"}
+            "doctor", "projects", "context", "stale", "verify"}
     assert set(SHAPES) == mine
     assert mine <= set(COMMANDS)
 

@@ -243,3 +243,21 @@ def test_a_project_name_cannot_add_lines_to_a_heading() -> None:
     assert text is not None
     headings, _, _ = _outside_fences(text)
     assert headings == ["Relevant notes"]
+
+
+def test_a_stale_memory_is_marked_above_its_fence() -> None:
+    line = ("`authenticate_user` changed since this note was written at abc1234 — verify "
+            "before relying on it")
+    text = context.render(
+        project_name="shop", current_project=PROJECT, last_session=LAST, memories=NOTES,
+        budget=1500, warnings={NOTES[0].id: [line], LAST.id: ["`Store` is gone\nsince x"]},
+    )
+    golden = (GOLDEN / "context_basic.md").read_text(encoding="utf-8")
+    assert text is not None and text != golden
+    assert (f"### decision · 2026-11-18 · {NOTES[0].id}\n> **Stale:** {line}\n```text\n"
+            "Use Redis for sessions\n") in text
+    assert f"Session {LAST.id} on 2026-11-20:\n> **Stale:** `Store` is gone since x\n```text\n" \
+        in text
+    # Without warnings the file is the golden one, byte for byte.
+    assert text.replace(f"> **Stale:** {line}\n", "").replace(
+        "> **Stale:** `Store` is gone since x\n", "") == golden

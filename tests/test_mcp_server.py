@@ -55,14 +55,25 @@ def test_every_tool_is_listed_with_its_hints_and_a_description(repo):
     assert f"1 to {mcp_tools.MAX_PAGE}" in json.dumps(tools["search_memories"].inputSchema)
 
 
+PRICE = "class Price:\n    def cents(self, amount):\n        return round(amount * 100)\n"
+
+
+def commit_file(repo: Path, rel: str, text: str, message: str) -> None:
+    (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+    (repo / rel).write_text(text)
+    git(repo, "add", rel)
+    git(repo, "commit", "-q", "-m", message)
+
+
 def test_a_memory_added_over_mcp_is_stored_like_the_clis_and_found(repo):
     secret = "sk-" + "a1B2c3D4" * 6
+    commit_file(repo, "shop/price.py", PRICE, "prices")
 
     async def work(s: ClientSession):
         added = await ok(s, "add_memory", title="Money is integer cents",
                          body=f"Store prices as integer cents, never floats. key {secret}",
                          kind="convention", topics=["Money", "pricing"], files=["shop/price.py"],
-                         symbols=["Price.cents"])
+                         symbols=["shop/price.py::Price.cents"])
         found = await ok(s, "search_memories", query="prices floats")
         as_text = await ok(s, "search_memories", query="prices", kinds="convention,bug",
                            topics="money")
@@ -78,8 +89,12 @@ def test_a_memory_added_over_mcp_is_stored_like_the_clis_and_found(repo):
                             key=lambda m: m.source.tool != Tool.MCP)
     assert by_mcp.source.tool == Tool.MCP and by_mcp.source.client == CLIENT
     assert by_cli.source.tool == Tool.CLI and by_cli.source.client is None
-    assert by_mcp.symbols == ["Price.cents"]
-    same = {"id", "created", "updated", "source", "symbols"}
+    # Both link the committed file; MCP's symbol is linked to its code too, like --symbols.
+    assert by_mcp.symbols == ["shop/price.py::Price.cents"]
+    assert [(ln.path, ln.symbol) for ln in by_mcp.links] == [
+        ("shop/price.py", "Price.cents"), ("shop/price.py", None)]
+    assert [(ln.path, ln.symbol) for ln in by_cli.links] == [("shop/price.py", None)]
+    same = {"id", "created", "updated", "source", "symbols", "links"}
     assert by_mcp.model_dump(exclude=same) == by_cli.model_dump(exclude=same)
     assert secret not in by_mcp.body and "[REDACTED:" in by_mcp.body
     assert added["redactions"] == 1 and added["id"] == by_mcp.id
@@ -87,7 +102,8 @@ def test_a_memory_added_over_mcp_is_stored_like_the_clis_and_found(repo):
 
     (hit,) = found["results"]
     assert hit["id"] == by_mcp.id and hit["kind"] == "convention" and hit["project"] == "shop"
-    assert set(hit) == {"id", "title", "kind", "project", "date", "snippet"}
+    assert set(hit) == {"id", "title", "kind", "project", "date", "snippet", "link_state"}
+    assert hit["link_state"] == "fresh"
     assert "cents" in hit["snippet"] and found["next_cursor"] is None
     (memory,) = got["memories"]
     assert memory["body"] == by_mcp.body and memory["topics"] == ["money", "pricing"]
@@ -288,3 +304,31 @@ def test_other_commands_never_import_the_sdk(repo):
     done = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_search_and_get_say_when_a_memorys_code_changed(repo):
+    # #13's link states reach other agents: a memory whose function changed since it was
+    # written is marked (and ranked) as stale, and get_memories gives each link's state.
+    commit_file(repo, "shop/price.py", PRICE, "prices")
+
+    async def add(s: ClientSession):
+        return await ok(s, "add_memory", title="Prices round to cents",
+                        body="Price.cents rounds the amount to whole cents.", kind="convention",
+                        symbols=["shop/price.py::Price.cents"])
+
+    added = connect(repo, add)
+    commit_file(repo, "shop/price.py", PRICE.replace("round(amount * 100)", "int(amount * 100)"),
+                "truncate")
+
+    async def look(s: ClientSession):
+        return (await ok(s, "search_memories", query="prices cents"),
+                await ok(s, "get_memories", ids=[added["id"]]))
+
+    found, got = connect(repo, look)
+    (hit,) = found["results"]
+    assert hit["id"] == added["id"] and hit["link_state"] == "changed"
+    assert any(line.startswith("shop/price.py::Price.cents: changed")
+               for line in hit["stale_links"])
+    (memory,) = got["memories"]
+    states = {(ln["path"], ln["symbol"]): ln["state"] for ln in memory["links"]}
+    assert states[("shop/price.py", "Price.cents")] == "changed"

@@ -44,7 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topics", action="append", metavar="A,B",
                         help="topics, comma-separated or repeated")
     parser.add_argument("--files", action="append", metavar="PATH,…",
-                        help="files it is about, comma-separated or repeated")
+                        help="files it is about, comma-separated or repeated (committed "
+                        "files are linked: see `aidermem stale`)")
+    parser.add_argument("--symbols", action="append", metavar="PATH::NAME,…",
+                        help="symbols it is about (auth.py::Auth.login or auth.Auth.login), "
+                        "linked at HEAD, comma-separated or repeated")
     parser.add_argument("-e", "--edit", action="store_true",
                         help="open $EDITOR even when stdin is not a terminal")
     where = parser.add_mutually_exclusive_group()
@@ -97,7 +101,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
                          "give the text as an argument, on stdin, or write it in the editor")
     payload = store_memory(app, text=text, title=args.title, kind=Kind(args.kind),
                            project=(project_id, project_name), topics=args.topics or [],
-                           files=args.files or [], source=Source(tool=Tool.CLI))
+                           files=args.files or [], source=Source(tool=Tool.CLI),
+                           symbols=split_words(args.symbols))
     return Result(payload)
 
 
@@ -107,7 +112,8 @@ def store_memory(app: App, *, text: str, title: str | None, kind: Kind,
     """Clean, redact, commit and index one new memory: what `add` and the MCP server share.
 
     `title` None takes it from the text's first line; `project` is (id, name); `topics`
-    and `files` may be comma-separated. Text no file can hold (NUL bytes, undecodable
+    and `files` may be comma-separated; `symbols` (`path::Name` or dotted) and committed
+    `files` are linked to the code at HEAD (links.py). Text no file can hold (NUL bytes, undecodable
     bytes) is dropped or replaced with a warning, secrets are redacted with one."""
     found: list[plaintext.Cleaned] = []
 
@@ -130,8 +136,10 @@ def store_memory(app: App, *, text: str, title: str | None, kind: Kind,
         count, kinds = count + given.count, kinds | set(given.kinds)
     memory = Memory(
         title=title, kind=kind, body=body, project=project[0], project_name=project[1],
-        topics=topics, files=files, symbols=symbols, source=source,
+        topics=topics, files=files, source=source,
     )
+    if symbols or memory.files:  # links taken at HEAD; the labels become `symbols`
+        memory = _linked(memory, symbols, app)
     relpath = app.store.add(memory)
     nul, invalid = sum(c.nul for c in found), sum(c.invalid for c in found)
     if nul or invalid:
@@ -142,6 +150,32 @@ def store_memory(app: App, *, text: str, title: str | None, kind: Kind,
     app.index_after_write({relpath: memory})
     return AddPayload(store=str(app.store.root), path=relpath, memory=memory,
                       redactions=count, redaction_kinds=sorted(kinds))
+
+
+def _linked(memory: Memory, symbols: list[str], app: App) -> Memory:
+    """The memory with links taken at HEAD: every symbol (an error when one cannot be), and
+    every --files path committed in this checkout (others stay plain `files` entries)."""
+    from aidermem.links import Repo, resolve, take
+
+    root = app.project.root
+    if memory.project not in app.project.ids or not memory.project:
+        # Links are checked against this checkout, and only for its own project's memories.
+        if symbols:
+            raise UsageError("--symbols links code of this checkout, so the memory must be "
+                             "this project's", "leave out --global/--project, or --symbols")
+        return memory
+    if root is None:
+        if symbols:
+            raise UsageError("--symbols needs a git repository",
+                             "run aidermem add in the checkout the symbols live in")
+        return memory
+    repo = Repo(root)
+    links = [take(repo, *resolve(repo, spec)) for spec in symbols]
+    links += [take(repo, path) for path in memory.files
+              if path.strip().replace("\\", "/").removeprefix("./") in repo.tree]
+    files = list(dict.fromkeys([*memory.files, *(link.path for link in links)]))
+    labels = [link.label() for link in links if link.symbol]
+    return memory.model_copy(update={"links": links, "files": files, "symbols": labels})
 
 
 def render(payload: AddPayload, style: Style) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+from typing import Any
 
 from aidermem import paths
 from aidermem.app import App
@@ -25,6 +26,7 @@ from aidermem.output import (
     heading_lines,
     highlight,
 )
+from aidermem.search import Hit
 
 HELP = "search memories (current project and global ones unless told otherwise)"
 
@@ -46,11 +48,16 @@ def run(args: argparse.Namespace, app: App) -> Result:
         if not hits:
             check_project(args, app, index)
         short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)
-        return [
-            HitOut.of_hit(h, short[h.id], score=round(h.score, 4), snippet=h.snippet,
-                          highlights=list(h.highlights))
+        states = link_states(hits, app)
+        out = [
+            HitOut.of_hit(h, short[h.id], score=round(h.score * demotion(states.get(h.id)), 4),
+                          snippet=h.snippet, highlights=list(h.highlights),
+                          links=states.get(h.id, []))
             for h in hits
         ]
+        if states:  # a stale memory is demoted as at launch (ranking.STALE_FACTOR)
+            out.sort(key=lambda hit: -hit.score)  # stable: ties keep the index's order
+        return out
 
     out = app.read(found)
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
@@ -72,6 +79,33 @@ def _semantic(app: App) -> bool:
     return False
 
 
+def link_states(hits: list[Hit], app: App) -> dict[str, list[dict[str, Any]]]:
+    """Each linked hit's link states (LINK_STATE); nothing is imported when none is linked."""
+    if not any(h.links for h in hits):
+        return {}
+    from aidermem.linkuse import Checker
+
+    checker = Checker(app.project.ids, app.project.root, app.store_root)
+    out = {h.id: [s.as_json() for s in checker.states_of_docs(h.project, h.links)]
+           for h in hits if h.links}
+    checker.save()
+    return out
+
+
+def demotion(links: list[dict[str, Any]] | None) -> float:
+    """The ranking factor of a hit with these LINK_STATEs: a stale one counts half."""
+    from aidermem import ranking
+
+    return ranking.stale_factor(any(link["state"] in ("changed", "gone")
+                                    for link in links or []))
+
+
+def _stale_lines(hit: HitOut) -> list[str]:
+    return [f"    {link['path']}{'::' + link['symbol'] if link['symbol'] else ''}: "
+            f"{link['state']}" + (f" — {link['reason']}" if link["reason"] else "")
+            for link in hit.links if link["state"] != "fresh"]
+
+
 def render(payload: SearchPayload, style: Style) -> str:
     if not payload.hits:
         where_ = "any project" if payload.projects is None else "this project or global memories"
@@ -80,5 +114,6 @@ def render(payload: SearchPayload, style: Style) -> str:
     blocks = []
     for hit, head in zip(payload.hits, heading_lines(payload.hits, style), strict=True):
         snippet = highlight(hit.snippet, hit.highlights, style)
-        blocks.append(f"{head}\n    {snippet}" if snippet else head)
+        block = f"{head}\n    {snippet}" if snippet else head
+        blocks.append("\n".join([block, *_stale_lines(hit)]))
     return "\n\n".join(blocks)

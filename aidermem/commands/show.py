@@ -13,7 +13,7 @@ from aidermem.app import App
 from aidermem.errors import UsageError
 from aidermem.models import Memory
 from aidermem.output import Result, Style, day, where
-from aidermem.payloads import MemoryPayload, Payload
+from aidermem.payloads import LinkStateOut, MemoryPayload, Payload
 
 HELP = "show one memory in full (an id or a unique prefix of one)"
 
@@ -39,13 +39,40 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if args.raw:
         raw = (app.store.root / relpath).read_bytes()
         return Result(RawFile(path=relpath, text=raw.decode("utf-8", errors="replace")))
-    return Result(MemoryPayload(store=str(app.store.root), path=relpath, memory=memory))
+    return Result(MemoryPayload(store=str(app.store.root), path=relpath, memory=memory,
+                                links=_link_states(memory, app)))
+
+
+def _link_states(memory: Memory, app: App) -> list[LinkStateOut]:
+    if not memory.links:
+        return []
+    from aidermem.linkuse import Checker
+
+    checker = Checker(app.project.ids, app.project.root, app.store_root)
+    states = checker.states(memory.project, memory.links)
+    checker.save()
+    return [LinkStateOut(**state.as_json()) for state in states]
 
 
 def render(payload: MemoryPayload | RawFile, style: Style) -> str:
     if isinstance(payload, RawFile):
         return payload.text
-    return render_memory(payload.memory, str(Path(payload.store) / payload.path), style)
+    text = render_memory(payload.memory, str(Path(payload.store) / payload.path), style)
+    if not payload.links:
+        return text
+    return _with_links(text, [f"- link: {_link_text(link)}" for link in payload.links])
+
+
+def _with_links(text: str, rows: list[str]) -> str:
+    """The link rows go at the end of the metadata list, after `- path:` (before the body)."""
+    lines = text.split("\n")
+    last = next(i for i, line in enumerate(lines) if line.startswith("- path: "))
+    return "\n".join([*lines[: last + 1], *rows, *lines[last + 1 :]])
+
+
+def _link_text(link: LinkStateOut) -> str:
+    label = f"{link.path}::{link.symbol}" if link.symbol else link.path
+    return f"{label} ({link.state}" + (f": {link.reason})" if link.reason else ")")
 
 
 def render_memory(m: Memory, path: str, style: Style) -> str:

@@ -20,7 +20,6 @@ import tantivy
 
 from aidermem import analysis
 from aidermem.errors import MemoryFileError
-from aidermem.expansion import derived_aliases
 
 if TYPE_CHECKING:
     from aidermem.models import Memory
@@ -57,6 +56,10 @@ def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
     """The index document for one memory, as plain data (picklable, so bulk
     rebuilds can make it in worker processes)."""
     prep = analysis.prepare
+    # expansion.py holds a pydantic model; a Memory is one too, so nothing new loads here,
+    # while `search` (which imports this module, never this function) stays pydantic-free.
+    from aidermem.expansion import derived_aliases
+
     display: dict[str, Any] = {
         "id": memory.id, "title": memory.title, "kind": str(memory.kind),
         "project": memory.project, "project_name": memory.project_name,

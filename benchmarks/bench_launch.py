@@ -204,7 +204,8 @@ class Watch(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
-        from aidermem.launcher import CONTEXT_NAME, PLACEHOLDER
+        from aidermem.context_file import NAME as CONTEXT_NAME
+        from aidermem.context_file import PLACEHOLDER
 
         while True:
             halted = self._halt.wait(0.005)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,3 +168,33 @@ def _results(
             for relpath in (p for rest in chunks[done:] for p in rest):
                 yield relpath, load_fields(store, relpath)
             return
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: list[MemoryFileError] = field(default_factory=list)  # failed to parse this time
+    rebuilt: bool = False
+    seconds: float = 0.0
+    stale: str = ""  # why the index could not be brought up to date (see refresh)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+
+def tally(results: Iterable[tuple[str, dict[str, Any] | str]], report: SyncReport,
+               broken: dict[str, str], existing: set[str]) -> Iterator[dict[str, Any]]:
+    """The parsed documents of `results` (from `parsed`), counted into `report`: a file that
+    failed to parse goes to report.skipped and `broken` (and loses its old document)."""
+    for relpath, item in results:
+        if isinstance(item, str):
+            report.skipped.append(MemoryFileError(relpath, item))
+            broken[relpath] = item
+            report.removed += relpath in existing
+        else:
+            report.updated += relpath in existing
+            report.added += relpath not in existing
+            yield item

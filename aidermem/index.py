@@ -28,7 +28,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -36,7 +36,15 @@ import tantivy
 
 from aidermem import analysis, paths, private, worktree
 from aidermem.atomic import write_atomic
-from aidermem.documents import SCHEMA_VERSION, Parser, build_schema, doc_fields, parsed
+from aidermem.documents import (
+    SCHEMA_VERSION,
+    Parser,
+    SyncReport,
+    build_schema,
+    doc_fields,
+    parsed,
+    tally,
+)
 from aidermem.errors import IndexBusyError, IndexWriteError, MemoryFileError
 from aidermem.store import is_memory_path
 
@@ -52,21 +60,6 @@ FORMAT = f"{SCHEMA_VERSION}.{analysis.ANALYZER_VERSION}"
 LOCK_TIMEOUT = 10.0  # seconds a writer waits for another before IndexBusyError
 SMALL_HEAP = 15_000_000  # tantivy's minimum per indexing thread
 BULK_HEAP = 100_000_000
-
-
-@dataclass
-class SyncReport:
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    skipped: list[MemoryFileError] = field(default_factory=list)  # failed to parse this time
-    rebuilt: bool = False
-    seconds: float = 0.0
-    stale: str = ""  # why the index could not be brought up to date (see refresh)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt)
 
 
 @dataclass
@@ -353,7 +346,7 @@ class MemoryIndex:
             else:
                 report.removed += relpath in existing
         with parsed(self.store, present) as results:
-            docs = list(_documents(results, report, broken, existing))
+            docs = list(tally(results, report, broken, existing))
         self._write(relpaths, docs)
         return report
 
@@ -372,7 +365,7 @@ class MemoryIndex:
             relpaths = list(self.store.iter_paths())
             with self._writer(self._fresh_index(wipe), BULK_HEAP) as writer:
                 writer.delete_all_documents()
-                for fields in _documents(parser.parse(relpaths), report, broken, set()):
+                for fields in tally(parser.parse(relpaths), report, broken, set()):
                     writer.add_document(tantivy.Document.from_dict(fields, self.schema))
         if self._reader is not None:
             self._reader.reload()
@@ -493,20 +486,3 @@ class MemoryIndex:
         # Not fsynced: a state lost to a power cut only makes the next sync re-check more.
         write_atomic(self._state_file, json.dumps(data).encode("utf-8"), mode=0o600,
                      durable=False)
-
-
-# -- results of documents.parsed -------------------------------------------------------
-
-
-def _documents(results: Iterable[tuple[str, dict[str, Any] | str]], report: SyncReport,
-               broken: dict[str, str], existing: set[str]) -> Iterator[dict[str, Any]]:
-    """The parsed documents; failures go to the report (and lose their old document)."""
-    for relpath, item in results:
-        if isinstance(item, str):
-            report.skipped.append(MemoryFileError(relpath, item))
-            broken[relpath] = item
-            report.removed += relpath in existing
-        else:
-            report.updated += relpath in existing
-            report.added += relpath not in existing
-            yield item

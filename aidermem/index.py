@@ -50,7 +50,6 @@ from aidermem.store import is_memory_path
 
 if TYPE_CHECKING:
     from aidermem.models import Memory
-    from aidermem.search import Hit, SearchRequest
     from aidermem.store import Store
 
 __all__ = ["FORMAT", "MemoryIndex", "SyncReport", "build_schema", "doc_fields"]
@@ -105,7 +104,7 @@ class MemoryIndex:
 
     def searcher(self) -> tantivy.Searcher:
         """A searcher over the last committed state; syncs first if this object never did
-        (so `MemoryIndex.open(store).search(...)` is always current), unless in as_is()."""
+        (so `search.find(MemoryIndex.open(store), ...)` is always current), unless in as_is()."""
         if not self._synced and not self._as_is:
             self.sync()
         if self._reader is None:
@@ -137,11 +136,6 @@ class MemoryIndex:
 
     def count(self) -> int:
         return int(self.searcher().num_docs)
-
-    def search(self, request: SearchRequest) -> list[Hit]:
-        from aidermem.search import execute  # search.py builds on this module
-
-        return execute(self, request)
 
     def has_session(self, session_id: str) -> bool:
         """Whether a memory from this source session is indexed (sync first to be sure)."""

@@ -32,7 +32,7 @@ from aidermem.output import day, where
 from aidermem.payloads import DigestPayload, ForgetPayload, ProjectsPayload
 from aidermem.project import Project
 from aidermem.redact import redact
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 
 MAX_PAGE = 25  # search results per call: even in Chinese a page stays under ~10k tokens
 MAX_IDS = 20  # memories per get_memories call
@@ -135,7 +135,7 @@ def search(app: App, query: str, kinds: Words, topics: Words, all_projects: bool
         scope="all" if all_projects else "project", topics=wanted_topics, kinds=wanted_kinds,
         limit=offset + limit + 1,
     )
-    hits = app.read(lambda index: index.search(request))
+    hits = app.read(lambda index: find(index, request))
     states = link_states(hits, app)
     if states:  # a memory whose code changed is demoted, as in `aidermem search`
         hits = sorted(hits, key=lambda h: -h.score * demotion(states.get(h.id)))

@@ -18,7 +18,7 @@ from aidermem import ranking
 from aidermem.errors import MemoryFileError
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory, Tool
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 from aidermem.store import Store
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def _found(index: MemoryIndex, store: Store, request: SearchRequest
            ) -> Iterator[tuple[float, Memory]]:
     """The request's hits as (score, memory), loaded one at a time; memories under an
     earlier id of the project (request.aliases) come back as the current project's."""
-    for hit in index.search(request):
+    for hit in find(index, request):
         try:
             memory = store.load(hit.relpath)
         except MemoryFileError:  # a file edited badly since indexing: skip it

@@ -1,6 +1,6 @@
 """The search API: what a caller asks (SearchRequest) and gets back (Hit).
 
-`execute` runs a request against a MemoryIndex: it builds a tantivy query
+`find` runs a request against a MemoryIndex: it builds a tantivy query
 from `analysis.query_terms()` (never from tantivy's query parser, so no
 user text can be a syntax error), takes a pool of BM25 candidates, and lets
 `ranking.rank` order them by text score, recency and project. An empty
@@ -127,7 +127,7 @@ def _unaliased(project: str, request: SearchRequest) -> str:
     return project
 
 
-def execute(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
+def find(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
     searcher = index.searcher()
     schema = index.schema
     terms: list[str] = []

@@ -145,7 +145,7 @@ def run(work: Path, args: argparse.Namespace) -> int:
     from aidermem.index import MemoryIndex
     from aidermem.linkcache import FILE_NAME
     from aidermem.linkuse import Checker
-    from aidermem.search import SearchRequest
+    from aidermem.search import SearchRequest, find
     from aidermem.store import Store
 
     rng = random.Random(13)
@@ -170,7 +170,7 @@ def run(work: Path, args: argparse.Namespace) -> int:
     request = SearchRequest(text=QUERY, scope="all", limit=10, current_project=PROJECT)
 
     def search(check: bool) -> object:
-        hits = index.search(request)
+        hits = find(index, request)
         if check:
             checker = Checker((PROJECT,), repo, store.root)
             for hit in hits:

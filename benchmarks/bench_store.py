@@ -79,10 +79,10 @@ def median_ms(fn, n=10):
     for _ in range(n):
         t = time.perf_counter(); fn(); out.append((time.perf_counter() - t) * 1000)
     return statistics.median(out)
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 queries = iter(json.loads(sys.argv[2]) * 3)
 def query():
-    index.search(SearchRequest(text=next(queries), scope="all"))
+    find(index, SearchRequest(text=next(queries), scope="all"))
 print(json.dumps({"sync_ms": median_ms(index.sync), "head_ms": median_ms(store.head),
                   "dirty_ms": median_ms(store.dirty_paths), "query_ms": median_ms(query, 20)}))
 """
@@ -96,7 +96,7 @@ from aidermem.index import MemoryIndex
 from aidermem.search import SearchRequest
 from aidermem.store import Store
 index = MemoryIndex.open(Store.open(Path(sys.argv[1]), create=False))
-for hit in index.search(SearchRequest(text=sys.argv[2], scope="all")):
+for hit in find(index, SearchRequest(text=sys.argv[2], scope="all")):
     print(hit.title)
 """
 

@@ -25,7 +25,7 @@ from aidermem.index import MemoryIndex
 from aidermem.journal import Entry, Journal, State, process_identity
 from aidermem.llm import LLMConfig
 from aidermem.models import Kind, Memory, Method, new_id
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 from aidermem.store import Store
 from aidermem.summarize import DEFAULT_MAX_CHARS
 
@@ -143,7 +143,7 @@ def test_each_step_journals_before_the_store_and_the_last_one_clears_the_journal
     assert session.created == stored[0].created and session.author == stored[0].author
     assert decision.related == [session.id]
     assert set(session.related) == {decision.id, stored[1].id}  # the developer's note stays
-    hits = world.index.search(SearchRequest(text="pg_advisory_xact_lock", scope="all"))
+    hits = find(world.index, SearchRequest(text="pg_advisory_xact_lock", scope="all"))
     assert hits[0].id == decision.id
 
 
@@ -212,7 +212,7 @@ def test_a_crash_between_any_two_steps_finishes_exactly_once(world: World, point
     assert {m.id for m in outcome.saved} <= {m.id for m in memories}
     assert len(summary_requests(world.fake)) == CRASH_POINTS[point]
     world.index.sync()
-    hits = world.index.search(SearchRequest(text="advisory", scope="all"))
+    hits = find(world.index, SearchRequest(text="advisory", scope="all"))
     assert sorted(h.id for h in hits) == sorted(m.id for m in memories)
     # Finishing again finds nothing left to do.
     assert capture.recover(world.journal, world.notes.append) == []

@@ -37,7 +37,7 @@ from fakellm import Failure, FakeLLM
 from aidermem import analysis, paths
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Method
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 
 SUMMARY = summary_json("Queue worker locking", "Workers take advisory locks per job.",
                        decisions=[{"title": "Advisory locks", "decision": "one lock per job id"}])
@@ -260,7 +260,7 @@ def test_secrets_typed_and_pasted_into_a_session_are_never_kept(sessions: Sessio
     index = MemoryIndex.open(store())
 
     def hits(term: str) -> list[str]:
-        return [h.id for h in index.search(SearchRequest(text=term, scope="all"))]
+        return [h.id for h in find(index, SearchRequest(text=term, scope="all"))]
 
     assert noted.id in hits("deploy")
     for name, secret in s.items():

@@ -18,7 +18,7 @@ from fakellm import FakeLLM
 
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Method
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 
 QUESTION = "why can two workers never run the same job"
 SUMMARY = summary_json(
@@ -43,5 +43,5 @@ def test_the_model_expansion_is_stored_and_searchable(sessions: Sessions,
     assert decision.expansion.aliases == ["pg_advisory_lock"]
     relpath = next(p for p, m in store().iter_memories() if getattr(m, "id", "") == decision.id)
     assert f"  questions:\n  - {QUESTION}\n" in (store().root / relpath).read_text()
-    hits = MemoryIndex.open(store()).search(SearchRequest(text=QUESTION, scope="all"))
+    hits = find(MemoryIndex.open(store()), SearchRequest(text=QUESTION, scope="all"))
     assert hits[0].id == decision.id

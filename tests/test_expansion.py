@@ -18,7 +18,7 @@ from aidermem.errors import MemoryFileError
 from aidermem.expansion import MAX_CHARS, MAX_ITEMS, Expansion, derived_aliases
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 from aidermem.store import Store
 from aidermem.summarize import SessionFacts, parse_summary, summary_to_memories
 
@@ -32,7 +32,7 @@ def mem(title: str, body: str = "", **kw: object) -> Memory:
 
 
 def titles(store: Store, text: str) -> list[str]:
-    return [h.title for h in MemoryIndex.open(store).search(SearchRequest(text=text,
+    return [h.title for h in find(MemoryIndex.open(store), SearchRequest(text=text,
                                                                           scope="all"))]
 
 

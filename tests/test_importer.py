@@ -18,7 +18,7 @@ from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory, Method, Tool
 from aidermem.paths import index_dir_for
 from aidermem.project import Project
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 from aidermem.store import Store
 from aidermem.summarize import SessionFacts
 from aidermem.transcript import session_key
@@ -191,9 +191,9 @@ def test_secrets_end_up_nowhere(store: Store, index: MemoryIndex, tmp_path: Path
     indexed = _indexed_documents(index)
     assert "Fix the deploy script" in indexed  # the memory itself is indexed
     assert not any(s in indexed for s in secrets)
-    assert index.search(SearchRequest(text="deploy script", scope="all"))
+    assert find(index, SearchRequest(text="deploy script", scope="all"))
     for secret in secrets:
-        assert index.search(SearchRequest(text=secret, scope="all")) == [], secret
+        assert find(index, SearchRequest(text=secret, scope="all")) == [], secret
 
 
 def test_summarize_callable_is_used(store: Store, index: MemoryIndex, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from aidermem import memfile, paths
 from aidermem.errors import IndexBusyError
 from aidermem.index import FORMAT, MemoryIndex
 from aidermem.models import Kind, Memory, Source
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 from aidermem.store import Store
 
 
@@ -33,7 +33,7 @@ def mem(title, body="", **kw) -> Memory:
 
 
 def ids(index: MemoryIndex, text: str, **kw) -> list[str]:
-    return [h.id for h in index.search(SearchRequest(text=text, scope="all", **kw))]
+    return [h.id for h in find(index, SearchRequest(text=text, scope="all", **kw))]
 
 
 def fresh(store: Store) -> MemoryIndex:
@@ -63,8 +63,8 @@ def test_empty_store_indexes_to_nothing(store):
     index = fresh(store)
     assert index.sync().rebuilt
     assert index.count() == 0
-    assert index.search(SearchRequest(text="anything")) == []
-    assert index.search(SearchRequest()) == []
+    assert find(index, SearchRequest(text="anything")) == []
+    assert find(index, SearchRequest()) == []
 
 
 def test_new_commits_are_picked_up(store):

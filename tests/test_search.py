@@ -13,7 +13,7 @@ import pytest
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory, Status
 from aidermem.ranking import DAY, Candidate, Weights, rank, recency_factor, topic_factor
-from aidermem.search import Hit, SearchRequest, make_snippet
+from aidermem.search import Hit, SearchRequest, find, make_snippet
 from aidermem.store import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -32,7 +32,7 @@ def store(tmp_path) -> Store:
 
 def search(store: Store, text: str = "", **kw) -> list[Hit]:
     kw.setdefault("scope", "all")
-    return MemoryIndex.open(store).search(SearchRequest(text=text, **kw))
+    return find(MemoryIndex.open(store), SearchRequest(text=text, **kw))
 
 
 def titles(store: Store, text: str = "", **kw) -> list[str]:

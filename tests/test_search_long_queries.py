@@ -13,7 +13,7 @@ import pytest
 
 from aidermem.index import MemoryIndex
 from aidermem.models import Kind, Memory
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 from aidermem.store import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -55,7 +55,7 @@ def checkout_store(tmp_path) -> Store:
 
 
 def titles(store: Store, text: str) -> list[str]:
-    hits = MemoryIndex.open(store).search(SearchRequest(text=text, scope="all"))
+    hits = find(MemoryIndex.open(store), SearchRequest(text=text, scope="all"))
     return [h.title for h in hits]
 
 

@@ -22,7 +22,7 @@ from test_cli_support import make_repo, memory, put, run, store
 from aidermem import embedding, fusion, vectors
 from aidermem.index import MemoryIndex
 from aidermem.models import Memory
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 from aidermem.store import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -53,7 +53,7 @@ def seeded(tmp_path: Path) -> Store:
 
 def titles(s: Store, text: str, *, semantic: bool) -> list[str]:
     request = SearchRequest(text=text, scope="all", semantic=semantic)
-    return [h.title for h in MemoryIndex.open(s).search(request)]
+    return [h.title for h in find(MemoryIndex.open(s), request)]
 
 
 # -- the model ----------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def test_a_paraphrase_finds_its_memory_only_with_semantic(seeded: Store):
 
 def test_semantic_results_keep_the_filters(seeded: Store):
     request = SearchRequest(text=PARAPHRASE, scope=["github.com/acme/other"], semantic=True)
-    assert MemoryIndex.open(seeded).search(request) == []
+    assert find(MemoryIndex.open(seeded), request) == []
 
 
 # -- the vector cache ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from aidermem.errors import NotFoundError, UsageError
 from aidermem.kinds import Kind, normalize_topic, now
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 
 if TYPE_CHECKING:
     from aidermem.app import App
@@ -161,7 +161,7 @@ def resolve_project(app: App, name_or_id: str) -> tuple[str, str]:
     current = app.project
     if wanted == current.id or wanted.lower() == current.name.lower():
         return current.id, current.name
-    hits = app.index.search(SearchRequest(scope=[wanted], limit=1, include_archived=True))
+    hits = find(app.index, SearchRequest(scope=[wanted], limit=1, include_archived=True))
     if hits:
         return hits[0].project, hits[0].project_name
     return wanted, PurePosixPath(wanted.rstrip("/")).name or wanted

@@ -16,6 +16,7 @@ from aidermem.errors import MemoryFileError
 from aidermem.models import Kind, Memory, now
 from aidermem.output import Result, Style
 from aidermem.payloads import DigestDetailOut, DigestItemOut, DigestPayload, DigestSectionOut
+from aidermem.search import find
 
 HELP = "a Markdown briefing of decisions, conventions, bugs and open threads"
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     for kind in digest.SECTION_ORDER:
         if kind not in wanted:
             continue
-        hits = app.index.search(request_for(args, app, query or "", kinds=[kind]))
+        hits = find(app.index, request_for(args, app, query or "", kinds=[kind]))
         chosen[kind] = []
         for hit in hits:
             try:

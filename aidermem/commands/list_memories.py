@@ -8,6 +8,7 @@ from aidermem.app import App
 from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
 from aidermem.index import MemoryIndex
 from aidermem.output import SHORT_ID_MIN, ListPayload, MemorySummary, Result, Style, heading_lines
+from aidermem.search import find
 
 HELP = "list memories, newest first"
 
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     request = request_for(args, app, "")
 
     def found(index: MemoryIndex) -> list[MemorySummary]:
-        hits = index.search(request)
+        hits = find(index, request)
         if not hits:
             check_project(args, app, index)
         short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)

@@ -25,7 +25,7 @@ from aidermem.models import Memory, Status
 from aidermem.output import Result, Style
 from aidermem.payloads import ProjectChangePayload, ProjectOut, ProjectsPayload
 from aidermem.project import name_checkout
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 
 HELP = "list projects with memories; `merge OLD NEW` or `rename ID NAME` one of them"
 _ARGS = {"list": 0, "merge": 2, "rename": 2}
@@ -73,7 +73,7 @@ def _stored(app: App) -> dict[str, _Stored]:
     docs = index.count()
     every = SearchRequest(scope="all", limit=max(docs, 1), include_archived=True)
     out: dict[str, _Stored] = {}
-    for hit in index.search(every) if docs else []:
+    for hit in find(index, every) if docs else []:
         row = out.setdefault(hit.project, _Stored(hit.project, Counter()))
         row.names[hit.project_name] += 1
         if hit.status == Status.ARCHIVED:
@@ -131,7 +131,7 @@ def _memories_of(app: App, project_id: str) -> list[tuple[str, Memory]]:
     request = SearchRequest(scope=[project_id], limit=max(app.index.count(), 1),
                             include_archived=True)
     out = []
-    for hit in app.index.search(request):
+    for hit in find(app.index, request):
         if hit.project != project_id:
             continue  # the scope also matches a project *named* like this id
         try:

@@ -26,7 +26,7 @@ from aidermem.output import (
     heading_lines,
     highlight,
 )
-from aidermem.search import Hit
+from aidermem.search import Hit, find
 
 HELP = "search memories (current project and global ones unless told otherwise)"
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     request = dataclasses.replace(request_for(args, app, text), semantic=_semantic(app))
 
     def found(index: MemoryIndex) -> list[HitOut]:
-        hits = index.search(request)
+        hits = find(index, request)
         if not hits:
             check_project(args, app, index)
         short = index.short_ids((h.id for h in hits), min_len=SHORT_ID_MIN)

@@ -14,7 +14,7 @@ from aidermem.app import App
 from aidermem.models import Kind, Status
 from aidermem.output import Result, Style, where
 from aidermem.payloads import ProjectCount, StatsPayload
-from aidermem.search import SearchRequest
+from aidermem.search import SearchRequest, find
 
 HELP = "count memories by project, kind and status; where the store and index are"
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     store, index = app.store, app.index
     docs = index.count()
     every = SearchRequest(scope="all", limit=max(docs, 1), include_archived=True)
-    hits = index.search(every) if docs else []
+    hits = find(index, every) if docs else []
     kinds = Counter(h.kind for h in hits)
     statuses = Counter(h.status for h in hits)
     projects = Counter((h.project, h.project_name) for h in hits)

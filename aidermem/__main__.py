@@ -1,5 +1,5 @@
 """Allow `python -m aidermem`."""
 
-from aidermem.cli import main
+from aidermem.cli.main import main
 
 raise SystemExit(main())

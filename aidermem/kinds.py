@@ -44,6 +44,11 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def day(moment: datetime) -> str:
+    """A date as the user reads it: in local time, YYYY-MM-DD."""
+    return moment.astimezone().date().isoformat()
+
+
 def normalize_topic(topic: str) -> str:
     """Topics are lowercase, hyphen-joined words: 'Auth Flow' -> 'auth-flow'."""
     return "-".join(topic.strip().lower().replace("_", " ").split())

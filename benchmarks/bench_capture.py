@@ -56,7 +56,7 @@ STEPS = ["redact", "split", "extract", "store", "index"]
 
 def build_slice(size: int, corpus: Path = CORPUS) -> tuple[str, int]:
     """(text, transcripts used): real sessions concatenated, cut at `size` bytes."""
-    from aidermem import transcript
+    from aidermem.capture import transcript
 
     names = [line.split("\t", 1)[0] for line in
              (corpus / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]]
@@ -75,7 +75,8 @@ def build_slice(size: int, corpus: Path = CORPUS) -> tuple[str, int]:
 
 def run_once(raw: str, store: Any, index: Any) -> tuple[dict[str, float], int]:
     """One capture of `raw`: seconds per step, and how many memories it made."""
-    from aidermem import extractive, redact, transcript
+    from aidermem.capture import extractive, transcript
+    from aidermem.redaction import redact
 
     times: dict[str, float] = {}
     t = time.perf_counter()
@@ -114,14 +115,14 @@ def main() -> int:
         isolate(work)
         store_dir = work / "aidermem" / "store"
         notes = [ensure_store(store_dir, args.memories)] if args.memories else []
-        from aidermem.index import MemoryIndex
-        from aidermem.store import Store
+        from aidermem.index.memory_index import MemoryIndex
+        from aidermem.store.store import Store
 
         store = Store.open(store_dir)
         index = MemoryIndex.open(store)
         notes.append(f"index synced before timing in {index.sync().seconds:.1f} s")
         raw, files = build_slice(args.size)
-        from aidermem import transcript
+        from aidermem.capture import transcript
 
         sessions = transcript.split_sessions(raw)
         talks = sum(1 for s in sessions if s.user_turns)

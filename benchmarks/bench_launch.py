@@ -204,8 +204,8 @@ class Watch(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
-        from aidermem.context_file import NAME as CONTEXT_NAME
-        from aidermem.context_file import PLACEHOLDER
+        from aidermem.launch.context_file import NAME as CONTEXT_NAME
+        from aidermem.launch.context_file import PLACEHOLDER
 
         while True:
             halted = self._halt.wait(0.005)
@@ -484,29 +484,29 @@ def bench_exit(rig: Rig, pairs: int, messages: int) -> tuple[str, dict[str, Any]
 
 # -- where the time goes (--profile) -----------------------------------------------------
 
-IMPORTS = "import aidermem.cli, aidermem.launcher"  # what `aidermem [aider args]` imports
+IMPORTS = "import aidermem.cli.main, aidermem.session"  # what `aidermem [aider args]` imports
 # (module file, function) -> label; the phases of one launch, in order.
 PHASES = [
-    ("cli.py", "<module>", "import aidermem.cli (app, commands)"),
-    ("launcher.py", "<module>", "import aidermem.launcher"),
+    ("cli/main.py", "<module>", "import aidermem.cli.main"),
+    ("session.py", "<module>", "import aidermem.session"),
     ("config.py", "resolve", "pre-spawn: config.resolve"),
     ("project.py", "identify", "pre-spawn: project.identify (git)"),
-    ("aider_config.py", "resolve_values", "pre-spawn: aider_config.resolve_values"),
-    ("store.py", "open", "pre-spawn: Store.open"),
-    ("capture.py", "recover", "pre-spawn: capture.recover"),
-    ("launcher.py", "build_argv", "pre-spawn: build_argv"),
-    ("journal.py", "write", "pre-spawn + exit: Journal.write (all calls)"),
-    ("launch_context.py", "launch_query", "pre-spawn: launch_context.launch_query (git)"),
-    ("runner.py", "start_aider", "spawn: runner.start_aider"),
-    ("launcher.py", "_retrieve_into", "after spawn: _retrieve_into (index sync, search, render)"),
-    ("index.py", "sync", "  MemoryIndex.sync"),
-    ("retrieve.py", "retrieve", "  retrieve.retrieve"),
-    ("context.py", "render", "  context.render"),
-    ("tokens.py", "_encoder", "  tokens._encoder (tiktoken load)"),
-    ("runner.py", "wait", "aider runs (relay until it exits)"),
-    ("launcher.py", "_capture_after_exit", "at exit: _capture_after_exit"),
-    ("launcher.py", "_llm_config", "  _llm_config"),
-    ("llm.py", "_packaged_settings", "  llm._packaged_settings (aider's model-settings.yml)"),
+    ("launch/aider_config.py", "resolve_values", "pre-spawn: aider_config.resolve_values"),
+    ("store/store.py", "open", "pre-spawn: Store.open"),
+    ("capture/driver.py", "recover", "pre-spawn: capture.recover"),
+    ("session.py", "build_argv", "pre-spawn: build_argv"),
+    ("capture/journal.py", "write", "pre-spawn + exit: Journal.write (all calls)"),
+    ("retrieve/launch_context.py", "launch_query", "pre-spawn: launch_context.launch_query (git)"),
+    ("launch/runner.py", "start_aider", "spawn: runner.start_aider"),
+    ("session.py", "_retrieve_into", "after spawn: _retrieve_into (index sync, search, render)"),
+    ("index/memory_index.py", "sync", "  MemoryIndex.sync"),
+    ("retrieve/select.py", "retrieve", "  retrieve.retrieve"),
+    ("retrieve/render.py", "render", "  context.render"),
+    ("retrieve/tokens.py", "_encoder", "  tokens._encoder (tiktoken load)"),
+    ("launch/runner.py", "wait", "aider runs (relay until it exits)"),
+    ("session.py", "_capture_after_exit", "at exit: _capture_after_exit"),
+    ("session.py", "_llm_config", "  _llm_config"),
+    ("capture/llm.py", "_packaged_settings", "  llm._packaged_settings (model-settings.yml)"),
 ]
 
 

@@ -77,9 +77,9 @@ def make_store(store_root: Path, repo: Path, paths: list[str], count: int,
                rng: random.Random) -> None:
     import gen_memories
 
-    from aidermem import memfile
-    from aidermem.links import Repo, take
-    from aidermem.store import Store
+    from aidermem.links.check import Repo, take
+    from aidermem.store import memfile
+    from aidermem.store.store import Store
 
     linked = Repo(repo)
     store = Store.open(store_root)
@@ -141,12 +141,12 @@ def main() -> int:
 def run(work: Path, args: argparse.Namespace) -> int:
     isolate(work)
     from aidermem import paths as aidermem_paths
-    from aidermem import retrieve
-    from aidermem.index import MemoryIndex
-    from aidermem.linkcache import FILE_NAME
-    from aidermem.linkuse import Checker
-    from aidermem.search import SearchRequest, find
-    from aidermem.store import Store
+    from aidermem.index.memory_index import MemoryIndex
+    from aidermem.index.search import SearchRequest, find
+    from aidermem.links.cache import FILE_NAME
+    from aidermem.links.use import Checker
+    from aidermem.retrieve import select as retrieve
+    from aidermem.store.store import Store
 
     rng = random.Random(13)
     repo = work / "repo"

@@ -146,7 +146,7 @@ def build_store(projects: list[rd.BenchProject], repos: dict[str, Path],
     """Every project's memories in the one store, committed once; aidermem id -> bench id."""
     from ulid import ULID
 
-    from aidermem.app import App
+    from aidermem.commands.app import App
     from aidermem.models import Kind, Memory
 
     memories, ids = [], {}
@@ -172,8 +172,8 @@ def build_store(projects: list[rd.BenchProject], repos: dict[str, Path],
 def aidermem_results(repo: Path, project: rd.BenchProject, ids: dict[str, str]) -> list[list[str]]:
     """Each query run by the `aidermem search QUERY` command's own code (argument parsing,
     request, App.read over the synced index) from inside the project's repo."""
-    from aidermem.app import App
-    from aidermem.cli import build_parser, command
+    from aidermem.cli.main import build_parser, command
+    from aidermem.commands.app import App
 
     app = App(cwd=repo)
     search = command("search")

@@ -54,8 +54,8 @@ REINDEX = """
 import json, resource, shutil, sys, time
 from pathlib import Path
 from aidermem import paths
-from aidermem.index import MemoryIndex
-from aidermem.store import Store
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.store.store import Store
 store = Store.open(Path(sys.argv[1]), create=False)
 shutil.rmtree(paths.index_dir_for(store.root), ignore_errors=True)
 t = time.perf_counter()
@@ -69,8 +69,8 @@ print(json.dumps({"wall": wall, "added": report.added, "skipped": len(report.ski
 SYNC = """
 import json, statistics, sys, time
 from pathlib import Path
-from aidermem.index import MemoryIndex
-from aidermem.store import Store
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.store.store import Store
 store = Store.open(Path(sys.argv[1]), create=False)
 index = MemoryIndex.open(store)
 index.sync()
@@ -79,7 +79,7 @@ def median_ms(fn, n=10):
     for _ in range(n):
         t = time.perf_counter(); fn(); out.append((time.perf_counter() - t) * 1000)
     return statistics.median(out)
-from aidermem.search import SearchRequest, find
+from aidermem.index.search import SearchRequest, find
 queries = iter(json.loads(sys.argv[2]) * 3)
 def query():
     find(index, SearchRequest(text=next(queries), scope="all"))
@@ -87,14 +87,14 @@ print(json.dumps({"sync_ms": median_ms(index.sync), "head_ms": median_ms(store.h
                   "dirty_ms": median_ms(store.dirty_paths), "query_ms": median_ms(query, 20)}))
 """
 
-IMPORTS = "import aidermem.store, aidermem.index, aidermem.search"
+IMPORTS = "import aidermem.store.store, aidermem.index.memory_index, aidermem.index.search"
 
 MINIMAL_SEARCH = """
 import sys
 from pathlib import Path
-from aidermem.index import MemoryIndex
-from aidermem.search import SearchRequest
-from aidermem.store import Store
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.index.search import SearchRequest
+from aidermem.store.store import Store
 index = MemoryIndex.open(Store.open(Path(sys.argv[1]), create=False))
 for hit in find(index, SearchRequest(text=sys.argv[2], scope="all")):
     print(hit.title)
@@ -103,9 +103,9 @@ for hit in find(index, SearchRequest(text=sys.argv[2], scope="all")):
 MINIMAL_ADD = """
 import sys
 from pathlib import Path
-from aidermem.index import MemoryIndex
+from aidermem.index.memory_index import MemoryIndex
 from aidermem.models import Memory
-from aidermem.store import Store
+from aidermem.store.store import Store
 store = Store.open(Path(sys.argv[1]), create=False)
 store.add(Memory(title=sys.argv[2], body=sys.argv[2]))
 MemoryIndex.open(store).sync()
@@ -237,8 +237,8 @@ def render(results: list[dict[str, object]], command: str) -> str:
             f"{r['load_before']:.1f}→{r['load_after']:.1f} |")
     lines += ["", f"Search measured via: {results[0]['search_via']}; add via: "
               f"{results[0]['add_via']}. The minimal search process opens the store and "
-              "index and searches (`python -c`, no CLI); imports = `import aidermem.store, "
-              "aidermem.index, aidermem.search` alone.", "",
+              "index and searches (`python -c`, no CLI); imports = `import aidermem.store.store, "
+              "aidermem.index.memory_index, aidermem.index.search` alone.", "",
               "Targets: search ≤ 150 ms at 100k, reindex ≥ 5,000/s, add ≤ 300 ms. "
               "Reindex CPU µs/memory counts the process and its parse workers; on 2 cores "
               "5,000/s needs ≤ 400 µs of CPU per memory with both cores free.", ""]

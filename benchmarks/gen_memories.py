@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ulid import ULID
 
-from aidermem import memfile
 from aidermem.models import Kind, Memory, Method, Source, Status, Tool
-from aidermem.store import Store
+from aidermem.store import memfile
+from aidermem.store.store import Store
 
 PROJECTS = [
     ("github.com/acme/shop", "shop"), ("github.com/acme/billing", "billing"),

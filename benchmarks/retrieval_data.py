@@ -3,7 +3,7 @@
 Pure apart from reading the YAML files in benchmarks/retrieval/. The metric
 functions take a ranked list of ids and a {id: grade} map (grade 2 = the memory
 the query means, 1 = also useful, absent = not relevant) and are what
-tests/test_bench_retrieval.py checks by hand-computed values. bench_retrieval.py
+tests/index/test_bench_retrieval.py checks by hand-computed values. bench_retrieval.py
 builds the stores and runs the searches.
 """
 

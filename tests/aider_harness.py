@@ -10,7 +10,7 @@ Usage in an end-to-end test (fixtures come from tests/conftest.py):
         assert "say hello" in fake_llm.chat_requests()[-1].last_user_text
         assert exit_aider(child) == 0         # "/exit", wait for EOF, exit status
 
-Facts this module relies on (aider 0.86, checked by tests/test_runner.py):
+Facts this module relies on (aider 0.86, checked by tests/launch/test_runner.py):
 - Start-up takes 2-4 s. The prompt is drawn by prompt_toolkit, which switches
   bracketed paste on (ESC[?2004h), draws the lines above the prompt (files in
   the chat, "Readonly: …"), then `> ` (or `ask> `, `architect> `, `multi> `)

@@ -30,7 +30,7 @@ from fakellm import FakeLLM, Reply, Request, Responder
 
 from aidermem import paths
 from aidermem.models import Memory
-from aidermem.store import Store
+from aidermem.store.store import Store
 
 # The first words of prompts/summarize.md: how a summary request is told from aider's.
 SUMMARY_PROMPT = "You write the project memory for a coding session"

@@ -9,8 +9,8 @@ A point is `KIND:NAME:N`:
 - `git:SUBCOMMAND:N`: right after the N-th git SUBCOMMAND (update-index, write-tree,
   commit-tree, update-ref, ...) returned;
 - `after:MODULE.ATTR:N` / `before:MODULE.ATTR:N`: right after (before) the N-th call
-  of that function, e.g. `after:aidermem.store.write_atomic:2`, or of a method,
-  `after:aidermem.index.MemoryIndex._write:1`;
+  of that function, e.g. `after:aidermem.store.store.write_atomic:2`, or of a method,
+  `after:aidermem.index.memory_index.MemoryIndex._write:1`;
 - `enospc:MODULE.ATTR:N`: the N-th call and every later one raise OSError(ENOSPC)
   instead of running, as on a disk that stays full (the process lives on).
 """
@@ -30,7 +30,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CHILD = ("import sys, faultpoint; faultpoint.install(sys.argv[1]); "
-         "from aidermem.cli import main; sys.exit(main(sys.argv[2:]))")
+         "from aidermem.cli.main import main; sys.exit(main(sys.argv[2:]))")
 
 
 def _die() -> None:

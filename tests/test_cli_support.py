@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aidermem import cli, paths
+from aidermem import paths
+from aidermem.cli import main as cli
 from aidermem.models import Kind, Memory, Status
-from aidermem.store import Store
+from aidermem.store.store import Store
 
 SHOP_REMOTE = "git@github.com:acme/shop.git"
 SHOP_ID = "github.com/acme/shop"

@@ -64,7 +64,7 @@ def strip_scissors(text: str) -> str:
 def rescue(text: str, name: str) -> Path:
     """Keep text the user wrote but aidermem could not use; returns where it went. Private
     (0600 in a 0700 folder) and redacted like anything else aidermem keeps."""
-    from aidermem.redact import redact
+    from aidermem.redaction.redact import redact
 
     folder = paths.data_dir() / "rescue"
     private.make_dirs(folder)

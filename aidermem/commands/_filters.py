@@ -15,12 +15,12 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from aidermem.errors import NotFoundError, UsageError
+from aidermem.index.search import SearchRequest, find
 from aidermem.kinds import Kind, normalize_topic, now
-from aidermem.search import SearchRequest, find
 
 if TYPE_CHECKING:
-    from aidermem.app import App
-    from aidermem.index import MemoryIndex
+    from aidermem.commands.app import App
+    from aidermem.index.memory_index import MemoryIndex
 
 _RELATIVE = re.compile(r"^(\d{1,5})\s*(min|mo|[mhdwy])$")
 # `m` is minutes, as in most command-line tools (sleep, timeout, journalctl); a month

@@ -12,15 +12,15 @@ import argparse
 import io
 import sys
 
-from aidermem import plaintext
-from aidermem.app import App
 from aidermem.commands import _editor
 from aidermem.commands._filters import resolve_project, split_words, topics_of
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import AddPayload
 from aidermem.errors import UsageError
 from aidermem.models import Kind, Memory, Source, Tool
-from aidermem.output import Result, Style
-from aidermem.payloads import AddPayload
-from aidermem.redact import redact
+from aidermem.redaction.redact import redact
+from aidermem.store import plaintext
 
 HELP = "add a memory (text from the argument, stdin, or $EDITOR)"
 TITLE_CHARS = 80
@@ -155,7 +155,7 @@ def store_memory(app: App, *, text: str, title: str | None, kind: Kind,
 def _linked(memory: Memory, symbols: list[str], app: App) -> Memory:
     """The memory with links taken at HEAD: every symbol (an error when one cannot be), and
     every --files path committed in this checkout (others stay plain `files` entries)."""
-    from aidermem.links import Repo, resolve, take
+    from aidermem.links.check import Repo, resolve, take
 
     root = app.project.root
     if memory.project not in app.project.ids or not memory.project:

@@ -12,14 +12,15 @@ import argparse
 import os
 from pathlib import Path
 
-from aidermem import capture, llm
-from aidermem.app import App
+from aidermem.capture import driver as capture
+from aidermem.capture import llm
+from aidermem.capture.journal import Entry, Journal
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import Payload
 from aidermem.errors import AidermemError
-from aidermem.index import MemoryIndex
-from aidermem.journal import Entry, Journal
-from aidermem.output import Result, Style
-from aidermem.payloads import Payload
-from aidermem.store import Store
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.store.store import Store
 
 HELP = "finish capturing sessions left pending (after a crash, kill or model outage)"
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from aidermem import tokens
-from aidermem.app import App
-from aidermem.output import Result, Style
-from aidermem.payloads import Payload
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import Payload
+from aidermem.retrieve import tokens
 
 HELP = "print the memory context aider would get now for these aider arguments"
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, app: App) -> Result:
-    from aidermem import launcher
+    from aidermem import session as launcher
 
     argv = list(args.aider_args)
     if argv[:1] == ["--"]:  # put there by the CLI to keep aider's options from argparse

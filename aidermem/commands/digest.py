@@ -2,21 +2,31 @@
 
 One search per section (decisions, conventions, bugs, sessions, notes): with a
 QUERY the most relevant memories of each kind, without one the most recent.
-The layout is aidermem/digest.py's (pure); this module only gathers.
+The layout is aidermem/retrieve/digest.py's (pure); this module only gathers.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from aidermem import digest
-from aidermem.app import App
-from aidermem.commands._filters import add_filter_arguments, check_project, kinds_of, request_for
+from aidermem.commands._filters import (
+    add_filter_arguments,
+    check_project,
+    kinds_of,
+    request_for,
+)
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import (
+    DigestDetailOut,
+    DigestItemOut,
+    DigestPayload,
+    DigestSectionOut,
+)
 from aidermem.errors import MemoryFileError
+from aidermem.index.search import find
 from aidermem.models import Kind, Memory, now
-from aidermem.output import Result, Style
-from aidermem.payloads import DigestDetailOut, DigestItemOut, DigestPayload, DigestSectionOut
-from aidermem.search import find
+from aidermem.retrieve import digest
 
 HELP = "a Markdown briefing of decisions, conventions, bugs and open threads"
 

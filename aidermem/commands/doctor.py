@@ -16,14 +16,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
-from aidermem import gitutil, paths, runner
-from aidermem.app import App
+from aidermem import gitutil, paths
+from aidermem.capture.journal import Journal, State, owner_alive
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import Check, DoctorPayload
 from aidermem.errors import EXIT_ERROR, AidermemError
-from aidermem.index import MemoryIndex
-from aidermem.journal import Journal, State, owner_alive
-from aidermem.output import Result, Style
-from aidermem.payloads import Check, DoctorPayload
-from aidermem.store import Store
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.launch import runner
+from aidermem.store.store import Store
 
 HELP = "check the store, index, aider and configuration"
 AIDER_VERSION_TIMEOUT = 60.0
@@ -117,7 +118,7 @@ def _index(store: Store) -> tuple[list[Check], None]:
 def _semantic(app: App, store: Store | None) -> tuple[list[Check], None]:
     """The embedding model loads from its package (never the network) and the vector cache
     covers the index."""
-    from aidermem import embedding, vectors
+    from aidermem.index import embedding, vectors
 
     if not app.settings.semantic:
         return [Check(name="semantic", status="ok",

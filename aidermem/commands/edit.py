@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from aidermem import memfile, plaintext
-from aidermem.app import App
 from aidermem.commands import _editor
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import EditPayload
 from aidermem.errors import AidermemError, MemoryFileError
 from aidermem.models import Memory
-from aidermem.output import Result, Style
-from aidermem.payloads import EditPayload
-from aidermem.redact import redact
+from aidermem.redaction.redact import redact
+from aidermem.store import memfile, plaintext
 
 HELP = "edit a memory in $EDITOR (validated before it is saved)"
 

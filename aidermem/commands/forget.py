@@ -11,10 +11,10 @@ import argparse
 import shlex
 from typing import Literal
 
-from aidermem.app import App
+from aidermem.commands.app import App
+from aidermem.commands.output import MemorySummary, Result, Style
+from aidermem.commands.payloads import ForgetPayload
 from aidermem.models import Status
-from aidermem.output import MemorySummary, Result, Style
-from aidermem.payloads import ForgetPayload
 
 HELP = "archive a memory (or --delete its file); git history keeps it"
 

@@ -14,15 +14,15 @@ import argparse
 import os
 from pathlib import Path
 
-from aidermem import importer, llm
-from aidermem.app import App
+from aidermem.capture import importer, llm
+from aidermem.capture.summarize import SessionFacts, summarize_session, summary_to_memories
 from aidermem.commands._filters import resolve_project
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import Payload
 from aidermem.errors import AidermemError, UsageError
 from aidermem.models import Memory
-from aidermem.output import Result, Style
-from aidermem.payloads import Payload
 from aidermem.project import Project, identify
-from aidermem.summarize import SessionFacts, summarize_session, summary_to_memories
 
 HELP = "import existing .aider.chat.history.md files as memories"
 

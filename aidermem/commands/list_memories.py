@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from aidermem.app import App
-from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
-from aidermem.index import MemoryIndex
-from aidermem.output import SHORT_ID_MIN, ListPayload, MemorySummary, Result, Style, heading_lines
-from aidermem.search import find
+from aidermem.commands._filters import (
+    add_filter_arguments,
+    check_project,
+    request_for,
+    scope_of,
+)
+from aidermem.commands.app import App
+from aidermem.commands.output import (
+    SHORT_ID_MIN,
+    ListPayload,
+    MemorySummary,
+    Result,
+    Style,
+    heading_lines,
+)
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.index.search import find
 
 HELP = "list memories, newest first"
 

@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import Field
 
 from aidermem import config, profiles
-from aidermem.app import App
-from aidermem.output import Result, Style
-from aidermem.payloads import Payload
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import Payload
 
 HELP = "list launch profiles; `profiles show NAME` prints one with the source of each value"
 

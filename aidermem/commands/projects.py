@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from aidermem.app import App
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import ProjectChangePayload, ProjectOut, ProjectsPayload
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, UsageError
+from aidermem.index.search import SearchRequest, find
 from aidermem.models import Memory, Status
-from aidermem.output import Result, Style
-from aidermem.payloads import ProjectChangePayload, ProjectOut, ProjectsPayload
 from aidermem.project import name_checkout
-from aidermem.search import SearchRequest, find
 
 HELP = "list projects with memories; `merge OLD NEW` or `rename ID NAME` one of them"
 _ARGS = {"list": 0, "merge": 2, "rename": 2}

@@ -11,12 +11,12 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from aidermem.app import App
-from aidermem.output import Result, Style
-from aidermem.payloads import ReindexPayload, SkippedFile
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import ReindexPayload, SkippedFile
 
 if TYPE_CHECKING:
-    from aidermem.index import MemoryIndex
+    from aidermem.index.memory_index import MemoryIndex
 
 HELP = "rebuild the search index from the memory files"
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
 def _vectors(app: App, index: MemoryIndex) -> float:
     """Seconds to bring the vector cache up to date, so the first search after a reindex is
     as fast as any (vectors of unchanged memories are reused by content hash)."""
-    from aidermem import embedding, vectors
+    from aidermem.index import embedding, vectors
 
     if not (app.settings.semantic and embedding.available()):
         return 0.0

@@ -13,11 +13,14 @@ import os
 from typing import Any
 
 from aidermem import paths
-from aidermem.app import App
-from aidermem.commands._filters import add_filter_arguments, check_project, request_for, scope_of
-from aidermem.errors import UsageError
-from aidermem.index import MemoryIndex
-from aidermem.output import (
+from aidermem.commands._filters import (
+    add_filter_arguments,
+    check_project,
+    request_for,
+    scope_of,
+)
+from aidermem.commands.app import App
+from aidermem.commands.output import (
     SHORT_ID_MIN,
     HitOut,
     Result,
@@ -26,7 +29,9 @@ from aidermem.output import (
     heading_lines,
     highlight,
 )
-from aidermem.search import Hit, find
+from aidermem.errors import UsageError
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.index.search import Hit, find
 
 HELP = "search memories (current project and global ones unless told otherwise)"
 
@@ -69,7 +74,7 @@ def _semantic(app: App) -> bool:
     # Unconfigured, the setting is its default (off): no need for config's imports to know.
     if paths.unconfigured(app.project.root, os.environ) or not app.settings.semantic:
         return False
-    from aidermem import embedding
+    from aidermem.index import embedding
 
     if embedding.available():
         embedding.preload()
@@ -83,7 +88,7 @@ def link_states(hits: list[Hit], app: App) -> dict[str, list[dict[str, Any]]]:
     """Each linked hit's link states (LINK_STATE); nothing is imported when none is linked."""
     if not any(h.links for h in hits):
         return {}
-    from aidermem.linkuse import Checker
+    from aidermem.links.use import Checker
 
     checker = Checker(app.project.ids, app.project.root, app.store_root)
     out = {h.id: [s.as_json() for s in checker.states_of_docs(h.project, h.links)]
@@ -94,7 +99,7 @@ def link_states(hits: list[Hit], app: App) -> dict[str, list[dict[str, Any]]]:
 
 def demotion(links: list[dict[str, Any]] | None) -> float:
     """The ranking factor of a hit with these LINK_STATEs: a stale one counts half."""
-    from aidermem import ranking
+    from aidermem.index import ranking
 
     return ranking.stale_factor(any(link["state"] in ("changed", "gone")
                                     for link in links or []))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aidermem.app import App
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style, where
+from aidermem.commands.payloads import LinkStateOut, MemoryPayload, Payload
 from aidermem.errors import UsageError
+from aidermem.kinds import day
 from aidermem.models import Memory
-from aidermem.output import Result, Style, day, where
-from aidermem.payloads import LinkStateOut, MemoryPayload, Payload
 
 HELP = "show one memory in full (an id or a unique prefix of one)"
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
 def _link_states(memory: Memory, app: App) -> list[LinkStateOut]:
     if not memory.links:
         return []
-    from aidermem.linkuse import Checker
+    from aidermem.links.use import Checker
 
     checker = Checker(app.project.ids, app.project.root, app.store_root)
     states = checker.states(memory.project, memory.links)

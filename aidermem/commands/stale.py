@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from aidermem.app import App
-from aidermem.linkuse import Checker
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import LinkedMemoryOut, LinkStateOut, StalePayload
+from aidermem.links.use import Checker
 from aidermem.models import Status
-from aidermem.output import Result, Style
-from aidermem.payloads import LinkedMemoryOut, LinkStateOut, StalePayload
 
 HELP = "list memories whose linked code changed, moved or is gone since they were written"
 

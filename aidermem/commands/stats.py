@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from aidermem.app import App
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style, where
+from aidermem.commands.payloads import ProjectCount, StatsPayload
+from aidermem.index.search import SearchRequest, find
 from aidermem.models import Kind, Status
-from aidermem.output import Result, Style, where
-from aidermem.payloads import ProjectCount, StatsPayload
-from aidermem.search import SearchRequest, find
 
 HELP = "count memories by project, kind and status; where the store and index are"
 

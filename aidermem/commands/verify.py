@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from aidermem.app import App
+from aidermem.commands.app import App
+from aidermem.commands.output import Result, Style
+from aidermem.commands.payloads import VerifyPayload
 from aidermem.errors import UsageError
-from aidermem.linkuse import Checker
-from aidermem.output import Result, Style
-from aidermem.payloads import VerifyPayload
+from aidermem.links.use import Checker
 
 HELP = "mark a memory as checked against the current code: take its links again at HEAD"
 
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, app: App) -> Result:
     from aidermem.errors import AidermemError
-    from aidermem.links import State, take
+    from aidermem.links.check import State, take
 
     relpath, memory = app.store.find(args.id)
     if not memory.links:

@@ -1,0 +1,286 @@
+"""Semantic search (issue #11 item 4): the model loads from its package offline, the vector
+cache is rebuilt when missing or damaged, and fusion keeps named things first.
+
+Real stores in tmp dirs, a real Tantivy index, the real embedding model; the fusion
+gate is also tested as the pure function it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from test_cli_support import make_repo, memory, put, run, store
+
+from aidermem.index import embedding, fusion, vectors
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.index.search import SearchRequest, find
+from aidermem.models import Memory
+from aidermem.store.store import Store
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+REFUNDS = "Refunds are issued from the Stripe dashboard"
+PARAPHRASE = "how do customers get their money returned"
+MEMORIES = [
+    (REFUNDS, "The finance team issues them there; never edit the charges table by hand."),
+    ("Pin the Postgres image", "docker-compose uses postgres:16.2; 16.3 broke the locale."),
+    ("construct_event raises SignatureVerificationError",
+     "The webhook secret in staging was the live one; construct_event rejected every event."),
+    ("Safari grid bug", "The product grid collapses on Safari 15; use flex there."),
+    ("Webhook retries", "Stripe retries a webhook for three days; handlers must be idempotent."),
+    ("Session summary", "We looked at construct_event, the webhook secret and the dashboard."),
+]
+
+
+def mem(title: str, body: str) -> Memory:
+    created = NOW - timedelta(days=3)
+    return Memory(title=title, body=body, created=created, updated=created)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Store:
+    s = Store.open(tmp_path / "store")
+    s.add_many([mem(t, b) for t, b in MEMORIES], "seed")
+    return s
+
+
+def titles(s: Store, text: str, *, semantic: bool) -> list[str]:
+    request = SearchRequest(text=text, scope="all", semantic=semantic)
+    return [h.title for h in find(MemoryIndex.open(s), request)]
+
+
+# -- the model ----------------------------------------------------------------------------
+
+# Any socket a child process opens fails, as on a machine without network.
+_NO_NETWORK = """
+import socket
+def _refuse(*args, **kwargs):
+    raise OSError("network disabled by the test")
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.create_connection = _refuse
+socket.getaddrinfo = _refuse
+"""
+
+
+def test_the_model_loads_from_its_package_with_the_network_unavailable(tmp_path: Path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_NO_NETWORK)
+    script = textwrap.dedent("""
+        import socket, json
+        try:
+            socket.create_connection(("127.0.0.1", 9))
+            blocked = False
+        except OSError:
+            blocked = True
+        from aidermem.index import embedding
+        v = embedding.embed(["refund the customer", ""])
+        print(json.dumps({"blocked": blocked, "shape": list(v.shape),
+                          "norms": [round(float((r * r).sum()), 4) for r in v]}))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    env["HOME"] = str(tmp_path / "empty-home")  # no ~/.cache/wordllama to fall back on
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"blocked": True, "shape": [2, embedding.DIM],
+                                       "norms": [1.0, 0.0]}
+
+
+def test_vectors_are_normalized_and_meaning_is_near():
+    v = embedding.embed(["refund the payment", "give the money back", "the pod restarts"])
+    assert v.shape == (3, embedding.DIM)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2])
+
+
+# -- fusion -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["construct_event", "src/bin/compact.rs", "KnownFields(true)",
+                                   "`retry`", "getUserById", "auth.service.login"])
+def test_a_named_thing_keeps_bm25_in_the_lead(query):
+    assert fusion.dense_weight(query, None) == fusion.LEXICAL_WEIGHT
+
+
+def test_the_gate_follows_how_much_of_the_query_bm25_matched():
+    query = "customers were charged twice for one order"
+    assert fusion.dense_weight(query, "Customers charged twice: order idempotency") \
+        == fusion.LEXICAL_WEIGHT
+    assert fusion.dense_weight(query, "Checkout was slow when we were busy") \
+        == fusion.SEMANTIC_WEIGHT
+    assert fusion.dense_weight(query, None) == fusion.SEMANTIC_WEIGHT
+
+
+def test_fuse_adds_weighted_reciprocal_ranks():
+    fused = fusion.fuse(["a", "b"], ["b", "c"], 1.0)
+    assert [k for k, _ in fused] == ["b", "a", "c"]
+    assert fused[0][1] == pytest.approx(1 / 12 + 1 / 11)
+
+
+def test_an_exact_identifier_query_still_ranks_its_memory_first(seeded: Store):
+    for query in ("construct_event", "construct_event SignatureVerificationError"):
+        found = titles(seeded, query, semantic=True)
+        assert found[0] == "construct_event raises SignatureVerificationError"
+        assert "Session summary" in found[1:]  # the log that names it too comes after
+
+
+def test_a_paraphrase_finds_its_memory_only_with_semantic(seeded: Store):
+    assert REFUNDS not in titles(seeded, PARAPHRASE, semantic=False)
+    assert titles(seeded, PARAPHRASE, semantic=True)[0] == REFUNDS
+
+
+def test_semantic_results_keep_the_filters(seeded: Store):
+    request = SearchRequest(text=PARAPHRASE, scope=["github.com/acme/other"], semantic=True)
+    assert find(MemoryIndex.open(seeded), request) == []
+
+
+# -- the vector cache ---------------------------------------------------------------------
+
+
+def cache_file(s: Store) -> Path:
+    return MemoryIndex.open(s).directory / vectors.FILE
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a numpy file", b"PK\x03\x04broken zip"])
+def test_a_damaged_vector_cache_is_rebuilt_and_nothing_is_lost(seeded: Store, damage: bytes):
+    before = titles(seeded, PARAPHRASE, semantic=True)
+    path = cache_file(seeded)
+    assert path.is_file()
+    path.write_bytes(damage)
+    assert titles(seeded, PARAPHRASE, semantic=True) == before
+    assert len(vectors.current(MemoryIndex.open(seeded)).relpaths) == len(MEMORIES)
+
+
+def test_a_missing_vector_cache_is_rebuilt(seeded: Store):
+    before = titles(seeded, PARAPHRASE, semantic=True)
+    cache_file(seeded).unlink()
+    assert titles(seeded, PARAPHRASE, semantic=True) == before
+    assert cache_file(seeded).is_file()
+
+
+def test_a_cache_of_the_wrong_shape_is_rebuilt(seeded: Store):
+    import numpy as np
+
+    titles(seeded, PARAPHRASE, semantic=True)
+    index = MemoryIndex.open(seeded)
+    np.savez(cache_file(seeded), head=np.array(json.dumps({"stamp": vectors.stamp(index)})),
+             relpaths=np.array(["x.md"]), hashes=np.array(["h"]), matrix=np.zeros((1, 3)))
+    assert len(vectors.current(index).relpaths) == len(MEMORIES)
+
+
+def test_the_cache_follows_new_and_edited_memories(seeded: Store):
+    titles(seeded, PARAPHRASE, semantic=True)
+    seeded.add(mem("Customer reimbursements", "Buyers get back what they paid via finance."))
+    index = MemoryIndex.open(seeded)
+    index.sync()
+    cached = vectors.current(index)
+    assert len(cached.relpaths) == len(MEMORIES) + 1
+    assert "Customer reimbursements" in titles(seeded, PARAPHRASE, semantic=True)[:2]
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def shop(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "shop")
+    monkeypatch.chdir(repo)
+    put(*(memory(f"AAA{i}", title, body=body) for i, (title, body) in enumerate(MEMORIES)))
+    return repo
+
+
+def semantic_on(repo: Path) -> None:
+    (repo / ".aidermem.toml").write_text("semantic = true\n")
+
+
+def test_semantic_true_in_the_config_finds_the_paraphrase(shop, capsys):
+    semantic_on(shop)
+    r = run(capsys, "search", "--json", PARAPHRASE)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["hits"][0]["title"] == REFUNDS
+    r = run(capsys, "doctor")
+    assert re.search(r"ok    semantic: wordllama l2_supercat 256, from \S+ \(offline\); "
+                     rf"{len(MEMORIES)} vectors cached", r.out)
+
+
+@pytest.mark.parametrize("config", [None, "semantic = false\n"])
+def test_by_default_or_semantic_false_search_ranks_by_bm25_only(shop, capsys, config):
+    if config is not None:
+        (shop / ".aidermem.toml").write_text(config)
+    r = run(capsys, "search", "--json", PARAPHRASE)
+    assert r.code == 0, r.err
+    assert REFUNDS not in [h["title"] for h in json.loads(r.out)["hits"]]
+    assert not cache_file(store()).exists()
+    r = run(capsys, "doctor")
+    assert "ok    semantic: off (semantic = false): search ranks by BM25 only" in r.out
+
+
+def test_search_runs_semantic_with_the_network_unavailable(shop, tmp_path):
+    semantic_on(shop)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_NO_NETWORK)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-m", "aidermem", "search", "--json", PARAPHRASE],
+                          cwd=shop, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["hits"][0]["title"] == REFUNDS
+    assert cache_file(store()).is_file()
+
+
+def test_reindex_brings_the_vector_cache_up_to_date(shop, capsys):
+    semantic_on(shop)
+    r = run(capsys, "reindex")
+    assert r.out.startswith(f"indexed {len(MEMORIES)} memories"), r.out
+    cached = vectors.current(MemoryIndex.open(store()))
+    assert len(cached.relpaths) == len(MEMORIES)
+    assert cache_file(store()).is_file()
+
+
+# wordllama resolves to an empty folder, as when the package was removed or its files lost.
+_NO_MODEL = """
+import importlib.machinery, sys
+class _Gone:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "wordllama":
+            return importlib.machinery.ModuleSpec(name, None, origin={origin!r})
+        return None
+sys.meta_path.insert(0, _Gone)
+"""
+
+
+def test_without_the_model_search_warns_and_ranks_by_bm25(shop, tmp_path):
+    semantic_on(shop)
+    site = tmp_path / "site"
+    (tmp_path / "gone").mkdir()
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        _NO_MODEL.format(origin=str(tmp_path / "gone" / "__init__.py")))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "aidermem", "search", "--json",
+                           "construct_event"], cwd=shop, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "aidermem: warning: the embedding model (wordllama) is not installed, so this search "
+        "ranks by BM25 only — reinstall aidermem, or set `semantic = false` to silence this\n")
+    hits = json.loads(done.stdout)["hits"]
+    assert hits[0]["title"] == "construct_event raises SignatureVerificationError"
+    assert not cache_file(store()).exists()
+    doctor = subprocess.run([sys.executable, "-m", "aidermem", "doctor"], cwd=shop, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert "warn  semantic: the embedding model (wordllama 0.3.3.post0) is not installed" \
+        in doctor.stdout

@@ -22,7 +22,7 @@ write anything but the context file.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,7 +127,8 @@ class LiveContext:
             self.joined.extend(outcome.joined)
         return outcome
 
-    def _candidates(self, query: str) -> list[Memory]:
+    def _candidates(self, query: str) -> Iterator[Memory]:
+        """The hits worth a look, best first, each loaded only when asked for."""
         request = SearchRequest(
             text=query, scope=self.settings.scope, kinds=retrieve.NOTE_KINDS,
             limit=SEARCH_LIMIT, current_project=self.project.id, project=self.project.id,
@@ -135,7 +136,6 @@ class LiveContext:
             prefer_topics=list(self.settings.topics_prefer))
         hits = self.index.search(request)
         best = max((h.score for h in hits), default=0.0)
-        out = []
         for hit in hits:
             if hit.score < retrieve.RELEVANCE_FLOOR * best or hit.id in self.shown:
                 continue
@@ -145,8 +145,7 @@ class LiveContext:
                 continue
             if memory.project in self.project.aliases:
                 memory.project = self.project.id
-            out.append(memory)
-        return out
+            yield memory
 
     def _fit(self, memory: Memory, *, first: bool) -> str | None:
         """The note's block at the longest excerpt the live budget still has room for."""

@@ -70,6 +70,7 @@ LayerName = Literal["default", "user", "project", "env", "cli"]
 _Text = Annotated[str, StringConstraints(min_length=1)]
 _Budget = Annotated[int, Field(ge=1, le=MAX_BUDGET_TOKENS)]
 _Timeout = Annotated[float, Field(gt=0, le=MAX_LLM_TIMEOUT)]
+_Share = Annotated[float, Field(ge=0, le=1)]
 _Scope = Literal["project", "all"] | Annotated[list[_Text], Field(min_length=1)]
 _ProfileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 # A flag and its value typed as one list item: "--model gpt-4o" instead of two items.
@@ -108,6 +109,8 @@ class _Layer(BaseModel):
         None, description=f"a number of seconds above 0, at most {MAX_LLM_TIMEOUT:g}"
     )
     semantic: bool | None = Field(None, description="true or false")
+    live: Literal["on", "off"] | None = Field(None, description='"on" or "off"')
+    live_budget: _Share | None = Field(None, description="a share of budget_tokens, 0 to 1")
 
     @field_validator("aider_args")
     @classmethod
@@ -176,6 +179,8 @@ class Settings(BaseModel):
     summarize: SummarizeMode = "background"
     llm_timeout: float = 60.0
     semantic: bool = False  # search fuses in vectors (fusion.py); off: too slow to start
+    live: Literal["on", "off"] = "on"  # memories join during the session (live_session.py)
+    live_budget: float = 0.5  # the joined memories' own tokens, a share of budget_tokens
 
 
 @dataclass(frozen=True)
@@ -197,8 +202,7 @@ class Origin:
         return f"{self.location}: {self.key}"
 
 
-# One table's settings, each value with its Origin.
-_Table = dict[str, tuple[Any, Origin]]
+_Table = dict[str, tuple[Any, Origin]]  # one table's settings, each value with its Origin
 
 
 @dataclass(frozen=True)
@@ -416,9 +420,8 @@ def _overrides(env: Mapping[str, str], cli: Mapping[str, object], cwd: Path) -> 
     return [from_env, from_cli]
 
 
-def cli_overrides(
-    *, mem_off: bool = False, mem_no_capture: bool = False, mem_budget: int | None = None
-) -> dict[str, object]:
+def cli_overrides(*, mem_off: bool = False, mem_no_capture: bool = False,
+                  mem_budget: int | None = None) -> dict[str, object]:
     """The `cli` mapping for `resolve` from the launcher's flags (`--mem-profile` is separate)."""
     given = {"enabled": False if mem_off else None, "capture": "off" if mem_no_capture else None}
     return {k: v for k, v in (given | {"budget_tokens": mem_budget}).items() if v is not None}
@@ -490,10 +493,7 @@ def list_profiles(*, project_root: Path | None, unknown_keys: Warn = None) -> li
     files = load_files(project_root, unknown_keys=unknown_keys)
     infos = []
     for name in _profile_names(files):
-        holders = [
-            f.path
-            for f in reversed(files)
-            if name in f.tables or (name == DEFAULT_PROFILE and f.tables[""])
-        ]
+        holders = [f.path for f in reversed(files)
+                   if name in f.tables or (name == DEFAULT_PROFILE and f.tables[""])]
         infos.append(ProfileInfo(name, holders, _description(files, name)))
     return infos

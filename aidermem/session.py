@@ -41,6 +41,7 @@ from aidermem.project import Project, identify, project_dirname, remember
 if TYPE_CHECKING:  # imported where used: aider must start before the heavy imports
     from aidermem import config
     from aidermem.capture import llm
+    from aidermem.retrieve import live_session
 
 T = TypeVar("T")
 
@@ -54,8 +55,6 @@ def _say(message: str) -> None:
 # What makes a launch "configured". When none of it is present, the settings aider's
 # start depends on are the defaults, and config (pydantic) is resolved after the spawn.
 # tests/launch/test_launcher_fast_path.py checks these against aidermem.config.
-
-
 @dataclass(frozen=True)
 class Basics:
     """The settings needed before aider is spawned (a subset of config.Settings)."""
@@ -143,11 +142,6 @@ def preview_context(argv: list[str], cwd: Path, env: Mapping[str, str]) -> Conte
                           built.query, built.memory_ids, tuple(notes))
 
 
-def _read_flags(paths: list[str]) -> list[str]:
-    # `--read=PATH`: a path that starts with "-" must not read as an option.
-    return [f"--read={path}" for path in paths]
-
-
 def build_argv(
     exe: str,
     args: LaunchArgs,
@@ -176,26 +170,28 @@ def build_argv(
         else:
             reads = aider_config.reads_to_pass(everything, cwd, env)
         reads = [r for r in reads if r not in ours] + ours
-    return [exe, *profile_args, *_read_flags(reads), *args.aider_argv]
+    # `--read=PATH`: a path that starts with "-" must not read as an option.
+    return [exe, *profile_args, *(f"--read={path}" for path in reads), *args.aider_argv]
 
 
 def _retrieve_into(
     path: Path, project: Project, args: LaunchArgs, settings: config.Settings, notes: list[str],
-) -> None:
-    """Render the context file. Runs while aider starts, so it imports what it needs here."""
+) -> tuple[str, tuple[str, ...]]:
+    """Render the context file; return its text and the ids it shows (imports: aider starts)."""
     try:
         from aidermem.retrieve import launch_context
 
-        text = launch_context.build(project, args, settings, notes.append).text
+        built = launch_context.build(project, args, settings, notes.append)
+        text, shown = built.text, built.memory_ids
     except Exception as exc:  # retrieval must never stop aider from starting
         notes.append(f"aidermem: warning: could not load memories: {exc}")
-        text = None
+        text, shown = None, ()
     context_file.write(path, text or context_file.NOTHING_FOUND)
+    return text or context_file.NOTHING_FOUND, shown
 
 
-def _llm_config(
-    settings: config.Settings, env: Mapping[str, str], values: aider_config.AiderValues
-) -> llm.LLMConfig | None:
+def _llm_config(settings: config.Settings, env: Mapping[str, str],
+                values: aider_config.AiderValues) -> llm.LLMConfig | None:
     from aidermem.capture import llm
 
     return llm.resolve_llm_config(
@@ -297,6 +293,7 @@ def launch(argv: list[str]) -> int:
         own_history=own,
     )
     entry: Entry | None = None
+    live: live_session.LiveSession | None = None
 
     try:
         if context_path is not None and (combined.aider.message or combined.aider.message_file):
@@ -306,6 +303,9 @@ def launch(argv: list[str]) -> int:
             context_path = None
         proc = runner.start_aider(command, cwd=cwd, env=env)
         with proc:
+            if context_path is not None:  # imported after the spawn: off aider's start path
+                from aidermem.retrieve.live_session import attach
+                live = attach(proc, own or history, offset, combined.aider.files)
             if settings.capture != "off":
                 entry = _new_entry(project, settings.store, values, settings, cwd, before)
                 journal.write(entry)
@@ -316,12 +316,15 @@ def launch(argv: list[str]) -> int:
             def prepare() -> config.Settings:
                 resolved = full or _resolve(args, cwd, project, env)
                 if context_path is not None:
-                    _retrieve_into(context_path, project, combined, resolved, notes)
+                    launched = _retrieve_into(context_path, project, combined, resolved, notes)
+                    if live is not None:
+                        live.activate(context_path, project, resolved, *launched)
                 return resolved
 
             full = _at_low_priority(prepare)
             status = proc.wait()
     finally:
+        notes.extend(live.receipt() if live is not None else [])  # before the file goes
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
     for note in notes:
@@ -449,9 +452,8 @@ def _at_low_priority(work: Callable[[], T]) -> T:
     return done[0]
 
 
-def _child_env(
-    env: Mapping[str, str], values: aider_config.AiderValues, settings: config.Settings
-) -> dict[str, str]:
+def _child_env(env: Mapping[str, str], values: aider_config.AiderValues,
+               settings: config.Settings) -> dict[str, str]:
     """The background summarizer's environment: keys live here, never on disk."""
     from aidermem.capture import llm
 
@@ -464,10 +466,8 @@ def _child_env(
     return child
 
 
-def _capture_after_exit(
-    entry: Entry, journal: Journal, settings: config.Settings,
-    env: Mapping[str, str], values: aider_config.AiderValues,
-) -> None:
+def _capture_after_exit(entry: Entry, journal: Journal, settings: config.Settings,
+                        env: Mapping[str, str], values: aider_config.AiderValues) -> None:
     from aidermem.capture import driver as capture
     from aidermem.index.memory_index import MemoryIndex
     from aidermem.store.store import Store

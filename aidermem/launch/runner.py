@@ -42,6 +42,7 @@ GRACE_SECONDS = 5.0
 _FORWARDED = (signal.SIGTERM, signal.SIGHUP)
 
 Handler = Callable[[int, FrameType | None], Any] | int | None
+Relay = Callable[[bytes], None]  # sees the bytes the pump copies (live_session's hooks)
 
 
 def find_aider() -> str:
@@ -63,17 +64,22 @@ def run_aider(cmd: Sequence[str], *, cwd: Path | str, env: Mapping[str, str]) ->
 
 
 def start_aider(cmd: Sequence[str], *, cwd: Path | str, env: Mapping[str, str],
-                use_pty: bool | None = None, grace: float = GRACE_SECONDS) -> AiderProcess:
+                use_pty: bool | None = None, grace: float = GRACE_SECONDS,
+                on_input: Relay | None = None, on_output: Relay | None = None) -> AiderProcess:
     """Spawn aider now and `wait()` later; both from the main thread (signals).
 
     Between the two the caller may work (e.g. write the context file) while
     aider starts; its early output waits in the pty. As a context manager, an
     exception in that window still hands the terminal to aider and waits for
-    it. `use_pty` defaults to "stdin is a terminal".
+    it. `use_pty` defaults to "stdin is a terminal". On a pty, `on_input` sees each chunk
+    typed before it is copied to aider (it may block a moment: the copy waits for it), and
+    `on_output` each chunk aider printed, after it was shown; neither may raise.
     """
     if use_pty is None:
         use_pty = sys.stdin.isatty()
-    return AiderProcess(list(cmd), Path(cwd), dict(env), use_pty=use_pty, grace=grace)
+    proc = AiderProcess(list(cmd), Path(cwd), dict(env), use_pty=use_pty, grace=grace)
+    proc.on_input, proc.on_output = on_input, on_output
+    return proc
 
 
 class AiderProcess:
@@ -84,6 +90,8 @@ class AiderProcess:
         self._status: int | None = None
         self._killer: threading.Timer | None = None
         self._saved: dict[int, Handler] = {}
+        self.on_input: Relay | None = None
+        self.on_output: Relay | None = None
         self._child: Any = None  # pexpect.spawn, pty mode
         self._proc: subprocess.Popen[bytes] | None = None  # pipe mode
         try:
@@ -191,10 +199,12 @@ class AiderProcess:
             tty.setraw(stdin)
             while True:
                 for fd, _event in poller.poll():
-                    if fd == child_fd and not _copy(child_fd, stdout):
+                    if fd == child_fd and not _copy(child_fd, stdout, seen=self.on_output):
                         return  # the pty closed: aider and its children are gone
                     if fd == stdin:
                         data = os.read(stdin, 65536)
+                        if data and self.on_input is not None:
+                            self.on_input(data)
                         if data:
                             _write_all(child_fd, data)
                         else:
@@ -223,7 +233,7 @@ class AiderProcess:
         return True
 
 
-def _copy(src: int, dst: int, *, block: bool = True) -> bool:
+def _copy(src: int, dst: int, *, block: bool = True, seen: Relay | None = None) -> bool:
     """One chunk from aider's pty to our terminal; False when the pty is closed or empty."""
     if not block and not select.select([src], [], [], 0)[0]:
         return False
@@ -235,6 +245,8 @@ def _copy(src: int, dst: int, *, block: bool = True) -> bool:
         raise
     if data:
         _write_all(dst, data)
+        if seen is not None:
+            seen(data)
     return bool(data)
 
 

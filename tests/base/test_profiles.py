@@ -108,6 +108,8 @@ def test_render_show_exact():
         summarize       background                                                     default
         llm_timeout     90                                                             /srv/shop/.aidermem.toml: llm_timeout
         semantic        false                                                          default
+        live            on                                                             default
+        live_budget     0.5                                                            default
         """  # noqa: E501 - the exact line is the point
     )
 

@@ -1,7 +1,7 @@
 """Generate aidermem/launch/aider_options.py from the installed aider's own parser.
 
-    /work/venv/bin/python tools/gen_aider_options.py          # rewrite the table
-    /work/venv/bin/python tools/gen_aider_options.py --check  # exit 1 if it is stale
+    .venv/bin/python tools/gen_aider_options.py          # rewrite the table
+    .venv/bin/python tools/gen_aider_options.py --check  # exit 1 if it is stale
 
 This tool may import aider internals (`aider.args.get_parser`); product code
 must not, which is why the result is written out as a static table. The test
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent.parent / "aidermem" / "aider_options.py"
+OUT = Path(__file__).resolve().parent.parent / "aidermem" / "launch" / "aider_options.py"
 WIDTH = 99
 
 _HEADER = '''\

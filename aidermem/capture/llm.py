@@ -324,9 +324,9 @@ def _litellm() -> Any:
     import litellm
 
     litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banners
-    litellm.set_verbose = False
+    litellm.set_verbose = False  # type: ignore[attr-defined]  # set, though not exported
     litellm.drop_params = True  # a param a model rejects is dropped, not an error
-    litellm._logging._disable_debugging()
+    litellm._logging._disable_debugging()  # type: ignore[no-untyped-call]
     return litellm
 
 

@@ -96,7 +96,7 @@ READ_ONLY = frozenset({"search", "show", "list", "digest", "stats"})
 
 def command(name: str) -> Command:
     """The module implementing command `name` (a key of COMMANDS)."""
-    module: Command = importlib.import_module(COMMANDS[name])  # type: ignore[assignment]
+    module: Command = importlib.import_module(COMMANDS[name])
     return module
 
 PASS_THROUGH = ("--", "run")

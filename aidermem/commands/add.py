@@ -76,7 +76,7 @@ def split_title(text: str) -> tuple[str, str]:
 
 def _read_text(args: argparse.Namespace, project_label: str) -> str:
     if args.text is not None and not args.edit:
-        return args.text
+        return str(args.text)
     if not args.edit and not sys.stdin.isatty():
         if isinstance(sys.stdin, io.TextIOWrapper):
             # Bytes that are not UTF-8 stay surrogates, for plaintext.clean to count and replace.

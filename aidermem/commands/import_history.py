@@ -21,6 +21,7 @@ from aidermem.commands.app import App
 from aidermem.commands.output import Result, Style
 from aidermem.commands.payloads import Payload
 from aidermem.errors import AidermemError, UsageError
+from aidermem.kinds import Tool
 from aidermem.models import Memory
 from aidermem.project import Project, identify
 
@@ -70,7 +71,7 @@ def _summarizer(args: argparse.Namespace, app: App) -> importer.Summarizer | Non
 
     def summarize(text: str, facts: SessionFacts) -> list[Memory] | None:
         return summary_to_memories(summarize_session(config, transcript=text, facts=facts), facts,
-                                   tool=importer.Tool.IMPORT)
+                                   tool=Tool.IMPORT)
 
     return summarize
 

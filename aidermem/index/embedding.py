@@ -91,7 +91,7 @@ class _Model:
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         import numpy as np
 
         out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)

@@ -48,7 +48,7 @@ from aidermem.index.documents import (
     tally,
 )
 from aidermem.store import worktree
-from aidermem.store.store import is_memory_path
+from aidermem.store.layout import is_memory_path
 
 if TYPE_CHECKING:
     from aidermem.models import Memory

@@ -73,7 +73,7 @@ def recency_factor(age_seconds: float, weights: Weights = DEFAULT_WEIGHTS) -> fl
     """1.0 for now (or the future), halving the distance to the floor every half-life."""
     age_days = max(age_seconds, 0.0) / DAY
     decay = 0.5 ** (age_days / weights.half_life_days)
-    return weights.recency_floor + (1.0 - weights.recency_floor) * decay
+    return float(weights.recency_floor + (1.0 - weights.recency_floor) * decay)
 
 
 def topic_factor(

@@ -251,7 +251,8 @@ def build_query(
 
 
 def _display(doc: tantivy.Document) -> dict[str, Any]:
-    return json.loads(doc.get_first("doc") or b"{}")
+    shown: dict[str, Any] = json.loads(doc.get_first("doc") or b"{}")
+    return shown
 
 
 def _relpath(doc: tantivy.Document) -> str:

@@ -178,7 +178,8 @@ def build(cwd: Path, override: str | None) -> FastMCP:
     ) -> str:
         """A Markdown briefing of this project: recent (or query-relevant) decisions,
         conventions, bugs, sessions and notes. Call it when starting work here."""
-        return server.call(lambda app: _tools().digest(app, query))
+        briefing: str = server.call(lambda app: _tools().digest(app, query))
+        return briefing
 
     @mcp.tool(annotations=READ, structured_output=False)
     def list_projects() -> dict[str, Any]:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from aidermem.errors import UsageError
@@ -52,10 +53,12 @@ class LaunchArgs:
     mem_no_capture: bool = False  # retrieve, but do not record this session
     mem_profile: str | None = None
     mem_budget: int | None = None  # token budget for the context file
-    aider: AiderArgs = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "aider", parse_aider_argv(self.aider_argv))
+    @cached_property
+    def aider(self) -> AiderArgs:
+        """aider's reading of `aider_argv`, parsed on first use (a launch plan parses only
+        the argv aider will see, launch/plan.py)."""
+        return parse_aider_argv(self.aider_argv)
 
 
 def split_launch_argv(argv: Sequence[str]) -> LaunchArgs:

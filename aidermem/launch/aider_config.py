@@ -103,21 +103,14 @@ def resolve_argv(aider_argv: Sequence[str], cwd: Path | str, env: Mapping[str, s
     return config
 
 
-def reads_to_pass(launch_args: LaunchArgs, cwd: Path | str, env: Mapping[str, str]) -> list[str]:
+def configured_reads(launch_args: LaunchArgs, values: AiderValues) -> list[str]:
     """The read-only files aider would load with no extra --read, to pass again.
 
     Adding `--read ctx.md` on the command line makes aider drop the `read:` list of
-    .aider.conf.yml and AIDER_READ, so the launcher passes these along with its
-    context file. Empty when the user's own argv names `--read`: those reads stay
-    in the argv and aider was already ignoring the configured ones.
+    .aider.conf.yml and AIDER_READ, so the launcher passes these along with its context
+    file. Empty when the user's own argv names `--read`: those reads stay in the argv and
+    aider was already ignoring the configured ones.
     """
-    if "read" in launch_args.aider.exact:
-        return []
-    return list(resolve_argv(launch_args.aider_argv, cwd, env).read_configured)
-
-
-def configured_reads(launch_args: LaunchArgs, values: AiderValues) -> list[str]:
-    """reads_to_pass for an argv already resolved into `values`."""
     return [] if "read" in launch_args.aider.exact else list(values.read_configured)
 
 

@@ -31,7 +31,7 @@ from fakellm import FakeLLM
 
 from aidermem.errors import ConfigError
 from aidermem.launch.aider_args import split_launch_argv
-from aidermem.launch.aider_config import reads_to_pass, resolve_argv, resolve_values
+from aidermem.launch.aider_config import configured_reads, resolve_argv, resolve_values
 from aidermem.launch.aider_options import OPTIONS
 
 
@@ -273,6 +273,12 @@ def test_a_missing_config_flag_file_is_a_config_error(repo):
 
 
 # -- reads_to_pass ------------------------------------------------------------
+
+
+def reads_to_pass(launch, cwd, env):
+    """The read-only files aider would load with no extra --read: the launcher passes them
+    again with its context file (launch/plan.py build_argv)."""
+    return configured_reads(launch, resolve_values(launch, cwd, env))
 
 
 @pytest.mark.parametrize("setup", [config_read, env_read_replaces_config, env_read_single,

@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 
 from aidermem import config, paths
-from aidermem import session as launcher
+from aidermem.launch import plan as launcher
 from aidermem.launch.aider_args import split_launch_argv
 
 
@@ -59,12 +59,14 @@ def test_build_argv_with_resolved_values_matches_resolving_again(tmp_path: Path)
     (repo / ".aider.conf.yml").write_text("read: [CONVENTIONS.md, docs/API.md]\n")
     ctx = tmp_path / "ctx.md"
     for argv in (["--model", "x"], ["--read", "mine.md"], []):
+        # The plan resolves aider's values once (with the root it already knows); the argv
+        # built from them is the one resolving from scratch would give.
+        plan = launcher.plan_launch(argv, repo, {})
+        assert plan.project.root == identify(repo).root
         args = split_launch_argv(argv)
-        values = aider_config.resolve_values(args, repo, {}, cwd_root=identify(repo).root)
-        plain = launcher.build_argv("aider", args, launcher.Basics(), context_path=ctx,
-                                    cwd=repo, env={})
-        reused = launcher.build_argv("aider", args, launcher.Basics(), context_path=ctx,
-                                     cwd=repo, env={}, values=values)
+        again = aider_config.configured_reads(args, aider_config.resolve_values(args, repo, {}))
+        plain = launcher.build_argv(plan, "aider", context_path=ctx)
+        reused = ["aider", *(f"--read={r}" for r in [*again, str(ctx)]), *argv]
         assert reused == plain
     assert [a for a in plain if a.startswith("--read=")] == [  # configured reads, then ours
         f"--read={repo.resolve() / 'CONVENTIONS.md'}", f"--read={repo.resolve() / 'docs/API.md'}",

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from aidermem import templates
+from aidermem import text as plain
 from aidermem.capture.llm import LLMConfig, SummarizeError, complete_json
 from aidermem.expansion import Expansion
 from aidermem.launch import context_file
@@ -85,12 +86,7 @@ def _text(value: Any, limit: int, *, one_line: bool = False) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    text = " ".join(text.split()) if one_line else text.strip()
-    if len(text) > limit:
-        cut = text[: limit - 1]
-        space = cut.rfind(" ")
-        text = (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
-    return text
+    return plain.clip(plain.one_line(text) if one_line else text, limit)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -355,7 +351,7 @@ def _section(heading: str, lines: Sequence[str]) -> str:
 
 
 def _label(title: str, text: str) -> str:
-    text = " ".join(text.split())
+    text = plain.one_line(text)
     return f"- **{title}**: {text}" if text and text != title else f"- {title}"
 
 

@@ -30,6 +30,7 @@ import tantivy
 
 from aidermem.index import analysis, ranking
 from aidermem.kinds import normalize_topic
+from aidermem.text import one_line
 
 if TYPE_CHECKING:
     from aidermem.index.memory_index import MemoryIndex
@@ -285,7 +286,7 @@ def make_snippet(
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
     """About `width` characters of `body` on one line, around the densest run of words
     whose analysis shares a term with `terms`, and those words' [start, end) offsets."""
-    text = " ".join(body.split())
+    text = one_line(body)
     spans = _matches(text, set(terms)) if terms else []
     anchor = _densest(spans, width)
     start = 0

@@ -111,15 +111,6 @@ class Hit:
     highlights: tuple[tuple[int, int], ...] = field(default=())  # [start, end) in snippet
     links: tuple[dict[str, Any], ...] = field(default=())  # models.Link as plain data
 
-    def marked(self, before: str = "[", after: str = "]") -> str:
-        """The snippet with each highlighted span wrapped in markers."""
-        out, pos = [], 0
-        for start, end in self.highlights:
-            out += [self.snippet[pos:start], before, self.snippet[start:end], after]
-            pos = end
-        out.append(self.snippet[pos:])
-        return "".join(out)
-
 
 def _unaliased(project: str, request: SearchRequest) -> str:
     """A memory under an earlier id of the current project ranks as the current project's."""

@@ -191,10 +191,6 @@ def current_branch(path: Path) -> str | None:
     return _one(["symbolic-ref", "--quiet", "--short", "HEAD"], path)
 
 
-def remote_url(path: Path, name: str = "origin") -> str | None:
-    return _one(["config", "--get", f"remote.{name}.url"], path)
-
-
 def _user_config(path: Path) -> tuple[str | None, str | None]:
     """user.name and user.email as git resolves them here (the last one set wins), in
     one git call."""

@@ -69,6 +69,7 @@ print(json.dumps({"wall": wall, "added": report.added, "skipped": len(report.ski
 SYNC = """
 import json, statistics, sys, time
 from pathlib import Path
+from aidermem import gitutil
 from aidermem.index.memory_index import MemoryIndex
 from aidermem.store.store import Store
 store = Store.open(Path(sys.argv[1]), create=False)
@@ -84,7 +85,8 @@ queries = iter(json.loads(sys.argv[2]) * 3)
 def query():
     find(index, SearchRequest(text=next(queries), scope="all"))
 print(json.dumps({"sync_ms": median_ms(index.sync), "head_ms": median_ms(store.head),
-                  "dirty_ms": median_ms(store.dirty_paths), "query_ms": median_ms(query, 20)}))
+                  "dirty_ms": median_ms(lambda: gitutil.changed_files(store.root)),
+                  "query_ms": median_ms(query, 20)}))
 """
 
 IMPORTS = "import aidermem.store.store, aidermem.index.memory_index, aidermem.index.search"
@@ -93,7 +95,7 @@ MINIMAL_SEARCH = """
 import sys
 from pathlib import Path
 from aidermem.index.memory_index import MemoryIndex
-from aidermem.index.search import SearchRequest
+from aidermem.index.search import SearchRequest, find
 from aidermem.store.store import Store
 index = MemoryIndex.open(Store.open(Path(sys.argv[1]), create=False))
 for hit in find(index, SearchRequest(text=sys.argv[2], scope="all")):

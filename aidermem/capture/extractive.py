@@ -15,6 +15,7 @@ from datetime import tzinfo
 from aidermem.capture.transcript import Session
 from aidermem.launch import context_file
 from aidermem.models import Kind, Memory, Method, Source, Tool, now
+from aidermem.text import PUNCTUATION, clip, one_line
 
 MAX_BODY = 4000
 MAX_TITLE = 80
@@ -99,14 +100,14 @@ def extract(
         updated=when,
         source=source,
         files=files,
-        commits=[f"{sha} {_clip(msg, 100)}" for sha, msg in session.commits],
+        commits=[f"{sha} {clip(msg, 100, trim=PUNCTUATION)}" for sha, msg in session.commits],
     )
     memories = [main]
     for keyword, text in session.remember[:_MAX_NOTES]:
         note = Memory(
-            title=_clip(_one_line(text), MAX_TITLE),
+            title=clip(one_line(text), MAX_TITLE, trim=PUNCTUATION),
             kind=Kind.DECISION if keyword == "decision" else Kind.NOTE,
-            body=_clip(text, 1000),  # `related` links the session; no filler line
+            body=clip(text, 1000, trim=PUNCTUATION),  # `related` links the session; no filler line
             project=project_id,
             project_name=project_name,
             topics=main.topics[:3],
@@ -127,11 +128,11 @@ def session_title(session: Session) -> str:
     for request in requests:
         line = _first_line(request)
         if not _is_ack(line) and len(line) >= 3:
-            return _clip(line, MAX_TITLE)
+            return clip(line, MAX_TITLE, trim=PUNCTUATION)
     if requests:
-        return _clip(_first_line(requests[0]) or "Aider session", MAX_TITLE)
+        return clip(_first_line(requests[0]) or "Aider session", MAX_TITLE, trim=PUNCTUATION)
     if session.commits:
-        return _clip(session.commits[0][1], MAX_TITLE)
+        return clip(session.commits[0][1], MAX_TITLE, trim=PUNCTUATION)
     stamp = f" {session.started:%Y-%m-%d %H:%M}" if session.started else ""
     return f"Aider session{stamp}"
 
@@ -145,39 +146,24 @@ def _without_notes(request: str) -> str:
 
 
 def _is_ack(request: str) -> bool:
-    return _one_line(request).lower().strip(" .!?") in _ACKS
+    return one_line(request).lower().strip(" .!?") in _ACKS
 
 
 def _first_line(text: str) -> str:
     for line in text.splitlines():
         line = _HEADING.sub("", line.lstrip("> ")).strip().strip("*_`").strip()
         if line:
-            return _one_line(line)
+            return one_line(line)
     return ""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _clip(text: str, limit: int) -> str:
-    """Cut at a word boundary and mark the cut with an ellipsis."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:") + "…"
 
 
 def _summarize_request(request: str, limit: int) -> str:
     lines = [ln for ln in request.splitlines() if ln.strip()]
     if len(lines) > 3:
         # A pasted block: its first line says what it is; the rest is bulk.
-        return f"{_clip(_first_line(request), limit)} (pasted {len(lines)} lines)"
-    return _clip(_first_line(request) if len(lines) == 1 else _one_line(request), limit)
+        return f"{clip(_first_line(request), limit, trim=PUNCTUATION)} (pasted {len(lines)} lines)"
+    return clip(_first_line(request) if len(lines) == 1 else one_line(request), limit,
+                trim=PUNCTUATION)
 
 
 def _files(session: Session) -> list[str]:
@@ -221,7 +207,7 @@ def _render(
     if requests:
         parts.append("## What was asked\n" + _bullets(requests, max_req))
     if session.commits:
-        commits = [f"`{sha}` {_clip(msg, 120)}" for sha, msg in session.commits]
+        commits = [f"`{sha}` {clip(msg, 120, trim=PUNCTUATION)}" for sha, msg in session.commits]
         parts.append("## Commits\n" + _bullets(commits, max_commits))
     file_lines = []
     edited = [p.replace("\\", "/") for p in session.applied_files]
@@ -233,7 +219,7 @@ def _render(
     if file_lines:
         parts.append("## Files\n" + "\n".join(file_lines))
     if session.remember:
-        notes = [f"{k}: {_clip(t, 300)}" for k, t in session.remember]
+        notes = [f"{k}: {clip(t, 300, trim=PUNCTUATION)}" for k, t in session.remember]
         parts.append("## Notes\n" + _bullets(notes, _MAX_NOTES))
     parts.append(_stopped(session, req_chars))
     return "\n\n".join(parts)

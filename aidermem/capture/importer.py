@@ -199,19 +199,9 @@ def _memories(
 ) -> list[Memory]:
     started = session.started_at(tz)
     if summarize is not None:
-        facts = SessionFacts(
-            project_id=project.id,
-            project_name=project.name,
-            commits=list(session.commits),
-            files_edited=list(session.applied_files),
-            files_added=list(session.added_files),
-            remember_lines=[f"{kind}: {text}" for kind, text in session.remember],
-            started=started,
-            transcript_path=transcript_path,
-            session_id=sid,
-            user_turns=len(session.user_turns),
-            requests=len(session.requests),
-        )
+        facts = SessionFacts.of(session, project_id=project.id, project_name=project.name,
+                                started=started, transcript_path=transcript_path,
+                                session_id=sid)
         try:
             made = summarize(session.text, facts)
         except AidermemError as exc:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from aidermem import paths, private
 from aidermem.atomic import write_atomic
+from aidermem.procs import pid_alive
 
 
 class State(StrEnum):
@@ -179,12 +180,9 @@ def owner_alive(entry: Entry) -> bool:
     """Is the aidermem process that owns a RUNNING entry still alive?"""
     if entry.owner_host != _hostname():
         return True  # a shared home on another machine: not ours to judge
-    try:
-        os.kill(entry.owner_pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(entry.owner_pid):
         return False
-    except PermissionError:
-        pass  # someone else's process: alive, but maybe a reused pid (checked below)
+    # Alive, maybe someone else's process: a reused pid is told apart below.
     if entry.owner_start is None:
         return True
     current = process_identity(entry.owner_pid)

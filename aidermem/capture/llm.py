@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import yaml
 
 from aidermem.errors import AidermemError
+from aidermem.text import one_line
 
 DEFAULT_TIMEOUT = 90.0
 
@@ -341,10 +342,10 @@ def _wants_json_mode(litellm: Any, model: str) -> bool:
 _CLASS_PREFIX = re.compile(r"^(?:litellm\.)?[A-Z]\w*(?:Error|Exception|Timeout)\s*[:-]\s*")
 
 
-def _one_line(exc: BaseException) -> str:
+def _reason(exc: BaseException) -> str:
     """A short reason: litellm nests class names ("InternalServerError:
     InternalServerError: OpenAIException - boom"); keep the class once."""
-    text = " ".join(str(exc).split()).split(" Error_str:", 1)[0]
+    text = one_line(str(exc)).split(" Error_str:", 1)[0]
     while (stripped := _CLASS_PREFIX.sub("", text, count=1)) != text:
         text = stripped
     if len(text) > 300:
@@ -381,7 +382,7 @@ def complete_json(config: LLMConfig, messages: list[dict[str, Any]]) -> str:
     # ValueError, httpx errors and plain Exception; every one of them means
     # "no summary from this model", which is exactly what the caller handles.
     except Exception as exc:
-        raise SummarizeError(f"{config.model}: {_one_line(exc)}") from exc
+        raise SummarizeError(f"{config.model}: {_reason(exc)}") from exc
     try:
         content = response.choices[0].message.content
     except (AttributeError, IndexError, KeyError, TypeError) as exc:

@@ -196,21 +196,16 @@ def summarize(entry: Entry, journal: Journal, store: Store, config: LLMConfig) -
 
 
 def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
-    commits = _git_commits(entry) or list(session.commits)
-    edited = list(dict.fromkeys([*session.applied_files, *_git_files(entry)]))
-    return SessionFacts(
+    return SessionFacts.of(
+        session,
         project_id=entry.project_id,
         project_name=entry.project_name,
-        commits=commits,
-        files_edited=edited,
-        files_added=list(session.added_files),
-        remember_lines=[f"{kind}: {text}" for kind, text in session.remember],
         started=session.started_at() or datetime.fromisoformat(entry.started),
         transcript_path=entry.history_path,
         session_id=entry.session_id,
+        commits=_git_commits(entry),
+        also_edited=_git_files(entry),
         conversation_id=session_ids.key_of(entry.history_path, session),
-        user_turns=len(session.user_turns),
-        requests=len(session.requests),
     )
 
 

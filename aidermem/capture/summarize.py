@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
@@ -30,10 +30,14 @@ from pydantic import (
 )
 
 from aidermem import templates
+from aidermem import text as plain
 from aidermem.capture.llm import LLMConfig, SummarizeError, complete_json
 from aidermem.expansion import Expansion
 from aidermem.launch import context_file
 from aidermem.models import Kind, Memory, Method, Source, Tool
+
+if TYPE_CHECKING:
+    from aidermem.capture.transcript import Session
 
 PROMPT = "summarize.md"
 DEFAULT_MAX_CHARS = 60_000  # transcript budget; about 15k tokens of English
@@ -68,6 +72,29 @@ class SessionFacts:
     user_turns: int = 0
     requests: int | None = None  # requests to the model (transcript.Session.requests)
 
+    @classmethod
+    def of(cls, session: Session, *, project_id: str, project_name: str,
+           started: datetime | None, transcript_path: str, session_id: str,
+           commits: Sequence[tuple[str, str]] = (), also_edited: Sequence[str] = (),
+           conversation_id: str | None = None) -> SessionFacts:
+        """The facts of a parsed session, for live capture and import alike. `commits`:
+        what git saw during the session, when it saw any (else the transcript's);
+        `also_edited`: files git saw change that the transcript may not name."""
+        return cls(
+            project_id=project_id,
+            project_name=project_name,
+            commits=list(commits or session.commits),
+            files_edited=list(dict.fromkeys([*session.applied_files, *also_edited])),
+            files_added=list(session.added_files),
+            remember_lines=[f"{kind}: {text}" for kind, text in session.remember],
+            started=started,
+            transcript_path=transcript_path,
+            session_id=session_id,
+            conversation_id=conversation_id,
+            user_turns=len(session.user_turns),
+            requests=len(session.requests),
+        )
+
 
 # -- the reply ------------------------------------------------------------
 
@@ -85,12 +112,7 @@ def _text(value: Any, limit: int, *, one_line: bool = False) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    text = " ".join(text.split()) if one_line else text.strip()
-    if len(text) > limit:
-        cut = text[: limit - 1]
-        space = cut.rfind(" ")
-        text = (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
-    return text
+    return plain.clip(plain.one_line(text) if one_line else text, limit)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -355,7 +377,7 @@ def _section(heading: str, lines: Sequence[str]) -> str:
 
 
 def _label(title: str, text: str) -> str:
-    text = " ".join(text.split())
+    text = plain.one_line(text)
     return f"- **{title}**: {text}" if text and text != title else f"- {title}"
 
 

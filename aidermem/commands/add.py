@@ -21,6 +21,7 @@ from aidermem.errors import UsageError
 from aidermem.models import Kind, Memory, Source, Tool
 from aidermem.redaction.redact import redact
 from aidermem.store import plaintext
+from aidermem.text import PUNCTUATION, clip
 
 HELP = "add a memory (text from the argument, stdin, or $EDITOR)"
 TITLE_CHARS = 80
@@ -68,10 +69,7 @@ def split_title(text: str) -> tuple[str, str]:
     first = first.strip().lstrip("#").strip() or "untitled"
     if len(first) <= TITLE_CHARS:
         return first, rest.strip()
-    cut = first[: TITLE_CHARS - 1]
-    space = cut.rfind(" ")
-    cut = cut[:space] if space > TITLE_CHARS // 2 else cut
-    return cut.rstrip(" ,.;:") + "…", text.strip()
+    return clip(first, TITLE_CHARS, trim=PUNCTUATION), text.strip()
 
 
 def _read_text(args: argparse.Namespace, project_label: str) -> str:

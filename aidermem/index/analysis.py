@@ -98,13 +98,6 @@ def terms(text: str) -> list[str]:
     return _ANALYZER.analyze(prepare(text)) if text else []
 
 
-def analyzed(text: str) -> str:
-    """Terms joined by single spaces: for a field indexed with tantivy's
-    `whitespace` tokenizer, which splits only on ASCII whitespace and so keeps
-    each term whole (no term contains whitespace)."""
-    return " ".join(terms(text))
-
-
 def query_terms(text: str) -> list[str]:
     """Distinct terms of a query, first occurrence first."""
     return list(dict.fromkeys(terms(text)))

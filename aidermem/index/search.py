@@ -30,6 +30,7 @@ import tantivy
 
 from aidermem.index import analysis, ranking
 from aidermem.kinds import normalize_topic
+from aidermem.text import one_line
 
 if TYPE_CHECKING:
     from aidermem.index.memory_index import MemoryIndex
@@ -109,15 +110,6 @@ class Hit:
     snippet: str  # one line of the body around the matched words
     highlights: tuple[tuple[int, int], ...] = field(default=())  # [start, end) in snippet
     links: tuple[dict[str, Any], ...] = field(default=())  # models.Link as plain data
-
-    def marked(self, before: str = "[", after: str = "]") -> str:
-        """The snippet with each highlighted span wrapped in markers."""
-        out, pos = [], 0
-        for start, end in self.highlights:
-            out += [self.snippet[pos:start], before, self.snippet[start:end], after]
-            pos = end
-        out.append(self.snippet[pos:])
-        return "".join(out)
 
 
 def _unaliased(project: str, request: SearchRequest) -> str:
@@ -286,7 +278,7 @@ def make_snippet(
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
     """About `width` characters of `body` on one line, around the densest run of words
     whose analysis shares a term with `terms`, and those words' [start, end) offsets."""
-    text = " ".join(body.split())
+    text = one_line(body)
     spans = _matches(text, set(terms)) if terms else []
     anchor = _densest(spans, width)
     start = 0

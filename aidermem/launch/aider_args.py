@@ -225,15 +225,6 @@ def parse_aider_argv(argv: Sequence[str]) -> AiderArgs:
     return _Parser(list(argv)).run()
 
 
-def resolve_option_string(token: str) -> AiderOption | None:
-    """The aider option `token` names, abbreviations included; None if none or ambiguous."""
-    try:
-        hit = _classify(token)
-    except _Ambiguous:
-        return None
-    return hit.option if hit else None
-
-
 class _Ambiguous(Exception):
     pass
 

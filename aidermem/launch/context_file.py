@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from aidermem.atomic import write_atomic
+from aidermem.procs import pid_alive
 
 NAME = "aidermem-context.md"
 DIR_PREFIX = "aidermem-"  # + "<pid>-<random>", so a dead owner's dir can be removed
@@ -78,15 +79,5 @@ def remove_stale_dirs() -> None:
                 match = _DIR.fullmatch(path.name)
                 if not match or path.is_symlink() or path.lstat().st_uid != os.getuid():
                     continue
-                if not _pid_alive(int(match.group(1))):
+                if not pid_alive(int(match.group(1))):
                     shutil.rmtree(path, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -189,10 +189,6 @@ def check(link: LinkLike, repo: Repo) -> LinkState:
     return _check_symbol(link, repo, blob)
 
 
-def check_all(links: list[LinkLike], repo: Repo) -> list[LinkState]:
-    return [check(link, repo) for link in links]
-
-
 def _check_file(link: LinkLike, repo: Repo, blob: str | None) -> LinkState:
     if blob is not None:
         if blob == link.blob:

@@ -75,9 +75,3 @@ def stale_line(state: LinkState) -> str:
         return f"`{name}` is gone since this note was written at {commit} ({state.reason}) — " \
                "verify before relying on it"
     return f"`{name}` " + STALE_WORDS.format(commit=commit)
-
-
-def state_text(state: LinkState) -> str:
-    """`path::symbol: changed — reason`, for show/search/stale."""
-    text = f"{state.link.label()}: {state.state}"
-    return f"{text} — {state.reason}" if state.reason else text

@@ -34,6 +34,7 @@ from aidermem.kinds import day
 from aidermem.models import Kind, Memory, Source, Tool
 from aidermem.project import Project
 from aidermem.redaction.redact import redact
+from aidermem.text import clip, one_line
 
 MAX_PAGE = 25  # search results per call: even in Chinese a page stays under ~10k tokens
 MAX_IDS = 20  # memories per get_memories call
@@ -105,11 +106,6 @@ def _limit(limit: int, most: int) -> int:
     return limit
 
 
-def _one_line(text: str, chars: int = SNIPPET_CHARS) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= chars else line[: chars - 1].rstrip() + "…"
-
-
 Words = list[str] | str | None  # agents send "a,b", "a" or ["a", "b"]: all mean the same
 
 
@@ -148,7 +144,8 @@ def search(app: App, query: str, kinds: Words, topics: Words, all_projects: bool
         "results": [
             {"id": h.id, "title": h.title, "kind": h.kind,
              "project": where(h.project_name, h.project), "date": day(h.created),
-             "snippet": _one_line(h.snippet), **_link_summary(states.get(h.id))}
+             "snippet": clip(one_line(h.snippet), SNIPPET_CHARS, at_word=False),
+             **_link_summary(states.get(h.id))}
             for h in page
         ],
         "next_cursor": _cursor(str(offset + limit), mark) if more else None,

@@ -20,6 +20,7 @@ from datetime import datetime
 from aidermem.kinds import day
 from aidermem.models import Kind, Memory
 from aidermem.retrieve.render import excerpt
+from aidermem.text import one_line
 
 SUMMARY_CHARS = 280
 DETAIL_CHARS = 400
@@ -191,7 +192,7 @@ def _item_lines(item: Item) -> list[str]:
     facts = [day(m.created), f"`{item.short_id}`"]
     if m.topics:
         facts.append(", ".join(m.topics))
-    head = f"- **{_inline(m.title)}** ({'; '.join(facts)})"
+    head = f"- **{one_line(m.title)}** ({'; '.join(facts)})"
     if item.summary:
         head += f" — {item.summary}"
     return [head, *(f"  - {d.label}: {d.text}" for d in item.details)]
@@ -209,11 +210,7 @@ def _flatten(text: str, limit: int) -> str:
         else:
             pieces.append(" " + line)
     flat = "".join(pieces).lstrip("; ").strip()
-    return _inline(excerpt(flat, limit))
-
-
-def _inline(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(excerpt(flat, limit))
 
 
 def _normalize(name: str) -> str:

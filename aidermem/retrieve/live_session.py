@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from aidermem.launch import live_input
 from aidermem.retrieve import live_query
+from aidermem.text import one_line
 
 if TYPE_CHECKING:
     from aidermem import config
@@ -56,7 +57,7 @@ class _Job:
 
 def _norm(text: str) -> str:
     """A line as typed or as aider recorded it (an empty one as `<blank>`), spaced alike."""
-    return " ".join(text.split()) or "<blank>"
+    return one_line(text) or "<blank>"
 
 
 class LiveSession:

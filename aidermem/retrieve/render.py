@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from aidermem import templates
 from aidermem.models import Memory
 from aidermem.retrieve import facts, tokens
+from aidermem.text import ELLIPSIS, cut_at_word, one_line
 
 TEMPLATE = "context.md"
 COMPACT_TEMPLATE = "context_compact.md"
@@ -39,17 +40,14 @@ def excerpt(text: str, limit: int) -> str:
     text = _BLANK_RUNS.sub("\n\n", text)
     if len(text) <= limit:
         return text
-    cut = text[:limit]
-    space = max(cut.rfind(" "), cut.rfind("\n"))
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + " …"
+    # Paragraph breaks count as word breaks here, and the mark comes after the limit.
+    return cut_at_word(text, limit, past=limit // 2, breaks=" \n").rstrip() + " " + ELLIPSIS
 
 
 def _heading(memory: Memory, current_project: str) -> str:
     where = ""
     if memory.project and memory.project != current_project:
-        name = " ".join((memory.project_name or memory.project).split())  # one line, always
+        name = one_line(memory.project_name or memory.project)  # one line, always
         where = f" · from project {name}"
     day = memory.created.date().isoformat()
     return f"### {memory.kind.value} · {day} · {' '.join(memory.id.split())}{where}"
@@ -117,7 +115,7 @@ def distinct(notes: Sequence[Memory]) -> list[Memory]:
     kept: list[tuple[frozenset[str], str, Memory]] = []
     for memory in notes:
         said = facts.words(memory.title)
-        body = " ".join(facts.without_filler(memory.body).split()).casefold()
+        body = one_line(facts.without_filler(memory.body)).casefold()
         if any(facts.same(said, w) or (body and body == b) for w, b, _ in kept):
             continue
         kept.append((said, body, memory))

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from aidermem.errors import MemoryFileError
 from aidermem.models import Memory
 from aidermem.store import frontfast, plaintext
+from aidermem.text import one_line
 
 _BOUNDARY = YAMLHandler.FM_BOUNDARY  # how python-frontmatter finds the `---` lines
 
@@ -107,9 +108,9 @@ def _read_yaml(text: str, path: str) -> dict[str, Any]:
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
-        raise MemoryFileError(path, f"invalid YAML front matter: {_one_line(exc)}") from exc
+        raise MemoryFileError(path, f"invalid YAML front matter: {one_line(str(exc))}") from exc
     except ValueError as exc:
-        raise MemoryFileError(path, f"unreadable front matter: {_one_line(exc)}") from exc
+        raise MemoryFileError(path, f"unreadable front matter: {one_line(str(exc))}") from exc
     if text.count("\n---", 3) == 0 and not text.startswith("---\n---"):
         raise MemoryFileError(path, "front matter is never closed (no second '---' line)")
     meta = dict(post.metadata)
@@ -139,5 +140,3 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())

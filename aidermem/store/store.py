@@ -216,10 +216,6 @@ class Store:
                               self.root)
         return [p for p in out.split("\0") if p and is_memory_path(p)]
 
-    def dirty_paths(self) -> list[str]:
-        """Memory relpaths whose work tree differs from HEAD (hand edits, deletions, new)."""
-        return [p for p in gitutil.changed_files(self.root) if is_memory_path(p)]
-
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """The write lock (storelock: kernel-queued, freed when its holder dies), on a file

@@ -277,7 +277,8 @@ def test_hit_fields(store):
     assert (hit.topics, hit.files, hit.status, hit.created) == (
         ("auth",), ("src/app.py",), "active", m.created)
     assert hit.score > 0
-    assert hit.marked() == "body with [keyword] inside"
+    assert hit.snippet == "body with keyword inside"
+    assert [hit.snippet[s:e] for s, e in hit.highlights] == ["keyword"]
 
 
 def test_request_validation():

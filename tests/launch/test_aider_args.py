@@ -16,7 +16,6 @@ from aidermem.launch.aider_args import (
     MEM_FLAGS,
     LaunchArgs,
     parse_aider_argv,
-    resolve_option_string,
     split_launch_argv,
 )
 from aidermem.launch.aider_options import OPTIONS
@@ -224,6 +223,7 @@ def test_help_and_version_are_seen():
     ("-m", "message"), ("-mfoo", "message"), ("--msg", "message"), ("--mod", None),
     ("--nope", None), ("plain", None),
 ])
-def test_resolve_option_string(token: str, dest: str | None):
-    option = resolve_option_string(token)
-    assert (option.dest if option else None) == dest
+def test_the_option_a_token_names(token: str, dest: str | None):
+    # Abbreviations name their option; an ambiguous one, an unknown one or a FILE none.
+    args = parse_aider_argv([token, "v"])
+    assert list(args.values) == ([dest] if dest else [])

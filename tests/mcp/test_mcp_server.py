@@ -13,6 +13,7 @@ import pytest
 from aider_harness import AIDERMEM, git, make_git_repo
 from mcp import ClientSession
 from mcp_support import CLIENT, call, connect, ok
+from store_status import dirty_memory_paths
 
 from aidermem import paths
 from aidermem.mcp import server as mcp_server
@@ -297,7 +298,7 @@ def test_the_server_and_concurrent_cli_writers_lose_nothing(repo):
                             + [f"mcp memory {n}" for n in range(count)])
     assert len({r["id"] for r in found["results"]}) == 2 * count
     assert set(ids) <= {r["id"] for r in found["results"]}
-    assert store().dirty_paths() == []
+    assert dirty_memory_paths(store().root) == []
 
 
 def test_other_commands_never_import_the_sdk(repo):

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from store_status import dirty_memory_paths
 
 from aidermem.errors import AidermemError, MemoryFileError, NotFoundError, StoreError, UsageError
 from aidermem.models import Kind, Memory, Status
-from aidermem.store import memfile
+from aidermem.store import memfile, worktree
 from aidermem.store.store import Store, is_memory_path
 
 
@@ -259,17 +260,25 @@ def test_iter_memories_yields_errors_without_stopping(store: Store) -> None:
 # ---- git state: dirty and changed paths --------------------------------------------------
 
 
-def test_dirty_paths_sees_hand_edits_deletions_and_new_files(store: Store) -> None:
+def test_the_work_tree_check_sees_hand_edits_deletions_and_new_files(store: Store) -> None:
+    # What every command asks before it trusts the index (worktree.check), from a clean start.
+    def dirty(before: worktree.Snapshot | None) -> tuple[list[str], worktree.Snapshot]:
+        snap = worktree.check(store.root, before)
+        return sorted(p for p in snap.paths() if is_memory_path(p)), snap
+
     a = store.add(mem(title="A"))
     b = store.add(mem(title="B"))
-    assert store.dirty_paths() == []
+    clean, before = dirty(None)
+    assert clean == []
     (store.root / a).write_text((store.root / a).read_text() + "\nhand edit\n")
     (store.root / b).unlink()
     new = "_global/2024/01/HANDMADE-note.md"
     (store.root / new).parent.mkdir(parents=True)
     (store.root / new).write_text("---\ntitle: by hand\n---\n")
     (store.root / "scratch.txt").write_text("not a memory")
-    assert sorted(store.dirty_paths()) == sorted([a, b, new])
+    assert dirty(before)[0] == sorted([a, b, new])
+    assert dirty(None)[0] == sorted([a, b, new])
+    assert sorted(dirty_memory_paths(store.root)) == sorted([a, b, new])
 
 
 def test_changed_paths_between_commits(store: Store) -> None:
@@ -501,7 +510,7 @@ def test_other_changes_in_the_store_are_never_swept_into_a_commit(store: Store) 
     git(store.root, "add", staged)
     new = store.add(mem(title="New one"))
     assert git(store.root, "show", "--name-only", "--format=", "HEAD").split() == [new]
-    assert sorted(store.dirty_paths()) == sorted([hand, staged])
+    assert sorted(dirty_memory_paths(store.root)) == sorted([hand, staged])
     assert git(store.root, "diff", "--cached", "--name-only").split() == [staged]
 
 
@@ -518,7 +527,7 @@ def test_leftover_temp_file_of_a_killed_writer_is_ignored(store: Store) -> None:
     folder = (store.root / relpath).parent
     (folder / f".{relpath.rsplit('/', 1)[1]}.abc123.tmp").write_text("half a fi")
     assert porcelain(store) == ""
-    assert store.dirty_paths() == []
+    assert dirty_memory_paths(store.root) == []
     assert list(store.iter_paths()) == [relpath]
 
 
@@ -627,7 +636,7 @@ def test_a_killed_writer_loses_nothing_committed_and_leaves_a_usable_store(tmp_p
     assert len(committed) >= 4
     for relpath, result in after.iter_memories():
         assert isinstance(result, Memory), relpath  # atomic writes: never half a file
-    assert set(after.dirty_paths()) <= set(after.iter_paths())
+    assert set(dirty_memory_paths(after.root)) <= set(after.iter_paths())
 
 
 def test_changed_paths_reports_a_rename_as_delete_and_add(store: Store) -> None:

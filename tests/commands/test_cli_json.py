@@ -18,7 +18,16 @@ from capture_world import HISTORY, World
 from capture_world import SUMMARY as SESSION_SUMMARY
 from e2e_support import is_summary_request
 from fakellm import Request
-from test_cli_support import CREATED, Kind, make_repo, memory, put, run, write_editor
+from test_cli_support import (
+    CREATED,
+    Kind,
+    make_repo,
+    memory,
+    put,
+    run,
+    run_process,
+    write_editor,
+)
 
 DT = "datetime"  # an ISO 8601 string with a time zone
 KINDS = {"session", "decision", "bug", "convention", "note"}
@@ -432,6 +441,12 @@ def test_mcp_install_shape(shop, capsys, isolated_home):
     again = payload(capsys, "mcp", "install", "cursor", "--project")
     check(again, SHAPES["mcp"])
     assert again["action"] == "unchanged"
+
+
+def test_the_mcp_server_prints_no_json(shop):
+    """stdout is the MCP channel: with --json too, the server leaves nothing after it."""
+    done = run_process("mcp", "--json", cwd=shop / "shop", stdin="")
+    assert (done.code, done.out) == (0, ""), done.err
 
 
 def test_every_management_command_has_a_pinned_shape():

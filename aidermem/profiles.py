@@ -1,4 +1,4 @@
-"""What `aidermem profiles` and `aidermem profiles show NAME` print, as text or JSON.
+"""What `aidermem profiles` and `aidermem profiles show NAME` print as text.
 
 Pure rendering over the plain data that `aidermem.config` returns: no files
 are read here, nothing is resolved, and nothing is printed (the CLI prints).
@@ -9,14 +9,8 @@ Text shapes (columns separated by two spaces, no trailing blanks):
     `profiles show`:   a header (profile, description, files), a blank line,
                        then KEY, VALUE, SOURCE for every setting
 
-JSON shapes (a contract; tests pin them):
-
-    list_to_json -> {"profiles": [{"name": str, "description": str | null,
-                                   "sources": [str], "active": bool}]}
-    show_to_json -> {"profile": str, "selected_by": str, "description": str | null,
-                     "files": [str],
-                     "settings": {KEY: {"value": JSON value, "source": str,
-                                        "layer": "default"|"user"|"project"|"env"|"cli"}}}
+The `--json` shapes are commands/payloads.py's ProfileListOut and ProfileShowOut,
+with every other command's.
 """
 
 from __future__ import annotations
@@ -24,7 +18,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from aidermem.config import ProfileInfo, ResolvedSettings
 
@@ -81,30 +74,3 @@ def render_show(resolved: ResolvedSettings) -> str:
         rows.append([key, value_text(key, getattr(resolved.settings, key)), origin.label])
     return "\n".join(header + _table(rows)) + "\n"
 
-
-def list_to_json(infos: Sequence[ProfileInfo], active: str | None = None) -> dict[str, Any]:
-    return {
-        "profiles": [
-            {
-                "name": info.name,
-                "description": info.description,
-                "sources": [str(p) for p in info.sources],
-                "active": info.name == active,
-            }
-            for info in infos
-        ]
-    }
-
-
-def show_to_json(resolved: ResolvedSettings) -> dict[str, Any]:
-    values = resolved.settings.model_dump(mode="json")
-    return {
-        "profile": resolved.profile,
-        "selected_by": resolved.profile_source,
-        "description": resolved.description,
-        "files": [str(p) for p in resolved.files],
-        "settings": {
-            key: {"value": values[key], "source": origin.label, "layer": origin.layer}
-            for key, origin in resolved.origins.items()
-        },
-    }

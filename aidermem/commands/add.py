@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from dataclasses import dataclass, field
 
 from aidermem.commands import _editor
 from aidermem.commands._filters import resolve_project, split_words, topics_of
@@ -59,6 +60,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="belongs to no project (shown in every project)")
 
 
+@dataclass(frozen=True, kw_only=True)
+class NewMemory:
+    """What one new memory is made of, as given (before cleaning and redaction): what `add`
+    and the MCP server hand to store_memory.
+
+    `title` None takes it from the text's first line; `project` is (id, name); `topics`
+    and `files` may be comma-separated; `symbols` are `path::Name` or dotted."""
+
+    text: str
+    title: str | None
+    kind: Kind
+    project: tuple[str, str]
+    source: Source
+    topics: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+
+
 def split_title(text: str) -> tuple[str, str]:
     """(title, body) from text whose first line is the title.
 
@@ -97,33 +116,31 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if not plaintext.clean(text).text.strip():
         raise UsageError("the memory is empty; nothing was added",
                          "give the text as an argument, on stdin, or write it in the editor")
-    payload = store_memory(app, text=text, title=args.title, kind=Kind(args.kind),
-                           project=(project_id, project_name), topics=args.topics or [],
-                           files=args.files or [], source=Source(tool=Tool.CLI),
-                           symbols=split_words(args.symbols))
+    payload = store_memory(app, NewMemory(
+        text=text, title=args.title, kind=Kind(args.kind), project=(project_id, project_name),
+        topics=args.topics or [], files=args.files or [], source=Source(tool=Tool.CLI),
+        symbols=split_words(args.symbols)))
     return Result(payload)
 
 
-def store_memory(app: App, *, text: str, title: str | None, kind: Kind,
-                 project: tuple[str, str], topics: list[str], files: list[str],
-                 source: Source, symbols: list[str] | None = None) -> AddPayload:
+def store_memory(app: App, new: NewMemory) -> AddPayload:
     """Clean, redact, commit and index one new memory: what `add` and the MCP server share.
 
-    `title` None takes it from the text's first line; `project` is (id, name); `topics`
-    and `files` may be comma-separated; `symbols` (`path::Name` or dotted) and committed
-    `files` are linked to the code at HEAD (links.py). Text no file can hold (NUL bytes, undecodable
-    bytes) is dropped or replaced with a warning, secrets are redacted with one."""
+    `new.symbols` and the committed `new.files` are linked to the code at HEAD (links.py).
+    Text no file can hold (NUL bytes, undecodable bytes) is dropped or replaced with a
+    warning, secrets are redacted with one."""
     found: list[plaintext.Cleaned] = []
 
     def storable(value: str) -> str:
         found.append(plaintext.clean(value))
         return found[-1].text
 
-    text = storable(text)
-    title = None if title is None else storable(title)
-    topics = topics_of([storable(v) for v in topics])
-    files = split_words([storable(v) for v in files])
-    symbols = [storable(v) for v in symbols or []]
+    text = storable(new.text)
+    title = None if new.title is None else storable(new.title)
+    topics = topics_of([storable(v) for v in new.topics])
+    files = split_words([storable(v) for v in new.files])
+    symbols = [storable(v) for v in new.symbols]
+    kind, project, source = new.kind, new.project, new.source
     cleaned = redact(text)
     count, kinds = cleaned.count, set(cleaned.kinds)
     if title is None:

@@ -17,27 +17,12 @@ from aidermem.capture import llm
 from aidermem.capture.journal import Entry, Journal
 from aidermem.commands.app import App
 from aidermem.commands.output import Result, Style
-from aidermem.commands.payloads import Payload
+from aidermem.commands.payloads import Captured, CapturePayload
 from aidermem.errors import AidermemError
 from aidermem.index.memory_index import MemoryIndex
 from aidermem.store.store import Store
 
 HELP = "finish capturing sessions left pending (after a crash, kill or model outage)"
-
-
-class Captured(Payload):
-    session_id: str
-    saved: list[str]
-    titles: list[str]
-    summarized: bool
-    error: str | None
-    skipped: str | None
-    retry: bool  # still in the journal: a later run asks the model again
-
-
-class CapturePayload(Payload):
-    sessions: list[Captured]
-    waiting: list[str]  # entries another process is working on, or that failed to open
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

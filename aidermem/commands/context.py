@@ -14,24 +14,10 @@ import os
 
 from aidermem.commands.app import App
 from aidermem.commands.output import Result, Style
-from aidermem.commands.payloads import Payload
+from aidermem.commands.payloads import ContextPayload
 from aidermem.retrieve import tokens
 
 HELP = "print the memory context aider would get now for these aider arguments"
-
-
-class ContextPayload(Payload):
-    project: str
-    project_name: str
-    store: str
-    context_file: bool  # false: aider would start with no context file at all
-    reason: str | None  # why there is no context file
-    query: str  # what retrieval searched for
-    budget: int  # the token budget
-    tokens: int  # the text's tokens (cl100k_base, or a safe over-estimate)
-    tokens_exact: bool  # false when tiktoken's files were unavailable
-    memory_ids: list[str]  # the memories shown, in order
-    text: str  # the file's exact text ("" with no file)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -19,32 +19,13 @@ from aidermem.capture.summarize import SessionFacts, summarize_session, summary_
 from aidermem.commands._filters import resolve_project
 from aidermem.commands.app import App
 from aidermem.commands.output import Result, Style
-from aidermem.commands.payloads import Payload
+from aidermem.commands.payloads import FileReport, ImportPayload
 from aidermem.errors import AidermemError, UsageError
 from aidermem.kinds import Tool
 from aidermem.models import Memory
 from aidermem.project import Project, identify
 
 HELP = "import existing .aider.chat.history.md files as memories"
-
-
-class FileReport(Payload):
-    path: str
-    project: str
-    project_name: str
-    sessions: int
-    imported: int
-    trivial: int
-    duplicates: int
-    unsaved: int
-    memories: int
-    summarized: int
-    summarize_errors: list[str]
-    redactions: int
-
-
-class ImportPayload(Payload):
-    files: list[FileReport]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

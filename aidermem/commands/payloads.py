@@ -1,18 +1,25 @@
-"""The `--json` shapes of the commands that write or inspect (pydantic models).
+"""The `--json` shapes of every command but search and list (pydantic models).
 
-The read path's shapes (search, list) are dataclasses in output.py, which keeps
-pydantic out of a search; both print the same JSON. See output.py for the rules
-(SCHEMA_VERSION, what counts as a break).
+With output.py (the shared pieces and the read path's dataclasses, which keep
+pydantic out of a search) this is the one place a `--json` shape is defined:
+command modules build these and return them, and define none of their own.
+tests/commands/test_cli_json.py pins each, key for key; see output.py for the
+rules (SCHEMA_VERSION, what counts as a break). Pure: never reads a file, the
+store or the index, and never imports a command module.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from aidermem.commands.output import SCHEMA_VERSION, MemorySummary
 from aidermem.models import Kind, Memory
+
+if TYPE_CHECKING:
+    from aidermem.config import ProfileInfo, ResolvedSettings
 
 
 class _Shape(BaseModel):
@@ -30,6 +37,13 @@ class MemoryPayload(Payload):
     path: str  # the file, relative to the store
     memory: Memory
     links: list[LinkStateOut] = []  # each of memory.links, checked at HEAD
+
+
+class RawFile(Payload):
+    """`show --raw`: the file's text as stored. Text only; --raw refuses --json."""
+
+    path: str
+    text: str
 
 
 class AddPayload(Payload):
@@ -195,3 +209,122 @@ class VerifyPayload(Payload):
     commit: str | None  # the store commit; None when nothing changed
     dropped: list[str]  # links to code that is gone, removed from the memory
     memory: Memory
+
+
+class ContextPayload(Payload):
+    """`context --json`: the context file a launch with these arguments would write now."""
+
+    project: str
+    project_name: str
+    store: str
+    context_file: bool  # false: aider would start with no context file at all
+    reason: str | None  # why there is no context file
+    query: str  # what retrieval searched for
+    budget: int  # the token budget
+    tokens: int  # the text's tokens (cl100k_base, or a safe over-estimate)
+    tokens_exact: bool  # false when tiktoken's files were unavailable
+    memory_ids: list[str]  # the memories shown, in order
+    text: str  # the file's exact text ("" with no file)
+
+
+# Each file and session entry carries schema_version too (they were built on Payload
+# from the start); removing it would break the shape, so it stays.
+class FileReport(Payload):
+    """One history file of `import --json`."""
+
+    path: str
+    project: str
+    project_name: str
+    sessions: int
+    imported: int
+    trivial: int
+    duplicates: int
+    unsaved: int
+    memories: int
+    summarized: int
+    summarize_errors: list[str]
+    redactions: int
+
+
+class ImportPayload(Payload):
+    files: list[FileReport]
+
+
+class Captured(Payload):
+    """One journaled session `capture --pending --json` worked on."""
+
+    session_id: str
+    saved: list[str]
+    titles: list[str]
+    summarized: bool
+    error: str | None
+    skipped: str | None
+    retry: bool  # still in the journal: a later run asks the model again
+
+
+class CapturePayload(Payload):
+    sessions: list[Captured]
+    waiting: list[str]  # entries another process is working on, or that failed to open
+
+
+class ProfileOut(_Shape):
+    name: str
+    description: str | None
+    sources: list[str]  # files defining it, highest precedence first
+    active: bool  # the profile a launch here would use
+
+
+class ProfileListOut(_Shape):
+    """`profiles --json`'s data."""
+
+    profiles: list[ProfileOut]
+
+    @classmethod
+    def of(cls, infos: Sequence[ProfileInfo], active: str | None = None) -> ProfileListOut:
+        return cls(profiles=[
+            ProfileOut(name=info.name, description=info.description,
+                       sources=[str(p) for p in info.sources], active=info.name == active)
+            for info in infos
+        ])
+
+
+class SettingOut(_Shape):
+    value: Any  # the setting's value as JSON
+    source: str  # where it came from, in words (config.Origin.label)
+    layer: Literal["default", "user", "project", "env", "cli"]
+
+
+class ProfileShowOut(_Shape):
+    """`profiles show --json`'s data: every setting, in Settings' order, with its origin."""
+
+    profile: str
+    selected_by: str  # "default", "env AIDERMEM_PROFILE" or "command line"
+    description: str | None
+    files: list[str]  # config files read, highest precedence first
+    settings: dict[str, SettingOut]
+
+    @classmethod
+    def of(cls, resolved: ResolvedSettings) -> ProfileShowOut:
+        values = resolved.settings.model_dump(mode="json")
+        return cls(
+            profile=resolved.profile, selected_by=resolved.profile_source,
+            description=resolved.description, files=[str(p) for p in resolved.files],
+            settings={key: SettingOut(value=values[key], source=origin.label,
+                                      layer=origin.layer)
+                      for key, origin in resolved.origins.items()},
+        )
+
+
+class ProfilesPayload(Payload):
+    action: Literal["list", "show"]
+    data: ProfileListOut | ProfileShowOut
+    text: str = Field(default="", exclude=True)  # the text rendering; not part of --json
+
+
+class McpPayload(Payload):
+    """`mcp install --json` (and the server's own run, which prints nothing)."""
+
+    action: Literal["served", "added", "updated", "unchanged", "run", "printed"]
+    client: str | None = None
+    path: str | None = None  # the config file written (or that would be)
+    text: str = ""  # the config's new text, or the command to run

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
-
-from pydantic import Field
 
 from aidermem import config, profiles
 from aidermem.commands.app import App
 from aidermem.commands.output import Result, Style
-from aidermem.commands.payloads import Payload
+from aidermem.commands.payloads import ProfileListOut, ProfileShowOut, ProfilesPayload
 
 HELP = "list launch profiles; `profiles show NAME` prints one with the source of each value"
-
-
-class ProfilesPayload(Payload):
-    action: str  # "list" or "show"
-    data: dict[str, Any]  # profiles.list_to_json / profiles.show_to_json
-    text: str = Field(default="", exclude=True)  # the text rendering; not part of --json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,11 +30,11 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if args.action == "show":
         resolved = config.resolve(cwd=app.cwd, project_root=root, profile=args.name,
                                   env=os.environ, cli={})
-        return Result(ProfilesPayload(action="show", data=profiles.show_to_json(resolved),
+        return Result(ProfilesPayload(action="show", data=ProfileShowOut.of(resolved),
                                       text=profiles.render_show(resolved)))
     active = os.environ.get(config.PROFILE_ENV, "").strip() or config.DEFAULT_PROFILE
     infos = config.list_profiles(project_root=root)
-    return Result(ProfilesPayload(action="list", data=profiles.list_to_json(infos, active=active),
+    return Result(ProfilesPayload(action="list", data=ProfileListOut.of(infos, active=active),
                                   text=profiles.render_list(infos, active=active)))
 
 

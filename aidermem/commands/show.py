@@ -11,19 +11,12 @@ from pathlib import Path
 
 from aidermem.commands.app import App
 from aidermem.commands.output import Result, Style, where
-from aidermem.commands.payloads import LinkStateOut, MemoryPayload, Payload
+from aidermem.commands.payloads import LinkStateOut, MemoryPayload, RawFile
 from aidermem.errors import UsageError
 from aidermem.kinds import day
 from aidermem.models import Memory
 
 HELP = "show one memory in full (an id or a unique prefix of one)"
-
-
-class RawFile(Payload):
-    """`show --raw`: the file's text as stored. Text only; --raw refuses --json."""
-
-    path: str
-    text: str
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

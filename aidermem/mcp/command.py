@@ -19,19 +19,12 @@ from pathlib import Path
 
 from aidermem.commands.app import App
 from aidermem.commands.output import Result, Style
-from aidermem.commands.payloads import Payload
+from aidermem.commands.payloads import McpPayload
 from aidermem.errors import AidermemError, UsageError
 from aidermem.mcp import install as mcp_install
 
 HELP = "serve memories to Claude Code, Cursor, Codex (MCP on stdio); `install CLIENT`"
 ENV_PROJECT = "AIDERMEM_PROJECT"
-
-
-class McpPayload(Payload):
-    action: str  # served | added | updated | unchanged | run | printed
-    client: str | None = None
-    path: str | None = None  # the config file written (or that would be)
-    text: str = ""  # the config's new text, or the command to run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

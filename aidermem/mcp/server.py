@@ -142,8 +142,9 @@ def build(cwd: Path, override: str | None) -> FastMCP:
         committed to the store and reaches aider's next session too. Search first, and
         update_memory rather than adding a duplicate."""
         client = _client(ctx) if ctx is not None else None
-        return server.call(lambda app: _tools().add(app, title, body, kind, topics, files,
-                                                     symbols, client))
+        request = _tools().AddRequest(title=title, body=body, kind=kind, topics=topics,
+                                      files=files, symbols=symbols, client=client)
+        return server.call(lambda app: _tools().add(app, request))
 
     @mcp.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=True,
                                           idempotentHint=True, openWorldHint=False),

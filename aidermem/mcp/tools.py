@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +24,7 @@ from aidermem.commands import digest as digest_command
 from aidermem.commands import forget as forget_command
 from aidermem.commands import projects as projects_command
 from aidermem.commands._filters import kinds_of, resolve_project, split_words, topics_of
-from aidermem.commands.add import store_memory
+from aidermem.commands.add import NewMemory, store_memory
 from aidermem.commands.app import App
 from aidermem.commands.output import where
 from aidermem.commands.payloads import DigestPayload, ForgetPayload, ProjectsPayload
@@ -244,18 +245,31 @@ def _kind(kind: str) -> Kind:
     return chosen
 
 
-def add(app: App, title: str, body: str, kind: str, topics: Words, files: Words,
-        symbols: Words, client: str | None) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class AddRequest:
+    """The arguments of the add_memory tool, as the agent sent them."""
+
+    title: str
+    body: str
+    kind: str = "note"
+    topics: Words = None
+    files: Words = None
+    symbols: Words = None
+    client: str | None = None  # the MCP client's name, for the memory's source
+
+
+def add(app: App, request: AddRequest) -> dict[str, Any]:
     """A new memory of the server's project, exactly as `aidermem add` writes one."""
-    if not title.strip():
+    if not request.title.strip():
         raise UsageError("the title is empty", "give the memory a one-line title")
-    if not body.strip():
+    if not request.body.strip():
         raise UsageError("the body is empty; nothing was added", "say what is worth remembering")
     project = app.project
-    added = store_memory(app, text=body, title=title, kind=_kind(kind),
-                         project=(project.id, project.name), topics=topics_of(_words(topics)),
-                         files=_words(files), symbols=_words(symbols),
-                         source=Source(tool=Tool.MCP, client=client))
+    added = store_memory(app, NewMemory(
+        text=request.body, title=request.title, kind=_kind(request.kind),
+        project=(project.id, project.name), topics=topics_of(_words(request.topics)),
+        files=_words(request.files), symbols=_words(request.symbols),
+        source=Source(tool=Tool.MCP, client=request.client)))
     memory = added.memory
     return {"id": memory.id, "title": memory.title, "kind": memory.kind.value,
             "project": where(memory.project_name, memory.project), "path": added.path,

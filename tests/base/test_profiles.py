@@ -9,64 +9,11 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from pathlib import Path
+
+from profile_samples import INFOS, backend_resolved
 
 from aidermem import config, paths, profiles
-from aidermem.config import Origin, ProfileInfo, ResolvedSettings, Settings
-
-PROJECT = Path("/srv/shop/.aidermem.toml")
-USER = Path("/home/ana/.config/aidermem/config.toml")
-
-
-def project(key: str) -> Origin:
-    return Origin("project", str(PROJECT), key)
-
-
-def backend_resolved() -> ResolvedSettings:
-    settings = Settings(
-        enabled=True,
-        aider_args=["--model", "openai/gpt-4o", "--edit-format", "diff"],
-        read=[Path("/srv/shop/CONVENTIONS.md"), Path("/srv/shop/services/api/API.md")],
-        scope=["github.com/acme/shop", "billing-lib"],
-        topics_prefer=["api", "db"],
-        topics_require=[],
-        query_words=["fastapi"],
-        budget_tokens=2000,
-        summary_model=None,
-        capture="ask",
-        store=Path("/srv/team-memories"),
-        summarize="background",
-        llm_timeout=90.0,
-    )
-    origins = {key: Origin("default") for key in Settings.model_fields}
-    origins |= {
-        "aider_args": project("profiles.backend.aider_args"),
-        "read": project("profiles.backend.read"),
-        "scope": project("profiles.backend.scope"),
-        "topics_prefer": project("profiles.backend.topics_prefer"),
-        "query_words": project("profiles.backend.query_words"),
-        "budget_tokens": Origin("cli", "--mem-budget"),
-        "capture": Origin("user", str(USER), "capture"),
-        "store": Origin("env", "AIDERMEM_STORE"),
-        "llm_timeout": project("llm_timeout"),
-    }
-    return ResolvedSettings(
-        settings=settings,
-        origins=origins,
-        profile="backend",
-        profile_source="env AIDERMEM_PROFILE",
-        description="API service: Python 3.12, FastAPI",
-        files=[PROJECT, USER],
-    )
-
-
-INFOS = [
-    ProfileInfo("default", [PROJECT, USER], None),
-    ProfileInfo("backend", [PROJECT], "API service: Python 3.12, FastAPI"),
-    ProfileInfo("docs", [PROJECT], "Docs site (mkdocs)"),
-    ProfileInfo("review", [PROJECT, USER], "Read more, write less"),
-    ProfileInfo("scratch", [], None),
-]
+from aidermem.config import Settings
 
 
 def test_render_list_exact():
@@ -120,48 +67,6 @@ def test_value_text():
     assert profiles.value_text("summary_model", "openai/gpt-4o-mini") == "openai/gpt-4o-mini"
     assert profiles.value_text("summary_model", None) == "none (aider's weak model)"
     assert profiles.value_text("query_words", ["été", 'say "hi"']) == '["été", "say \\"hi\\""]'
-
-
-def test_list_json_contract():
-    data = profiles.list_to_json(INFOS, active="review")
-    assert json.loads(json.dumps(data)) == data
-    assert list(data) == ["profiles"]
-    assert data["profiles"][0] == {
-        "name": "default",
-        "description": None,
-        "sources": [str(PROJECT), str(USER)],
-        "active": False,
-    }
-    assert [p["name"] for p in data["profiles"] if p["active"]] == ["review"]
-    for entry in data["profiles"]:
-        assert set(entry) == {"name", "description", "sources", "active"}
-
-
-def test_show_json_contract():
-    data = profiles.show_to_json(backend_resolved())
-    assert json.loads(json.dumps(data)) == data
-    assert list(data) == ["profile", "selected_by", "description", "files", "settings"]
-    assert data["profile"] == "backend"
-    assert data["selected_by"] == "env AIDERMEM_PROFILE"
-    assert data["files"] == [str(PROJECT), str(USER)]
-    assert list(data["settings"]) == list(Settings.model_fields)
-    assert data["settings"]["read"] == {
-        "value": ["/srv/shop/CONVENTIONS.md", "/srv/shop/services/api/API.md"],
-        "source": "/srv/shop/.aidermem.toml: profiles.backend.read",
-        "layer": "project",
-    }
-    assert data["settings"]["budget_tokens"] == {
-        "value": 2000,
-        "source": "command line --mem-budget",
-        "layer": "cli",
-    }
-    assert data["settings"]["summary_model"] == {
-        "value": None,
-        "source": "default",
-        "layer": "default",
-    }
-    assert data["settings"]["llm_timeout"]["value"] == 90.0
-    assert data["settings"]["capture"]["layer"] == "user"
 
 
 REPO_TOML = """\

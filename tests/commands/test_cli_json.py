@@ -14,7 +14,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_cli_support import CREATED, Kind, make_repo, memory, put, run, write_editor
+from capture_world import HISTORY, World
+from capture_world import SUMMARY as SESSION_SUMMARY
+from e2e_support import is_summary_request
+from fakellm import Request
+from test_cli_support import (
+    CREATED,
+    Kind,
+    make_repo,
+    memory,
+    put,
+    run,
+    run_process,
+    write_editor,
+)
 
 DT = "datetime"  # an ISO 8601 string with a time zone
 KINDS = {"session", "decision", "bug", "convention", "note"}
@@ -34,12 +47,30 @@ class OneOf:
         self.values = set(values)
 
 
+class AnyOf:
+    """A value that matches at least one of these specs."""
+
+    def __init__(self, *specs: object) -> None:
+        self.specs = specs
+
+
+def matches(value: object, spec: object) -> bool:
+    try:
+        check(value, spec)
+    except AssertionError:
+        return False
+    return True
+
+
 def check(value: object, spec: object, where: str = "$") -> None:
     if isinstance(spec, Opt):
         if value is not None:
             check(value, spec.spec, where)
+    elif isinstance(spec, AnyOf):
+        assert any(matches(value, sub) for sub in spec.specs), f"{where}: {value!r} fits none"
     elif isinstance(spec, OneOf):
-        assert value in spec.values, f"{where}: {value!r} not in {sorted(spec.values)}"
+        assert isinstance(value, str) and value in spec.values, (
+            f"{where}: {value!r} not in {sorted(spec.values)}")
     elif spec == DT:
         assert isinstance(value, str) and _ISO.match(value), f"{where}: {value!r} is no datetime"
     elif isinstance(spec, dict):
@@ -132,6 +163,37 @@ SHAPES = {
                                "current": bool, "alias_of": Opt(str), "aliases": [str],
                                "folder_gone": bool}]},
 }
+SHAPES |= {
+    # files[] and sessions[] carry schema_version too, as they always have
+    "import": {"schema_version": int, "files": [{
+        "schema_version": int, "path": str, "project": str, "project_name": str,
+        "sessions": int, "imported": int, "trivial": int, "duplicates": int, "unsaved": int,
+        "memories": int, "summarized": int, "summarize_errors": [str], "redactions": int}]},
+    "capture": {"schema_version": int, "sessions": [{
+        "schema_version": int, "session_id": str, "saved": [str], "titles": [str],
+        "summarized": bool, "error": Opt(str), "skipped": Opt(str), "retry": bool}],
+        "waiting": [str]},
+    # `profiles` (list); `profiles show` is PROFILE_SHOW
+    "profiles": {"schema_version": int, "action": OneOf("list"), "data": {"profiles": [{
+        "name": str, "description": Opt(str), "sources": [str], "active": bool}]}},
+    # `mcp install` (the server itself prints nothing)
+    "mcp": {"schema_version": int,
+            "action": OneOf("added", "updated", "unchanged", "run", "printed"),
+            "client": str, "path": Opt(str), "text": str},
+}
+LAYER = OneOf("default", "user", "project", "env", "cli")
+SETTING_VALUES = {
+    "enabled": bool, "aider_args": [str], "read": [str],
+    "scope": AnyOf(OneOf("project", "all"), [str]), "topics_prefer": [str],
+    "topics_require": [str], "query_words": [str], "budget_tokens": int,
+    "summary_model": Opt(str), "capture": OneOf("on", "ask", "off"), "store": str,
+    "summarize": OneOf("background", "foreground"), "llm_timeout": float, "semantic": bool,
+    "live": OneOf("on", "off"), "live_budget": float,
+}
+PROFILE_SHOW = {"schema_version": int, "action": OneOf("show"), "data": {
+    "profile": str, "selected_by": str, "description": Opt(str), "files": [str],
+    "settings": {key: {"value": value, "source": str, "layer": LAYER}
+                 for key, value in SETTING_VALUES.items()}}}
 # `projects merge` and `projects rename`
 PROJECT_CHANGE = {"schema_version": int, "action": OneOf("merge", "rename"), "project": str,
                   "target": str, "name": str, "changed": int, "commit": Opt(str),
@@ -301,13 +363,99 @@ def test_context_shape(shop, capsys):
     assert "01JQAAAA" in data["text"] and data["memory_ids"][0].startswith("01JQ")
 
 
+def test_import_shape(shop, capsys):
+    history = shop / "shop" / ".aider.chat.history.md"
+    history.write_text(HISTORY.replace("lock each job", "lock each job with ghp_"
+                                       + "A1b2C3d4E5" * 4), encoding="utf-8")
+    data = payload(capsys, "import", str(history))
+    check(data, SHAPES["import"])
+    (report,) = data["files"]
+    assert (report["project"], report["imported"], report["redactions"]) == (
+        "github.com/acme/shop", 1, 1)
+    assert payload(capsys, "import", str(history))["files"][0]["duplicates"] == 1
+
+
+def test_capture_shape(shop, capsys, fake_llm, monkeypatch):
+    """A journaled session the model summarizes, then one whose summary fails (kept for a
+    retry); an entry another process holds is `waiting`."""
+    world = World(shop, fake_llm)
+
+    def respond(request: Request) -> str | None:
+        if not is_summary_request(request):
+            return None
+        return "{not json" if "flaky" in request.text else SESSION_SUMMARY
+
+    fake_llm.responder = respond
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    summarized = world.entry(world.history())
+    data = payload(capsys, "capture", "--pending")
+    check(data, SHAPES["capture"])
+    (done,) = data["sessions"]
+    assert (done["session_id"], done["summarized"], done["error"], done["retry"]) == (
+        summarized.session_id, True, None, False)
+    assert done["titles"][0] == "Job locking for workers" and len(done["saved"]) == 2
+
+    failed = world.entry(world.history(HISTORY.replace("lock each job", "lock each flaky job"),
+                                       name="flaky.md"))
+    data = payload(capsys, "capture", "--pending")
+    check(data, SHAPES["capture"])
+    (kept,) = data["sessions"]
+    assert (kept["session_id"], kept["summarized"], kept["retry"]) == (
+        failed.session_id, False, True)
+    assert "unusable summary" in kept["error"] and data["waiting"] == []
+    with world.journal.claim(failed.session_id):  # as another capture process would
+        busy = payload(capsys, "capture", "--pending")
+    check(busy, SHAPES["capture"])
+    assert (busy["sessions"], busy["waiting"]) == ([], [failed.session_id])
+
+
+def test_profiles_shapes(shop, capsys):
+    (shop / "shop" / ".aidermem.toml").write_text(
+        '[profiles.backend]\ndescription = "API work"\nscope = ["github.com/acme/shop"]\n'
+        'summary_model = "openai/fake-small"\nread = ["CONVENTIONS.md"]\n')
+    listed = payload(capsys, "profiles")
+    check(listed, SHAPES["profiles"])
+    assert [(p["name"], p["active"]) for p in listed["data"]["profiles"]] == [
+        ("default", True), ("backend", False)]
+    shown = payload(capsys, "profiles", "show", "backend")
+    check(shown, PROFILE_SHOW)
+    settings = shown["data"]["settings"]
+    assert settings["scope"] == {"value": ["github.com/acme/shop"], "layer": "project",
+                                 "source": str(shop / "shop" / ".aidermem.toml")
+                                 + ": profiles.backend.scope"}
+    assert settings["summary_model"]["value"] == "openai/fake-small"
+    default = payload(capsys, "profiles", "show")
+    check(default, PROFILE_SHOW)
+    assert default["data"]["settings"]["scope"]["value"] == "project"
+
+
+def test_mcp_install_shape(shop, capsys, isolated_home):
+    printed = payload(capsys, "mcp", "install", "codex", "--print")
+    check(printed, SHAPES["mcp"])
+    assert (printed["action"], printed["path"]) == (
+        "printed", str(isolated_home / ".codex" / "config.toml"))
+    added = payload(capsys, "mcp", "install", "cursor", "--project")
+    check(added, SHAPES["mcp"])
+    assert (added["action"], added["path"]) == (
+        "added", str(shop / "shop" / ".cursor" / "mcp.json"))
+    again = payload(capsys, "mcp", "install", "cursor", "--project")
+    check(again, SHAPES["mcp"])
+    assert again["action"] == "unchanged"
+
+
+def test_the_mcp_server_prints_no_json(shop):
+    """stdout is the MCP channel: with --json too, the server leaves nothing after it."""
+    done = run_process("mcp", "--json", cwd=shop / "shop", stdin="")
+    assert (done.code, done.out) == (0, ""), done.err
+
+
 def test_every_management_command_has_a_pinned_shape():
     from aidermem.cli.main import COMMANDS
 
     mine = {"add", "search", "show", "list", "edit", "forget", "digest", "reindex", "stats",
-            "doctor", "projects", "context", "stale", "verify"}
-    assert set(SHAPES) == mine
-    assert mine <= set(COMMANDS)
+            "doctor", "projects", "context", "stale", "verify", "import", "capture", "profiles",
+            "mcp"}
+    assert set(SHAPES) == mine == set(COMMANDS)  # a new command needs its shape pinned here
 
 
 def test_the_checker_itself_rejects_drift():
@@ -321,4 +469,7 @@ def test_the_checker_itself_rejects_drift():
         check({"when": "yesterday"}, {"when": DT})
     with pytest.raises(AssertionError):
         check({"k": "idea"}, {"k": KIND})
+    with pytest.raises(AssertionError):
+        check({"scope": 3}, {"scope": AnyOf(OneOf("project"), [str])})
     check({"a": None, "b": [[1, 2]]}, {"a": Opt(str), "b": [(int, int)]})
+    check([["x"], "project"], [AnyOf(OneOf("project"), [str])])

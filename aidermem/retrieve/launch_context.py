@@ -57,9 +57,9 @@ def build(
         topics_prefer=settings.topics_prefer, topics_require=settings.topics_require,
     )
     text = context.render(
-        project_name=project.name, current_project=project.id,
+        context.Frame(project.name, project.id, command=command_hint()),
         last_session=found.last_session, memories=found.notes, budget=settings.budget_tokens,
-        command=command_hint(), warnings=found.warnings,
+        warnings=found.warnings,
     )
     checker.save()
     shown = [m for m in [found.last_session, *found.notes] if m is not None]

@@ -208,7 +208,7 @@ def test_other_projects_never_outnumber_or_outrank_a_better_local_match(
 
 def test_memories_under_an_earlier_id_are_this_projects_in_the_context(
         world: dict[str, Memory], tmp_path: Path) -> None:
-    from aidermem.retrieve.render import render
+    from aidermem.retrieve.render import Frame, render
 
     store = Store.open(tmp_path / "store")
     earlier = _memory("Queue uses SKIP LOCKED", Kind.DECISION, project="", days_ago=1)
@@ -221,7 +221,7 @@ def test_memories_under_an_earlier_id_are_this_projects_in_the_context(
     assert found.last_session is not None
     assert found.last_session.title == "Queue session before the remote"
     assert _ids(found.notes)[0] == "Queue uses SKIP LOCKED"
-    text = render(project_name="shop", current_project=SHOP, last_session=found.last_session,
+    text = render(Frame("shop", SHOP), last_session=found.last_session,
                   memories=found.notes, budget=4000)
     assert "Queue uses SKIP LOCKED" in text and "from project" not in text
 

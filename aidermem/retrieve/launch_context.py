@@ -52,9 +52,10 @@ def build(
 
     checker = Checker(project.ids, project.root, store.root)
     found = retrieve.retrieve(
-        index, store, query=query, current_project=project.id, scope=settings.scope,
-        aliases=project.aliases, links=checker,
-        topics_prefer=settings.topics_prefer, topics_require=settings.topics_require,
+        index, store, query=query, scope=settings.scope, links=checker,
+        where=retrieve.Filter(project.id, aliases=project.aliases,
+                              topics_require=settings.topics_require,
+                              topics_prefer=settings.topics_prefer),
     )
     text = context.render(
         context.Frame(project.name, project.id, command=command_hint()),

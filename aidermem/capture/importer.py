@@ -158,7 +158,8 @@ def import_history(
             report.duplicates += 1
             continue
         seen.add(sid)
-        memories = _memories(session, sid, project, transcript_path, tool, summarize, tz, report)
+        origin = extractive.Origin(session_id=sid, transcript_path=transcript_path, tool=tool)
+        memories = _memories(session, origin, project, summarize, tz, report)
         if not memories:
             report.trivial += 1
             continue
@@ -189,10 +190,8 @@ def _known(index: MemoryIndex, keys: tuple[str, ...]) -> bool:
 
 def _memories(
     session: transcript.Session,
-    sid: str,
+    origin: extractive.Origin,
     project: Project,
-    transcript_path: str,
-    tool: Tool,
     summarize: Summarizer | None,
     tz: tzinfo | None,
     report: ImportReport,
@@ -207,8 +206,8 @@ def _memories(
             files_added=list(session.added_files),
             remember_lines=[f"{kind}: {text}" for kind, text in session.remember],
             started=started,
-            transcript_path=transcript_path,
-            session_id=sid,
+            transcript_path=origin.transcript_path,
+            session_id=origin.session_id,
             user_turns=len(session.user_turns),
             requests=len(session.requests),
         )
@@ -221,19 +220,12 @@ def _memories(
             report.summarized += 1
             for memory in made:
                 # The dedupe key and the date must hold whatever the summarizer did.
-                memory.source.session_id = sid
+                memory.source.session_id = origin.session_id
                 if started is not None:
                     memory.created = memory.updated = started
             return made
-    return extractive.extract(
-        session,
-        project_id=project.id,
-        project_name=project.name,
-        transcript_path=transcript_path,
-        session_id=sid,
-        tool=tool,
-        tz=tz,
-    )
+    return extractive.extract(session, origin, project_id=project.id,
+                              project_name=project.name, tz=tz)
 
 
 def _catch_up(index: MemoryIndex) -> None:

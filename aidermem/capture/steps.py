@@ -124,15 +124,14 @@ def build_extractive(entry: Entry, journal: Journal) -> list[Memory]:
     if not sessions:
         return []
     session = sessions[0]
-    made = extractive.extract(
-        session,
-        project_id=entry.project_id,
-        project_name=entry.project_name,
-        transcript_path=entry.history_path,
+    origin = extractive.Origin(
         session_id=entry.session_id,
+        transcript_path=entry.history_path,
         tool=Tool(entry.tool),
         conversation_id=session_ids.key_of(entry.history_path, session),
     )
+    made = extractive.extract(session, origin, project_id=entry.project_id,
+                              project_name=entry.project_name)
     if made:
         _merge_git_facts(made[0], entry)
         _link_code(made[0], entry, session)

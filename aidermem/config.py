@@ -247,7 +247,8 @@ def _show(value: object) -> str:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    begun_by_word = sorted((c for c in choices if len(word) >= 3 and c.startswith(word)), key=len)
+    close = begun_by_word[:1] or difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
 
 

@@ -120,17 +120,13 @@ def _llm_config(plan: LaunchPlan) -> llm.LLMConfig | None:
     from aidermem.capture import llm
 
     values, settings = plan.values, plan.settings
-    return llm.resolve_llm_config(
-        main_model=values.model,
-        weak_model=values.weak_model,
-        summary_model=settings.summary_model,
-        api_base=values.openai_api_base,
-        api_key=values.openai_api_key,
-        api_keys=list(values.args.api_key),
-        set_env=list(values.args.set_env),
-        env=plan.env,
-        dotenv_files=values.dotenv_files,
-        timeout=settings.llm_timeout,
+    return llm.resolve_config(
+        llm.Models(values.model, values.weak_model, settings.summary_model),
+        env=plan.env, timeout=settings.llm_timeout,
+        credentials=llm.Credentials(
+            dotenv_files=values.dotenv_files, set_env=list(values.args.set_env),
+            api_keys=list(values.args.api_key), api_key=values.openai_api_key,
+            api_base=values.openai_api_base),
     )
 
 

@@ -88,10 +88,10 @@ def run_once(raw: str, store: Any, index: Any) -> tuple[dict[str, float], int]:
     t = time.perf_counter()
     memories = []
     for number, session in enumerate(sessions):
+        origin = extractive.Origin(f"bench-capture-{time.time_ns()}-{number}",
+                                   "/home/dev/shop/.aider.chat.history.md")
         memories += extractive.extract(
-            session, project_id="github.com/acme/shop", project_name="shop",
-            transcript_path="/home/dev/shop/.aider.chat.history.md",
-            session_id=f"bench-capture-{time.time_ns()}-{number}")
+            session, origin, project_id="github.com/acme/shop", project_name="shop")
     times["extract"] = time.perf_counter() - t
     t = time.perf_counter()
     relpaths = store.add_many(memories, f"bench: capture {len(memories)} memories")

@@ -161,7 +161,7 @@ def run(work: Path, args: argparse.Namespace) -> int:
 
     def launch(check: bool) -> object:
         checker = Checker((PROJECT,), repo, store.root) if check else None
-        found = retrieve.retrieve(index, store, query=QUERY, current_project=PROJECT,
+        found = retrieve.retrieve(index, store, query=QUERY, where=retrieve.Filter(PROJECT),
                                   links=checker)
         if checker is not None:
             checker.save()

@@ -23,8 +23,8 @@ def _captured_session() -> list[Memory]:
     from aidermem.capture import extractive, summarize, transcript
 
     (session,) = transcript.split_sessions(HISTORY)
-    made = extractive.extract(session, project_id=PROJECT, project_name="shop",
-                              transcript_path=None, session_id="s1")
+    made = extractive.extract(session, extractive.Origin("s1"), project_id=PROJECT,
+                              project_name="shop")
     noted = made[1:]
     summary = summarize.parse_summary(
         '{"title": "Cart rounding and storage", "summary": "Fixed the cart total rounding.",'

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import tzinfo
 
 from aidermem.capture.transcript import Session
@@ -58,16 +59,23 @@ _HEADING = re.compile(r"^#{1,6}\s+")
 _NOTE_LINE = re.compile(r"\s*(remember|decision)\s*:", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a session came from, as its memories' `source` records it."""
+
+    session_id: str  # the dedupe key (transcript.session_key)
+    transcript_path: str | None = None  # the history file it was read from
+    tool: Tool = Tool.AIDER
+    conversation_id: str | None = None  # session_ids.key_of: the session across its files
+
+
 def extract(
     session: Session,
+    origin: Origin,
     *,
     project_id: str,
     project_name: str,
-    transcript_path: str | None,
-    session_id: str,
-    tool: Tool = Tool.AIDER,
     tz: tzinfo | None = None,
-    conversation_id: str | None = None,
 ) -> list[Memory]:
     """The session memory, then one decision/note memory per `decision:`/`remember:` line.
 
@@ -79,10 +87,10 @@ def extract(
     started = session.started_at(tz)
     when = started or now()
     source = Source(
-        tool=tool,
-        session_id=session_id,
-        conversation_id=conversation_id,
-        transcript=transcript_path,
+        tool=origin.tool,
+        session_id=origin.session_id,
+        conversation_id=origin.conversation_id,
+        transcript=origin.transcript_path,
         session_start=started,
         method=Method.EXTRACTIVE,
         requests=len(session.requests),

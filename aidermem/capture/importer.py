@@ -158,7 +158,8 @@ def import_history(
             report.duplicates += 1
             continue
         seen.add(sid)
-        memories = _memories(session, sid, project, transcript_path, tool, summarize, tz, report)
+        origin = extractive.Origin(session_id=sid, transcript_path=transcript_path, tool=tool)
+        memories = _memories(session, origin, project, summarize, tz, report)
         if not memories:
             report.trivial += 1
             continue
@@ -189,19 +190,16 @@ def _known(index: MemoryIndex, keys: tuple[str, ...]) -> bool:
 
 def _memories(
     session: transcript.Session,
-    sid: str,
+    origin: extractive.Origin,
     project: Project,
-    transcript_path: str,
-    tool: Tool,
     summarize: Summarizer | None,
     tz: tzinfo | None,
     report: ImportReport,
 ) -> list[Memory]:
     started = session.started_at(tz)
     if summarize is not None:
-        facts = SessionFacts.of(session, project_id=project.id, project_name=project.name,
-                                started=started, transcript_path=transcript_path,
-                                session_id=sid)
+        facts = SessionFacts.of(session, origin, project_id=project.id,
+                                project_name=project.name, started=started)
         try:
             made = summarize(session.text, facts)
         except AidermemError as exc:
@@ -211,19 +209,12 @@ def _memories(
             report.summarized += 1
             for memory in made:
                 # The dedupe key and the date must hold whatever the summarizer did.
-                memory.source.session_id = sid
+                memory.source.session_id = origin.session_id
                 if started is not None:
                     memory.created = memory.updated = started
             return made
-    return extractive.extract(
-        session,
-        project_id=project.id,
-        project_name=project.name,
-        transcript_path=transcript_path,
-        session_id=sid,
-        tool=tool,
-        tz=tz,
-    )
+    return extractive.extract(session, origin, project_id=project.id,
+                              project_name=project.name, tz=tz)
 
 
 def _catch_up(index: MemoryIndex) -> None:

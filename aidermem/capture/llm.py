@@ -4,7 +4,7 @@ This is the edge that talks HTTP: `complete_json` makes a single litellm
 request and turns every way it can fail into `SummarizeError`. Everything
 else here is pure: `weak_model_for` mirrors how aider 0.86 picks its weak
 model (by reading aider's packaged `model-settings.yml`, never by importing
-aider's Python API) and `resolve_llm_config` mirrors how aider assembles its
+aider's Python API) and `resolve_config` mirrors how aider assembles its
 environment (`.env` files, `--api-key provider=key`, `--openai-api-*`).
 
 It must never leave credentials in `os.environ` (they are exposed for one
@@ -206,52 +206,67 @@ def read_dotenv(files: Sequence[Path]) -> dict[str, str]:
     return values
 
 
-def resolve_llm_config(
+@dataclass(frozen=True)
+class Models:
+    """The models a session named: summary > weak > aider's weak model for `main`."""
+
+    main: str | None
+    weak: str | None = None
+    summary: str | None = None  # aidermem's summary_model setting
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """aider's ways to hand litellm its environment, applied over it in this order (as aider
+    does): `.env` files (override=True), `--set-env NAME=value`, `--api-key provider=key`
+    (pass `--anthropic-api-key K` as "anthropic=K"), `--openai-api-key`/`--openai-api-base`
+    (`api_key`/`api_base`: only for models the OpenAI provider serves, as in aider)."""
+
+    dotenv_files: Sequence[Path] = ()
+    set_env: Sequence[str] = ()
+    api_keys: Sequence[str] = ()
+    api_key: str | None = None
+    api_base: str | None = None
+
+    def added(self) -> dict[str, str]:
+        """The variables these set over the environment, in aider's order."""
+        added: dict[str, str] = dict(read_dotenv(self.dotenv_files))
+        for setting in self.set_env:
+            name, sep, value = setting.partition("=")
+            if sep and name.strip():
+                added[name.strip()] = value.strip()
+        for setting in self.api_keys:
+            provider_name, sep, secret = setting.partition("=")
+            if sep and provider_name.strip():
+                added[f"{provider_name.strip().upper()}_API_KEY"] = secret.strip()
+        if self.api_key:
+            added["OPENAI_API_KEY"] = self.api_key
+        if self.api_base:
+            added["OPENAI_API_BASE"] = self.api_base
+        return added
+
+
+def resolve_config(
+    models: Models,
     *,
-    main_model: str | None,
-    weak_model: str | None = None,
-    summary_model: str | None = None,
-    api_base: str | None = None,
-    api_key: str | None = None,
-    api_keys: Sequence[str] = (),
     env: Mapping[str, str],
-    dotenv_files: Sequence[Path] = (),
+    credentials: Credentials = Credentials(),
     timeout: float = DEFAULT_TIMEOUT,
     settings_files: Sequence[Path] = (),
-    set_env: Sequence[str] = (),
 ) -> LLMConfig | None:
     """The model and credentials to summarize with, or None if no model is known.
 
-    Model: summary_model > weak_model > aider's weak model for main_model.
-    Environment, built the way aider builds its own: `env` (the environment
-    litellm will run in, normally os.environ), overridden by `.env` files
-    (aider loads them with override=True), then `--set-env NAME=value`, then
-    `--api-key provider=key` (pass `--anthropic-api-key K` as "anthropic=K").
-    `api_base`/`api_key` are aider's --openai-api-base/--openai-api-key; they
-    only apply to models served by the OpenAI provider, as in aider.
+    The environment is built the way aider builds its own: `env` (the environment litellm
+    will run in, normally os.environ) with `credentials` applied over it.
     """
-    merged: dict[str, str] = dict(env)
-    added: dict[str, str] = dict(read_dotenv(dotenv_files))
-    for setting in set_env:
-        name, sep, value = setting.partition("=")
-        if sep and name.strip():
-            added[name.strip()] = value.strip()
-    for setting in api_keys:
-        provider_name, sep, secret = setting.partition("=")
-        if sep and provider_name.strip():
-            added[f"{provider_name.strip().upper()}_API_KEY"] = secret.strip()
-    if api_key:
-        added["OPENAI_API_KEY"] = api_key
-    if api_base:
-        added["OPENAI_API_BASE"] = api_base
-    merged.update(added)
-
-    if summary_model:
-        model = canonical_model(summary_model)
-    elif weak_model:
-        model = canonical_model(weak_model)
+    added = credentials.added()
+    merged: dict[str, str] = {**env, **added}
+    if models.summary:
+        model = canonical_model(models.summary)
+    elif models.weak:
+        model = canonical_model(models.weak)
     else:
-        found = weak_model_for(main_model, env=merged, settings_files=settings_files)
+        found = weak_model_for(models.main, env=merged, settings_files=settings_files)
         if found is None:
             return None
         model = found
@@ -261,7 +276,8 @@ def resolve_llm_config(
     base: str | None = None
     if provider == "openai":
         key = merged.get("OPENAI_API_KEY") or None
-        base = api_base or merged.get("OPENAI_BASE_URL") or merged.get("OPENAI_API_BASE") or None
+        base = (credentials.api_base or merged.get("OPENAI_BASE_URL")
+                or merged.get("OPENAI_API_BASE") or None)
     elif provider is not None:
         key = merged.get(f"{provider.upper()}_API_KEY") or None
     extra = {k: v for k, v in added.items() if env.get(k) != v}

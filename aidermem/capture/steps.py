@@ -124,15 +124,8 @@ def build_extractive(entry: Entry, journal: Journal) -> list[Memory]:
     if not sessions:
         return []
     session = sessions[0]
-    made = extractive.extract(
-        session,
-        project_id=entry.project_id,
-        project_name=entry.project_name,
-        transcript_path=entry.history_path,
-        session_id=entry.session_id,
-        tool=Tool(entry.tool),
-        conversation_id=session_ids.key_of(entry.history_path, session),
-    )
+    made = extractive.extract(session, _origin(entry, session), project_id=entry.project_id,
+                              project_name=entry.project_name)
     if made:
         _merge_git_facts(made[0], entry)
         _link_code(made[0], entry, session)
@@ -198,13 +191,20 @@ def summarize(entry: Entry, journal: Journal, store: Store, config: LLMConfig) -
 def facts_for(entry: Entry, session: transcript.Session) -> SessionFacts:
     return SessionFacts.of(
         session,
+        _origin(entry, session),
         project_id=entry.project_id,
         project_name=entry.project_name,
         started=session.started_at() or datetime.fromisoformat(entry.started),
-        transcript_path=entry.history_path,
-        session_id=entry.session_id,
         commits=_git_commits(entry),
         also_edited=_git_files(entry),
+    )
+
+
+def _origin(entry: Entry, session: transcript.Session) -> extractive.Origin:
+    return extractive.Origin(
+        session_id=entry.session_id,
+        transcript_path=entry.history_path,
+        tool=Tool(entry.tool),
         conversation_id=session_ids.key_of(entry.history_path, session),
     )
 

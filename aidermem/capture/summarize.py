@@ -37,6 +37,7 @@ from aidermem.launch import context_file
 from aidermem.models import Kind, Memory, Method, Source, Tool
 
 if TYPE_CHECKING:
+    from aidermem.capture.extractive import Origin
     from aidermem.capture.transcript import Session
 
 PROMPT = "summarize.md"
@@ -73,13 +74,13 @@ class SessionFacts:
     requests: int | None = None  # requests to the model (transcript.Session.requests)
 
     @classmethod
-    def of(cls, session: Session, *, project_id: str, project_name: str,
-           started: datetime | None, transcript_path: str, session_id: str,
-           commits: Sequence[tuple[str, str]] = (), also_edited: Sequence[str] = (),
-           conversation_id: str | None = None) -> SessionFacts:
-        """The facts of a parsed session, for live capture and import alike. `commits`:
-        what git saw during the session, when it saw any (else the transcript's);
-        `also_edited`: files git saw change that the transcript may not name."""
+    def of(cls, session: Session, origin: Origin, *, project_id: str, project_name: str,
+           started: datetime | None, commits: Sequence[tuple[str, str]] = (),
+           also_edited: Sequence[str] = ()) -> SessionFacts:
+        """The facts of a parsed session from `origin`, for live capture and import alike.
+        `commits`: what git saw during the session, when it saw any (else the
+        transcript's); `also_edited`: files git saw change that the transcript may not
+        name."""
         return cls(
             project_id=project_id,
             project_name=project_name,
@@ -88,9 +89,9 @@ class SessionFacts:
             files_added=list(session.added_files),
             remember_lines=[f"{kind}: {text}" for kind, text in session.remember],
             started=started,
-            transcript_path=transcript_path,
-            session_id=session_id,
-            conversation_id=conversation_id,
+            transcript_path=origin.transcript_path,
+            session_id=origin.session_id,
+            conversation_id=origin.conversation_id,
             user_turns=len(session.user_turns),
             requests=len(session.requests),
         )

@@ -208,6 +208,22 @@ class _Builder:
         elif line.startswith("The LLM did not conform to the edit format"):
             self.failed += 1
 
+    def user(self, content: str, *, continues: bool, may_continue: bool) -> None:
+        """A line of user input: the next line of the last turn when it `continues` one (or
+        `may_continue` it: a stripped file, where only a command starts a turn of its own),
+        else a new turn. Each turn is kept to MAX_TURN_CHARS."""
+        if content == "<blank>":
+            content = ""
+        if continues or (may_continue and not _starts_new_turn(self.turns, content)):
+            if self.turn_chars < MAX_TURN_CHARS:
+                content = content[: MAX_TURN_CHARS - self.turn_chars]
+                self.turns[-1].append(content)
+                self.turn_chars += len(content) + 1
+        else:
+            self.turns.append([content])
+            self.turn_after.append(len(self.assistant))
+            self.turn_chars = len(content)
+
     def _a_line(self, line: str) -> None:
         if m := _APPLIED.match(line):
             _add_unique(self.applied, m.group(1).strip())
@@ -251,21 +267,8 @@ def _parse(text: str, start: int, end: int, started: datetime | None, *, header:
             b.tool(line[2 : 2 + _MAX_TOOL_LINE])
             kind = "tool"
         elif line.startswith("####") and _is_user_line(line, lines, i, stripped):
-            content = line[5 : 5 + MAX_TURN_CHARS].rstrip()
-            if content == "<blank>":
-                content = ""
-            same_turn = prev == "user" or (
-                stripped and prev_nonblank == "user" and not _starts_new_turn(b.turns, content)
-            )
-            if same_turn:
-                if b.turn_chars < MAX_TURN_CHARS:
-                    content = content[: MAX_TURN_CHARS - b.turn_chars]
-                    b.turns[-1].append(content)
-                    b.turn_chars += len(content) + 1
-            else:
-                b.turns.append([content])
-                b.turn_after.append(len(b.assistant))
-                b.turn_chars = len(content)
+            b.user(line[5 : 5 + MAX_TURN_CHARS].rstrip(), continues=prev == "user",
+                   may_continue=stripped and prev_nonblank == "user")
             kind = "user"
         elif prev == "tool":
             kind = "tool"  # continuation of a multi-line tool prompt

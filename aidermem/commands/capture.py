@@ -72,10 +72,11 @@ def run(args: argparse.Namespace, app: App) -> Result:
 
 def _model(entry: Entry, app: App) -> llm.LLMConfig | None:
     """The summary model the session's aider would have used, keys from this environment."""
-    return llm.resolve_llm_config(
-        main_model=entry.main_model, weak_model=entry.weak_model,
-        summary_model=entry.summary_model, api_base=entry.api_base, env=os.environ,
-        dotenv_files=[Path(p) for p in entry.dotenv_files], timeout=app.settings.llm_timeout,
+    return llm.resolve_config(
+        llm.Models(entry.main_model, entry.weak_model, entry.summary_model), env=os.environ,
+        credentials=llm.Credentials(dotenv_files=[Path(p) for p in entry.dotenv_files],
+                                    api_base=entry.api_base),
+        timeout=app.settings.llm_timeout,
     )
 
 

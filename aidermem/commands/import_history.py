@@ -42,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _summarizer(args: argparse.Namespace, app: App) -> importer.Summarizer | None:
     if not args.llm:
         return None
-    config = llm.resolve_llm_config(
-        main_model=args.model, summary_model=app.settings.summary_model if not args.model else None,
+    config = llm.resolve_config(
+        llm.Models(args.model, summary=app.settings.summary_model if not args.model else None),
         env=os.environ, timeout=app.settings.llm_timeout,
     )
     if config is None:

@@ -206,7 +206,15 @@ def _overlaps(span: Span, protected: list[tuple[int, int]]) -> bool:
 
 
 def _find_spans(text: str) -> Iterator[Span]:
+    """Every candidate secret, one family of rules after another (overlaps merged later)."""
     yield from _key_blocks(text)
+    yield from _pattern_spans(text)
+    yield from _unless_placeholder(text)
+    yield from _keyword_spans(text)
+
+
+def _pattern_spans(text: str) -> Iterator[Span]:
+    """Secrets whose shape alone tells them: our own patterns, then the library's."""
     for kind, pattern in _OWN:
         for m in pattern.finditer(text):
             yield m.start(), m.end(), kind
@@ -215,6 +223,11 @@ def _find_spans(text: str) -> Iterator[Span]:
             # the aws "secret near the word aws" pattern marks the secret as group 1
             g = 1 if kind == "aws" and pattern.groups and m.group(1) else 0
             yield m.start(g), m.end(g), kind
+
+
+def _unless_placeholder(text: str) -> Iterator[Span]:
+    """Values in a place secrets go (an npm token, a URL's password, a CLI password flag),
+    unless the value is a placeholder; and AWS secrets near a key id."""
     for m in _NPM.finditer(text):
         if not _placeholder(m.group(1)):
             yield m.start(1), m.end(1), "npm"
@@ -226,6 +239,11 @@ def _find_spans(text: str) -> Iterator[Span]:
         for m in pattern.finditer(text):
             if not _placeholder(m.group(1)):
                 yield m.start(1), m.end(1), "password"
+
+
+def _keyword_spans(text: str) -> Iterator[Span]:
+    """Values after a word that names them, matched case-insensitively: bearer and auth
+    headers, key flags, then `NAME=value` assignments."""
     low = text.lower()
     ci, hay = (_CI, low) if len(low) == len(text) else (_CI_FALLBACK, text)
     for name, kind in (("bearer", "bearer"), ("auth", "bearer"), ("flag", "api-key")):

@@ -52,14 +52,15 @@ def build(
 
     checker = Checker(project.ids, project.root, store.root)
     found = retrieve.retrieve(
-        index, store, query=query, current_project=project.id, scope=settings.scope,
-        aliases=project.aliases, links=checker,
-        topics_prefer=settings.topics_prefer, topics_require=settings.topics_require,
+        index, store, query=query, scope=settings.scope, links=checker,
+        where=retrieve.Filter(project.id, aliases=project.aliases,
+                              topics_require=settings.topics_require,
+                              topics_prefer=settings.topics_prefer),
     )
     text = context.render(
-        project_name=project.name, current_project=project.id,
+        context.Frame(project.name, project.id, command=command_hint()),
         last_session=found.last_session, memories=found.notes, budget=settings.budget_tokens,
-        command=command_hint(), warnings=found.warnings,
+        warnings=found.warnings,
     )
     checker.save()
     shown = [m for m in [found.last_session, *found.notes] if m is not None]

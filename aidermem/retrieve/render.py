@@ -173,91 +173,120 @@ def _stated_in(memory: Memory, head: str, related: set[str]) -> bool:
 # -- the file -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What the file says around the memories: whose file it is and how to ask for more."""
+
+    project_name: str  # the title's project ("": "this project")
+    current_project: str  # the project's id: a memory of another project is marked so
+    command: str = "aidermem"  # how a shell inside aider runs aidermem (quoted for the shell)
+    footer_note: str = ""
+
+    def text(self, head: str, blocks: Sequence[str]) -> str:
+        """The full frame around the last session's `head` and the notes' `blocks`."""
+        sections = head
+        if blocks:
+            sections += ("\n" if head else "") + "## Relevant notes\n\n" + "\n".join(blocks)
+        return _tidy(templates.render(
+            TEMPLATE,
+            project_name=self.project_name or "this project",
+            sections="\n" + sections if sections else "",
+            footer_note=self.footer_note,
+            command=self.command,
+        ))
+
+
 def render(
+    frame: Frame,
     *,
-    project_name: str,
-    current_project: str,
     last_session: Memory | None,
     memories: Sequence[Memory],
     budget: int,
-    footer_note: str = "",
-    command: str = "aidermem",
-    count: Callable[[str], int] = tokens.count,
     warnings: Mapping[str, Sequence[str]] | None = None,
+    count: Callable[[str], int] = tokens.count,
 ) -> str | None:
     """The context file's text, or None when there is nothing worth sending.
 
     `memories` are in rank order, best first; `last_session` is not repeated
-    among them, and no fact is said twice (see facts.py). `command` is how a
-    shell inside aider runs aidermem (already quoted for the shell). The
-    result's token count is always <= budget; when the full frame does not fit,
-    a compact one carries at least the best memory, shortened. `warnings`: lines to show
+    among them, and no fact is said twice (see facts.py). The result's token
+    count is always <= budget; when the full frame does not fit, a compact one
+    carries at least the best memory, shortened. `warnings`: lines to show
     above a memory (by id), such as its stale links (retrieve.Retrieved.warnings).
     """
-    warned = warnings or {}
     notes = distinct([m for m in memories if last_session is None or m.id != last_session.id])
     if last_session is None and not notes:
         return None
+    head, blocks = _Fitting(frame, last_session, notes, budget, count, warnings or {}).best()
+    if head or blocks:
+        text = frame.text(head, blocks)
+        if count(text) <= budget:
+            return text
+    return _compact(last_session or notes[0], frame, budget, count)
 
-    def assemble(head: str, blocks: list[str]) -> str:
-        sections = head
-        if blocks:
-            sections += ("\n" if head else "") + "## Relevant notes\n\n" + "\n".join(blocks)
-        text = templates.render(
-            TEMPLATE,
-            project_name=project_name or "this project",
-            sections="\n" + sections if sections else "",
-            footer_note=footer_note,
-            command=command,
-        )
-        return _tidy(text)
 
-    def fit(shown: Sequence[Memory]) -> tuple[str, list[str], list[Memory], frozenset[str]]:
-        head, moved = "", frozenset[str]()
-        if last_session is not None:
-            session = session_items(last_session, shown)
-            for limit in (LAST_SESSION_CHARS, NOTE_CHARS, SHORT_NOTE_CHARS):
-                candidate = last_session_block(last_session, limit, session.body,
-                                               warned.get(last_session.id, ()))
-                if count(assemble(candidate, [])) <= budget:
-                    head, moved = candidate, session.moved
-                    break
-        related = set(last_session.related) if last_session is not None else set()
+@dataclass(frozen=True)
+class _Fitting:
+    """What fits the budget in the full frame: the last session, then notes in rank order."""
+
+    frame: Frame
+    last_session: Memory | None
+    notes: Sequence[Memory]
+    budget: int
+    count: Callable[[str], int]
+    warned: Mapping[str, Sequence[str]]
+
+    def best(self) -> tuple[str, list[str]]:
+        """The head and note blocks to show.
+
+        Items the last session shares with a note are shown once, as the note (it has the
+        why and its own id). A note that then does not fit gives its item back to the
+        session."""
+        shown = list(self.notes)
+        while True:
+            head, moved = self._head(shown)
+            blocks, fitted = self._blocks(head, moved)
+            kept = {m.id for m in fitted}
+            if moved <= kept:
+                return head, blocks
+            shown = [m for m in shown if m.id in kept]
+
+    def _head(self, shown: Sequence[Memory]) -> tuple[str, frozenset[str]]:
+        """The last session's block, the longest that fits alone, and the notes it leaves
+        its items to ("" when none fits, or there is no last session)."""
+        if self.last_session is None:
+            return "", frozenset()
+        session = session_items(self.last_session, shown)
+        for limit in (LAST_SESSION_CHARS, NOTE_CHARS, SHORT_NOTE_CHARS):
+            candidate = last_session_block(self.last_session, limit, session.body,
+                                           self.warned.get(self.last_session.id, ()))
+            if self.count(self.frame.text(candidate, [])) <= self.budget:
+                return candidate, session.moved
+        return "", frozenset()
+
+    def _blocks(self, head: str, moved: frozenset[str]) -> tuple[list[str], list[Memory]]:
+        """The note blocks that fit after `head`, each as long as it can be, and their notes."""
+        related = set(self.last_session.related) if self.last_session is not None else set()
         blocks: list[str] = []
         fitted: list[Memory] = []
-        for memory in notes:
+        for memory in self.notes:
             if memory.id not in moved and head and _stated_in(memory, head, related):
                 continue  # the last session already says it
             for limit in (NOTE_CHARS, SHORT_NOTE_CHARS):
-                block = note_block(memory, current_project, limit, warned.get(memory.id, ()))
-                if count(assemble(head, [*blocks, block])) <= budget:
+                block = note_block(memory, self.frame.current_project, limit,
+                                   self.warned.get(memory.id, ()))
+                if self.count(self.frame.text(head, [*blocks, block])) <= self.budget:
                     blocks.append(block)
                     fitted.append(memory)
                     break
-        return head, blocks, fitted, moved
-
-    # Items the last session shares with a note are shown once, as the note (it has the
-    # why and its own id). A note that then does not fit gives its item back to the session.
-    shown = list(notes)
-    while True:
-        head, blocks, fitted, moved = fit(shown)
-        kept = {m.id for m in fitted}
-        if moved <= kept:
-            break
-        shown = [m for m in shown if m.id in kept]
-    if head or blocks:
-        text = assemble(head, blocks)
-        if count(text) <= budget:
-            return text
-    return _compact(last_session or notes[0], current_project, budget, command, count)
+        return blocks, fitted
 
 
-def _compact(best: Memory, current_project: str, budget: int, command: str,
-             count: Callable[[str], int]) -> str | None:
+def _compact(best: Memory, frame: Frame, budget: int, count: Callable[[str], int]
+             ) -> str | None:
     """A budget too small for the full frame: a short frame and the best memory, cut."""
-    more = f"\nMore: `/run {command} show {best.id}`.\n"
+    more = f"\nMore: `/run {frame.command} show {best.id}`.\n"
     for limit in TINY_CHARS:
-        block = note_block(best, current_project, limit)
+        block = note_block(best, frame.current_project, limit)
         for hint in (more, ""):
             text = _tidy(templates.render(COMPACT_TEMPLATE, block=block, more=hint).rstrip())
             if count(text) <= budget:

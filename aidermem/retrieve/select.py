@@ -133,15 +133,30 @@ def is_real_session(memory: Memory) -> bool:
     return not trivial
 
 
-def _sessions(index: MemoryIndex, store: Store, current_project: str,
-              topics_prefer: Sequence[str], topics_require: Sequence[str],
-              aliases: Sequence[str] = ()) -> Iterator[Memory]:
+@dataclass(frozen=True)
+class Filter:
+    """What every search of one retrieval shares: the project, under its earlier ids too
+    (project.Project.aliases: their memories come back as the current project's, so the
+    context never calls them foreign), and the topics required and preferred."""
+
+    current_project: str
+    aliases: Sequence[str] = ()
+    topics_require: Sequence[str] = ()
+    topics_prefer: Sequence[str] = ()
+
+    def request(self, text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
+                ) -> SearchRequest:
+        return SearchRequest(text=text, scope=scope, kinds=kinds, limit=limit,
+                             current_project=self.current_project,
+                             project=self.current_project, aliases=self.aliases,
+                             topics=list(self.topics_require),
+                             prefer_topics=list(self.topics_prefer))
+
+
+def _sessions(index: MemoryIndex, store: Store, where: Filter) -> Iterator[Memory]:
     """This project's session memories (under its earlier ids too), newest first, loaded one
     at a time as asked for."""
-    request = SearchRequest(text="", scope="project", kinds=[Kind.SESSION],
-                            limit=LAST_SESSION_LOOKBACK, current_project=current_project,
-                            project=current_project, aliases=aliases,
-                            topics=list(topics_require), prefer_topics=list(topics_prefer))
+    request = where.request("", "project", [Kind.SESSION], LAST_SESSION_LOOKBACK)
     for _score, memory in _found(index, store, request):
         yield memory
 
@@ -165,18 +180,13 @@ def retrieve(
     store: Store,
     *,
     query: str,
-    current_project: str,
+    where: Filter,
     scope: str | Sequence[str] = "project",
-    topics_prefer: Sequence[str] = (),
-    topics_require: Sequence[str] = (),
     limit: int = 12,
-    aliases: Sequence[str] = (),
     links: Checker | None = None,
 ) -> Retrieved:
     """Last session of this project plus the most relevant other notes.
 
-    `aliases`: the project's earlier ids (project.Project.aliases), searched as it; their
-    memories come back as the current project's, so the context never calls them foreign.
     `links`: checks each found memory's links; a stale one is demoted (ranking.STALE_FACTOR)
     and its warnings come back in `Retrieved.warnings`."""
     warnings: dict[str, list[str]] = {}
@@ -194,17 +204,7 @@ def retrieve(
 
     def scored(text: str, scope: str | Sequence[str], kinds: list[Kind], limit: int
                ) -> list[tuple[float, Memory]]:
-        request = SearchRequest(
-            text=text,
-            scope=scope,
-            kinds=kinds,
-            limit=limit,
-            current_project=current_project,
-            project=current_project,
-            aliases=aliases,
-            topics=list(topics_require),
-            prefer_topics=list(topics_prefer),
-        )
+        request = where.request(text, scope, kinds, limit)
         out = [(score * ranking.stale_factor(checked(memory)), memory)
                for score, memory in _found(index, store, request)]
         if links is not None:
@@ -215,7 +215,7 @@ def retrieve(
                ) -> list[Memory]:
         return [memory for _, memory in scored(text, scope, kinds, limit)]
 
-    newest = _sessions(index, store, current_project, topics_prefer, topics_require, aliases)
+    newest = _sessions(index, store, where)
     last = next((memory for memory in newest if is_real_session(memory)), None)
     relevant: list[Memory] = []
     elsewhere: list[Memory] = []
@@ -225,7 +225,7 @@ def retrieve(
         if scope == "project":
             best_here = max((score for score, _ in local), default=0.0)
             elsewhere = highly_relevant_elsewhere(
-                scored(query, "all", NOTE_KINDS, limit), best_here, current_project
+                scored(query, "all", NOTE_KINDS, limit), best_here, where.current_project
             )
     conventions = search("", "project", [Kind.CONVENTION], 3)
     # The newest notes stand in for relevance only when the query found nothing: aider

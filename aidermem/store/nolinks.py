@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from aidermem.errors import MemoryFileError
+from aidermem.errors import MemoryFileError, StoreError
 
 WHY = "aidermem never follows links out of the store (replace it with the file itself)"
 
@@ -24,6 +25,15 @@ def linked_folder(root: Path, relpath: str) -> str | None:
         if root.joinpath(*parts[:i]).is_symlink():
             return "/".join(parts[:i])
     return None
+
+
+def check_writable(root: Path, relpaths: Iterable[str]) -> None:
+    """StoreError if a folder on the way to one of `relpaths` is a symbolic link."""
+    for relpath in relpaths:
+        if link := linked_folder(root, relpath):
+            raise StoreError(f"cannot write {relpath}: {link} is a symbolic link, and "
+                             "aidermem never writes through links out of the store",
+                             f"replace {root / link} with a real folder")
 
 
 def read(root: Path, relpath: str) -> bytes:

@@ -322,11 +322,7 @@ class Store:
 
         touched = [*writes, *deletes]
         message = plaintext.clean(message).text  # git refuses a NUL in a commit message
-        for relpath in touched:  # before anything is read or written through the link
-            if link := nolinks.linked_folder(self.root, relpath):
-                raise StoreError(f"cannot write {relpath}: {link} is a symbolic link, and "
-                                 "aidermem never writes through links out of the store",
-                                 f"replace {self.root / link} with a real folder")
+        nolinks.check_writable(self.root, touched)  # before anything goes through a link
         head_before = self.head()
         self.last_commit = None
         self._made = None
@@ -376,18 +372,25 @@ class Store:
                     return
                 raise
             # No waiting for git's index here: the write failed, and a held index is likely why.
-            undone = undo.undo(self.root, git_dir, record, retries=0)
-            hint = ("nothing was changed" if undone else
-                    "nothing was committed, but the files could not be put back yet; the next "
-                    f"aidermem command puts them back (see `git -C {self.root} status`)")
-            if isinstance(exc, OSError):
-                raise StoreError(f"cannot write to memory store {self.root}: {exc}",
-                                 f"check free space and permissions; {hint}") from exc
-            if isinstance(exc, StoreError) and (not exc.hint or not undone):
-                exc.hint = f"{hint}; see `git -C {self.root} status`, then retry"
-            raise
+            failure = self._unwritten(exc, undone=undo.undo(self.root, git_dir, record, retries=0))
+            if failure is exc:
+                raise
+            raise failure from exc
         with contextlib.suppress(OSError):  # committed; a record left is cleared next time
             undo.finish(git_dir, self.root, record)
+
+    def _unwritten(self, exc: BaseException, *, undone: bool) -> BaseException:
+        """What to raise for a write that failed before HEAD moved: an OSError as a StoreError,
+        a StoreError with a hint that says whether the files were put back, else `exc`."""
+        hint = ("nothing was changed" if undone else
+                "nothing was committed, but the files could not be put back yet; the next "
+                f"aidermem command puts them back (see `git -C {self.root} status`)")
+        if isinstance(exc, OSError):
+            return StoreError(f"cannot write to memory store {self.root}: {exc}",
+                              f"check free space and permissions; {hint}")
+        if isinstance(exc, StoreError) and (not exc.hint or not undone):
+            exc.hint = f"{hint}; see `git -C {self.root} status`, then retry"
+        return exc
 
     def _keep_private(self) -> None:
         """What an older aidermem made with the umask (0755 folders, 0644 files: a store in

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from corpus import CORPUS
 
-from aidermem.capture.extractive import MAX_BODY, MAX_TITLE, extract, session_title
+from aidermem.capture.extractive import MAX_BODY, MAX_TITLE, Origin, extract, session_title
 from aidermem.capture.transcript import split_sessions
 from aidermem.models import Kind, Method, Tool
 from aidermem.store import memfile
@@ -57,17 +57,11 @@ SESSION = _aider(
 )
 
 
-def _extract(text: str, **kw: object) -> list:
+def _extract(text: str, tool: Tool = Tool.AIDER) -> list:
     [session] = split_sessions(text)
-    args = {
-        "project_id": "github.com/acme/shop",
-        "project_name": "shop",
-        "transcript_path": "/work/shop/.aider.chat.history.md",
-        "session_id": "s-1",
-        "tz": TZ,
-    }
-    args.update(kw)
-    return extract(session, **args)
+    origin = Origin("s-1", "/work/shop/.aider.chat.history.md", tool=tool)
+    return extract(session, origin, project_id="github.com/acme/shop", project_name="shop",
+                   tz=TZ)
 
 
 def test_session_memory_fields() -> None:
@@ -149,9 +143,7 @@ def test_no_user_messages_yields_nothing() -> None:
 
 def test_headerless_session_without_start() -> None:
     [session] = split_sessions("#### fix the bug  \n\nDone.\n")
-    [main] = extract(
-        session, project_id="p", project_name="p", transcript_path=None, session_id="x"
-    )
+    [main] = extract(session, Origin("x", None), project_id="p", project_name="p")
     assert main.title == "fix the bug"
     assert main.source.session_start is None
     assert main.created.tzinfo is not None
@@ -175,10 +167,9 @@ def test_every_corpus_session_extracts_within_bounds() -> None:
         for number, session in enumerate(split_sessions(text)):
             memories = extract(
                 session,
+                Origin(f"{path.name}-{number}", str(path)),
                 project_id="p",
                 project_name="p",
-                transcript_path=str(path),
-                session_id=f"{path.name}-{number}",
             )
             assert (memories == []) == session.trivial, path.name
             for memory in memories:

@@ -223,7 +223,7 @@ def test_undated_and_trivial_sessions_never_become_the_last_session(
         encoding="utf-8",
     )
     import_history(history, store, index, project=PROJECT)
-    found = retrieve.retrieve(index, store, query="", current_project=PROJECT.id)
+    found = retrieve.retrieve(index, store, query="", where=retrieve.Filter(PROJECT.id))
     assert found.last_session is not None
     assert found.last_session.title == "Move the cache to Redis"  # not the later one-off
     headerless = tmp_path / "copied.md"  # a cut-off copy: no header, file time is now
@@ -231,7 +231,7 @@ def test_undated_and_trivial_sessions_never_become_the_last_session(
                           encoding="utf-8")
     import_history(headerless, store, index, project=PROJECT)
     assert len(_sessions(store)) == 3
-    found = retrieve.retrieve(index, store, query="", current_project=PROJECT.id)
+    found = retrieve.retrieve(index, store, query="", where=retrieve.Filter(PROJECT.id))
     assert found.last_session is not None
     assert found.last_session.title == "Move the cache to Redis"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aidermem.capture.extractive import Origin
 from aidermem.capture.summarize import SessionFacts
 from aidermem.capture.transcript import Session, split_sessions
 
@@ -39,9 +40,9 @@ def _session() -> Session:
 
 def test_facts_of_a_session_from_its_transcript_alone() -> None:
     session = _session()
-    facts = SessionFacts.of(session, project_id="github.com/acme/shop", project_name="shop",
-                            started=START, transcript_path="/w/.aider.chat.history.md",
-                            session_id="s-1")
+    origin = Origin(session_id="s-1", transcript_path="/w/.aider.chat.history.md")
+    facts = SessionFacts.of(session, origin, project_id="github.com/acme/shop",
+                            project_name="shop", started=START)
     assert facts == SessionFacts(
         project_id="github.com/acme/shop", project_name="shop",
         commits=[("1a2b3c4", "feat: add --verbose flag")],
@@ -55,16 +56,16 @@ def test_facts_of_a_session_from_its_transcript_alone() -> None:
 
 
 def test_what_git_saw_wins_for_commits_and_joins_the_edited_files_once() -> None:
-    facts = SessionFacts.of(_session(), project_id="p", project_name="p", started=None,
-                            transcript_path="h", session_id="s",
+    origin = Origin(session_id="s", transcript_path="h", conversation_id="c-1")
+    facts = SessionFacts.of(_session(), origin, project_id="p", project_name="p", started=None,
                             commits=[("9f9f9f9", "fix: by hand")],
-                            also_edited=["app.py", "README.md"], conversation_id="c-1")
+                            also_edited=["app.py", "README.md"])
     assert facts.commits == [("9f9f9f9", "fix: by hand")]
     assert facts.files_edited == ["app.py", "README.md"]
     assert facts.conversation_id == "c-1" and facts.started is None
 
 
 def test_no_commits_from_git_fall_back_to_the_transcripts() -> None:
-    facts = SessionFacts.of(_session(), project_id="p", project_name="p", started=None,
-                            transcript_path="h", session_id="s", commits=[])
+    facts = SessionFacts.of(_session(), Origin(session_id="s", transcript_path="h"),
+                            project_id="p", project_name="p", started=None, commits=[])
     assert facts.commits == [("1a2b3c4", "feat: add --verbose flag")]

@@ -19,7 +19,14 @@ from fakellm import Failure, FakeLLM
 
 from aidermem import templates
 from aidermem.capture import llm
-from aidermem.capture.llm import LLMConfig, SummarizeError, complete_json, resolve_llm_config
+from aidermem.capture.llm import (
+    Credentials,
+    LLMConfig,
+    Models,
+    SummarizeError,
+    complete_json,
+    resolve_config,
+)
 from aidermem.capture.summarize import (
     DEFAULT_MAX_CHARS,
     SessionFacts,
@@ -275,8 +282,9 @@ def test_extra_env_reaches_litellm_for_one_call_only(server: FakeLLM) -> None:
 def test_resolved_config_reaches_the_fake_server(server: FakeLLM, tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text("OPENAI_API_KEY=from-dotenv\n")
-    config = resolve_llm_config(
-        main_model="openai/fake-weak", api_base=server.base_url, env={}, dotenv_files=[dotenv]
+    config = resolve_config(
+        Models("openai/fake-weak"), env={},
+        credentials=Credentials(api_base=server.base_url, dotenv_files=[dotenv]),
     )
     assert config is not None
     server.enqueue(json.dumps(GOOD))
@@ -360,11 +368,11 @@ def test_user_model_settings_file_overrides_packaged(tmp_path: Path) -> None:
 
 def test_model_precedence() -> None:
     env = {"OPENAI_API_KEY": "o"}
-    pick = lambda **kw: resolve_llm_config(main_model="gpt-4o", env=env, **kw).model  # noqa: E731
+    pick = lambda **kw: resolve_config(Models("gpt-4o", **kw), env=env).model  # noqa: E731
     assert pick() == "gpt-4o-mini"
-    assert pick(weak_model="openai/w") == "openai/w"
-    assert pick(weak_model="openai/w", summary_model="haiku") == "claude-haiku-4-5"
-    assert resolve_llm_config(main_model=None, env={}) is None
+    assert pick(weak="openai/w") == "openai/w"
+    assert pick(weak="openai/w", summary="haiku") == "claude-haiku-4-5"
+    assert resolve_config(Models(None), env={}) is None
 
 
 def test_credentials_follow_aiders_environment(tmp_path: Path) -> None:
@@ -374,7 +382,8 @@ def test_credentials_follow_aiders_environment(tmp_path: Path) -> None:
     env = {"ANTHROPIC_API_KEY": "shell", "OPENAI_API_BASE": "http://proxy/v1"}
     before = dict(os.environ)
 
-    config = resolve_llm_config(main_model="sonnet", env=env, dotenv_files=[first, second])
+    config = resolve_config(Models("sonnet"), env=env,
+                            credentials=Credentials(dotenv_files=[first, second]))
 
     assert os.environ == before  # .env files were read, not loaded
     assert config == LLMConfig(
@@ -384,25 +393,49 @@ def test_credentials_follow_aiders_environment(tmp_path: Path) -> None:
         timeout=llm.DEFAULT_TIMEOUT,
         extra_env={"ANTHROPIC_API_KEY": "repo", "AWS_REGION_NAME": "eu-west-1"},
     )
-    keyed = resolve_llm_config(
-        main_model="sonnet",
+    keyed = resolve_config(
+        Models("sonnet"),
         env=env,
-        api_keys=["anthropic=cli", "junk"],
-        set_env=["ANTHROPIC_API_KEY=s"],
+        credentials=Credentials(api_keys=["anthropic=cli", "junk"],
+                                set_env=["ANTHROPIC_API_KEY=s"]),
     )
     assert keyed is not None
     assert keyed.api_key == "cli"  # aider applies --api-key after --set-env
     assert keyed.extra_env == {"ANTHROPIC_API_KEY": "cli"}
-    region = resolve_llm_config(
-        main_model="sonnet", env=env, set_env=["AWS_REGION_NAME = us-east-1"]
+    region = resolve_config(
+        Models("sonnet"), env=env, credentials=Credentials(set_env=["AWS_REGION_NAME = us-east-1"])
     )
     assert region is not None
     assert region.extra_env == {"AWS_REGION_NAME": "us-east-1"}
-    openai = resolve_llm_config(main_model="openai/o3-mini", env=env, api_key="sk", timeout=5)
+    openai = resolve_config(Models("openai/o3-mini"), env=env,
+                            credentials=Credentials(api_key="sk"), timeout=5)
     assert openai == LLMConfig("gpt-4o-mini", "http://proxy/v1", "sk", 5, {"OPENAI_API_KEY": "sk"})
-    base_url = resolve_llm_config(main_model="gpt-4o", env={"OPENAI_BASE_URL": "http://b/v1"})
+    base_url = resolve_config(Models("gpt-4o"), env={"OPENAI_BASE_URL": "http://b/v1"})
     assert base_url is not None
     assert base_url.api_base == "http://b/v1"
+
+
+
+def test_each_credential_lands_where_aider_puts_it(tmp_path: Path) -> None:
+    # session.py hands aider's resolved values to resolve_config: every one of them must
+    # land where aider itself would put it.
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("AWS_REGION_NAME=eu-west-1\n")
+    settings = tmp_path / "models.yml"
+    settings.write_text("- name: openai/fake-main\n  weak_model_name: openai/fake-weak\n")
+    env = {"OPENAI_API_KEY": "shell"}
+    got = resolve_config(
+        Models("openai/fake-main"), env=env, timeout=7, settings_files=[settings],
+        credentials=Credentials(dotenv_files=[dotenv], set_env=["X_MODE=on"],
+                                api_keys=["anthropic=a"], api_key="sk", api_base="http://p/v1"),
+    )
+    assert got == LLMConfig(
+        "openai/fake-weak", "http://p/v1", "sk", 7,
+        {"AWS_REGION_NAME": "eu-west-1", "X_MODE": "on", "ANTHROPIC_API_KEY": "a",
+         "OPENAI_API_KEY": "sk", "OPENAI_API_BASE": "http://p/v1"},
+    )
+    named = resolve_config(Models("gpt-4o", "openai/w", "haiku"), env=env)
+    assert named is not None and named.model == "claude-haiku-4-5"
 
 
 # -- the prompt and the reply, without a server ------------------------------

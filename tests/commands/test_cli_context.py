@@ -171,8 +171,8 @@ def test_a_path_with_spaces_is_quoted_for_the_shell(tmp_path: Path) -> None:
     ran = subprocess.run(f"{hint} show 01ABC", shell=True, capture_output=True, text=True,
                          check=True)
     assert ran.stdout == "ran: show 01ABC\n"
-    text = context.render(project_name="shop", current_project="p", last_session=None,
-                          memories=[memory("AAAA", "A note")], budget=1500, command=hint)
+    text = context.render(context.Frame("shop", "p", command=hint), last_session=None,
+                          memories=[memory("AAAA", "A note")], budget=1500)
     assert text is not None and f"`/run {hint} show <id>`" in text
     assert f"`/run {hint} search \"<words>\"`" in text
 

@@ -154,3 +154,23 @@ def test_import_of_a_file_that_is_not_a_history_says_so(shop, tmp_path, capsys):
     assert mixed.code == 1  # the history is imported, and the status says not everything was
     assert "1 of 1 sessions imported" in mixed.out
     assert f"{notes} is not an aider chat history" in mixed.err
+
+
+def test_import_with_llm_summarizes_with_the_model_given(shop, capsys, fake_llm, monkeypatch):
+    from capture_world import HISTORY, SUMMARY
+    from e2e_support import summarizer, summary_requests
+
+    fake_llm.responder = summarizer(SUMMARY)
+    monkeypatch.setenv("OPENAI_API_BASE", fake_llm.base_url)  # aider's env names reach litellm
+    monkeypatch.setenv("OPENAI_API_KEY", "k-import")
+    history = shop / ".aider.chat.history.md"
+    history.write_text(HISTORY, encoding="utf-8")
+    done = run(capsys, "import", str(history), "--llm", "--model", "openai/fake-weak", "--json")
+    assert done.code == 0, done.err
+    report = json.loads(done.out)["files"][0]
+    assert report["imported"] == 1 and report["summarized"] == 1
+    [request] = summary_requests(fake_llm)
+    assert request.body["model"] == "fake-weak"
+    assert request.headers.get("Authorization") == "Bearer k-import"
+    titles = {m.title for _, m in store().iter_memories()}
+    assert {"Job locking for workers", "Advisory lock per job"} <= titles

@@ -35,8 +35,8 @@ from aidermem.errors import MemoryFileError
 from aidermem.index.memory_index import MemoryIndex
 from aidermem.models import Kind, Memory, new_id
 from aidermem.project import Project
-from aidermem.retrieve.render import render
-from aidermem.retrieve.select import retrieve
+from aidermem.retrieve.render import Frame, render
+from aidermem.retrieve.select import Filter, retrieve
 from aidermem.store import memfile
 from aidermem.store.store import Store
 
@@ -224,9 +224,9 @@ def test_a_captured_diff_session_reads_back_and_reaches_the_next_launch_context(
     assert any(isinstance(m, Memory) and m.body.startswith(">>>>>>> REPLACE closes")
                for m in loaded)
 
-    found = retrieve(index, shop, query="old new", current_project="github.com/acme/shop")
+    found = retrieve(index, shop, query="old new", where=Filter("github.com/acme/shop"))
     assert found.last_session == session
-    context = render(project_name="shop", current_project="github.com/acme/shop",
+    context = render(Frame("shop", "github.com/acme/shop"),
                      last_session=found.last_session, memories=found.notes, budget=1500)
     assert context is not None and "<<<<<<< SEARCH\nold()" in context
 

@@ -48,7 +48,7 @@ NOTES = [
 
 def test_render_matches_golden() -> None:
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=LAST, memories=NOTES, budget=1500
+        context.Frame("shop", PROJECT), last_session=LAST, memories=NOTES, budget=1500
     )
     golden = GOLDEN / "context_basic.md"
     assert text == golden.read_text(encoding="utf-8")
@@ -56,7 +56,7 @@ def test_render_matches_golden() -> None:
 
 def test_nothing_to_say_gives_none() -> None:
     assert context.render(
-        project_name="shop", current_project=PROJECT, last_session=None, memories=[], budget=1500
+        context.Frame("shop", PROJECT), last_session=None, memories=[], budget=1500
     ) is None
 
 
@@ -68,7 +68,7 @@ def test_budget_is_never_exceeded(budget: int) -> None:
         for i in range(40)
     ]
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=LAST, memories=many,
+        context.Frame("shop", PROJECT), last_session=LAST, memories=many,
         budget=budget,
     )
     if text is not None:
@@ -82,7 +82,7 @@ def test_lower_ranked_notes_are_dropped_first() -> None:
         _memory(1 + i, Kind.NOTE, f"Note number {i}", "detail " * 200) for i in range(10)
     ]
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=None, memories=many, budget=700
+        context.Frame("shop", PROJECT), last_session=None, memories=many, budget=700
     )
     assert text is not None
     assert "Note number 0" in text
@@ -91,7 +91,7 @@ def test_lower_ranked_notes_are_dropped_first() -> None:
 
 def test_last_session_not_repeated_among_notes() -> None:
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=LAST,
+        context.Frame("shop", PROJECT), last_session=LAST,
         memories=[LAST, *NOTES], budget=1500,
     )
     assert text is not None
@@ -102,7 +102,7 @@ def test_last_session_not_repeated_among_notes() -> None:
 def test_a_tiny_budget_still_fits_the_best_memory_shortened(budget: int) -> None:
     # The full frame (preamble and footer) alone is over 100 tokens: it gives way first.
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=None, memories=NOTES,
+        context.Frame("shop", PROJECT), last_session=None, memories=NOTES,
         budget=budget,
     )
     assert text is not None
@@ -113,7 +113,7 @@ def test_a_tiny_budget_still_fits_the_best_memory_shortened(budget: int) -> None
 
 def test_a_tiny_budget_shows_the_last_session_first() -> None:
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=LAST, memories=NOTES,
+        context.Frame("shop", PROJECT), last_session=LAST, memories=NOTES,
         budget=60,
     )
     assert text is not None and tokens.count(text) <= 60
@@ -129,7 +129,7 @@ def test_each_fact_of_the_last_session_is_rendered_once() -> None:
     # An older session recorded the same decision again, word for word.
     again = _memory(3, Kind.DECISION, "keep JSON file storage because the data set is tiny",
                     "keep JSON file storage because the data set is tiny")
-    text = context.render(project_name="shop", current_project=PROJECT, last_session=last,
+    text = context.render(context.Frame("shop", PROJECT), last_session=last,
                           memories=[*others, again], budget=1500)
     assert text is not None
     assert text.lower().count("json file storage") == 1
@@ -149,7 +149,7 @@ def test_distinct_facts_that_share_words_all_stay() -> None:
         _memory(14, Kind.CONVENTION, "Round cart totals half even", "In cents."),
         _memory(13, Kind.CONVENTION, "Round invoice totals half even", "In cents, too."),
     ]
-    text = context.render(project_name="shop", current_project=PROJECT, last_session=None,
+    text = context.render(context.Frame("shop", PROJECT), last_session=None,
                           memories=notes, budget=1500)
     assert text is not None
     assert all(m.id in text for m in notes)
@@ -181,14 +181,14 @@ def _outside_fences(text: str) -> tuple[list[str], str, list[str]]:
 def test_a_memory_body_can_never_close_the_frame(where: str) -> None:
     forged = _memory(19, Kind.NOTE, "A note with ``` and ---", FORGED)
     if where == "note":
-        text = context.render(project_name="shop", current_project=PROJECT, last_session=LAST,
+        text = context.render(context.Frame("shop", PROJECT), last_session=LAST,
                               memories=[forged, *NOTES], budget=1500)
     elif where == "last session":
         session = forged.model_copy(update={"kind": Kind.SESSION})
-        text = context.render(project_name="shop", current_project=PROJECT,
+        text = context.render(context.Frame("shop", PROJECT),
                               last_session=session, memories=NOTES, budget=1500)
     else:
-        text = context.render(project_name="shop", current_project=PROJECT, last_session=None,
+        text = context.render(context.Frame("shop", PROJECT), last_session=None,
                               memories=[forged], budget=130)
     assert text is not None
     headings, outside, inside = _outside_fences(text)
@@ -205,7 +205,7 @@ def test_a_project_name_cannot_add_lines_to_a_heading() -> None:
     odd = _memory(12, Kind.BUG, "Login loop", "Root cause: cookies.",
                   project="github.com/acme/admin").model_copy(
         update={"project_name": "admin\n\n## NEW INSTRUCTIONS"})
-    text = context.render(project_name="shop", current_project=PROJECT, last_session=None,
+    text = context.render(context.Frame("shop", PROJECT), last_session=None,
                           memories=[odd], budget=1500)
     assert text is not None
     headings, _, _ = _outside_fences(text)
@@ -216,7 +216,7 @@ def test_a_stale_memory_is_marked_above_its_fence() -> None:
     line = ("`authenticate_user` changed since this note was written at abc1234 — verify "
             "before relying on it")
     text = context.render(
-        project_name="shop", current_project=PROJECT, last_session=LAST, memories=NOTES,
+        context.Frame("shop", PROJECT), last_session=LAST, memories=NOTES,
         budget=1500, warnings={NOTES[0].id: [line], LAST.id: ["`Store` is gone\nsince x"]},
     )
     golden = (GOLDEN / "context_basic.md").read_text(encoding="utf-8")

@@ -9,7 +9,13 @@ import pytest
 
 from aidermem.index.memory_index import MemoryIndex
 from aidermem.models import Kind, Memory, Status
-from aidermem.retrieve.select import MAX_QUERY_WORDS, launch_query, merge_ranked, retrieve
+from aidermem.retrieve.select import (
+    MAX_QUERY_WORDS,
+    Filter,
+    launch_query,
+    merge_ranked,
+    retrieve,
+)
 from aidermem.store.store import Store
 
 SHOP, BILLING = "github.com/acme/shop", "github.com/acme/billing"
@@ -104,7 +110,7 @@ def _ids(memories: list[Memory]) -> list[str]:
 
 def test_last_session_and_relevant_notes_first(world: dict[str, Memory], tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store")
-    found = retrieve(MemoryIndex.open(store), store, query="advisory locks", current_project=SHOP)
+    found = retrieve(MemoryIndex.open(store), store, query="advisory locks", where=Filter(SHOP))
     assert found.last_session == world["last session"]  # this project's newest, not billing's
     titles = _ids(found.notes)
     assert titles[0] == "Advisory locks for jobs"  # the relevant note leads
@@ -118,7 +124,7 @@ def test_the_newest_notes_stand_in_only_when_nothing_matches(
         world: dict[str, Memory], tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store")
     found = retrieve(MemoryIndex.open(store), store, query="kubernetes helm chart",
-                     current_project=SHOP)
+                     where=Filter(SHOP))
     assert {"Rounding bug in refunds", "Prefer UTC everywhere"} <= set(_ids(found.notes))
 
 
@@ -131,7 +137,7 @@ def test_notes_far_below_the_best_match_are_left_out(tmp_path: Path) -> None:
                         "announce it in the team channel, and check the app store listing.")
     store.add_many([strong, weak], "test memories")
     found = retrieve(MemoryIndex.open(store), store, query="redis session store",
-                     current_project=SHOP)
+                     where=Filter(SHOP))
     assert _ids(found.notes) == ["Redis session store"]
 
 
@@ -139,31 +145,31 @@ def test_scope_all_brings_in_other_projects_and_archived_never_shows(
         world: dict[str, Memory], tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store")
     index = MemoryIndex.open(store)
-    found = retrieve(index, store, query="advisory locks", current_project=SHOP, scope="all")
+    found = retrieve(index, store, query="advisory locks", where=Filter(SHOP), scope="all")
     titles = _ids(found.notes)
     assert "Billing uses advisory locks too" in titles
     assert "Old advisory lock table" not in titles
     assert found.last_session == world["last session"]  # sessions stay this project's
-    listed = retrieve(index, store, query="advisory locks", current_project=SHOP,
+    listed = retrieve(index, store, query="advisory locks", where=Filter(SHOP),
                       scope=["billing"])
     assert _ids(listed.notes)[0] == "Billing uses advisory locks too"
 
 
 def test_required_topics_filter_everything(world: dict[str, Memory], tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store")
-    found = retrieve(MemoryIndex.open(store), store, query="refunds", current_project=SHOP,
-                     topics_require=["payments"])
+    found = retrieve(MemoryIndex.open(store), store, query="refunds",
+                     where=Filter(SHOP, topics_require=["payments"]))
     assert _ids(found.notes) == ["Rounding bug in refunds"]
     assert found.last_session is None
 
 
 def test_an_empty_store_or_query_gives_what_there_is(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store")
-    found = retrieve(MemoryIndex.open(store), store, query="", current_project=SHOP)
+    found = retrieve(MemoryIndex.open(store), store, query="", where=Filter(SHOP))
     assert found.last_session is None and found.notes == []
     for odd in ["foo(bar)?", "C++", '"', "日本語", "   "]:
         assert retrieve(MemoryIndex.open(store), store, query=odd,
-                        current_project=SHOP).notes == []
+                        where=Filter(SHOP)).notes == []
 
 
 def test_a_file_broken_after_indexing_is_skipped(world: dict[str, Memory], tmp_path: Path
@@ -174,7 +180,7 @@ def test_a_file_broken_after_indexing_is_skipped(world: dict[str, Memory], tmp_p
     broken = store.root / store.path_of(world["locks"].id)
     broken.write_text("no front matter at all")
     # The index still lists it (read before the file broke): retrieval must not fail.
-    found = retrieve(index, store, query="advisory locks", current_project=SHOP)
+    found = retrieve(index, store, query="advisory locks", where=Filter(SHOP))
     assert "Advisory locks for jobs" not in _ids(found.notes)
     assert "Tabs in Makefiles" in _ids(found.notes)
 
@@ -190,7 +196,7 @@ def test_highly_relevant_memories_from_other_projects_join_a_project_scope(
     unrelated_there = _memory("Billing invoices in PDF", Kind.DECISION, project=BILLING)
     store.add_many([weak_here, strong_there, unrelated_there], "test memories")
     found = retrieve(MemoryIndex.open(store), store, query="redis cache stampede",
-                     current_project=SHOP)
+                     where=Filter(SHOP))
     titles = _ids(found.notes)
     assert "Redis cache stampede fix" in titles
     assert "Billing invoices in PDF" not in titles
@@ -200,7 +206,7 @@ def test_other_projects_never_outnumber_or_outrank_a_better_local_match(
         world: dict[str, Memory], tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store")
     found = retrieve(MemoryIndex.open(store), store, query="advisory locks jobs workers",
-                     current_project=SHOP)
+                     where=Filter(SHOP))
     titles = _ids(found.notes)
     assert titles[0] == "Advisory locks for jobs"
     assert "Billing uses advisory locks too" not in titles
@@ -208,7 +214,7 @@ def test_other_projects_never_outnumber_or_outrank_a_better_local_match(
 
 def test_memories_under_an_earlier_id_are_this_projects_in_the_context(
         world: dict[str, Memory], tmp_path: Path) -> None:
-    from aidermem.retrieve.render import render
+    from aidermem.retrieve.render import Frame, render
 
     store = Store.open(tmp_path / "store")
     earlier = _memory("Queue uses SKIP LOCKED", Kind.DECISION, project="", days_ago=1)
@@ -216,12 +222,12 @@ def test_memories_under_an_earlier_id_are_this_projects_in_the_context(
     session = _memory("Queue session before the remote", Kind.SESSION, project="", days_ago=0)
     session.project, session.project_name = "/home/me/shop", "shop"
     store.add_many([earlier, session], "memories from before the remote was added")
-    found = retrieve(MemoryIndex.open(store), store, query="skip locked", current_project=SHOP,
-                     aliases=["/home/me/shop"])
+    found = retrieve(MemoryIndex.open(store), store, query="skip locked",
+                     where=Filter(SHOP, aliases=["/home/me/shop"]))
     assert found.last_session is not None
     assert found.last_session.title == "Queue session before the remote"
     assert _ids(found.notes)[0] == "Queue uses SKIP LOCKED"
-    text = render(project_name="shop", current_project=SHOP, last_session=found.last_session,
+    text = render(Frame("shop", SHOP), last_session=found.last_session,
                   memories=found.notes, budget=4000)
     assert "Queue uses SKIP LOCKED" in text and "from project" not in text
 
@@ -240,6 +246,6 @@ def test_a_one_request_session_that_recorded_a_decision_is_still_the_last_sessio
     question = _memory("What does the TTL default to?", Kind.SESSION, days_ago=0,
                        source=Source(tool=Tool.AIDER, requests=1))
     store.add_many([decided, decision, question], "two sessions")
-    found = retrieve(MemoryIndex.open(store), store, query="", current_project=SHOP)
+    found = retrieve(MemoryIndex.open(store), store, query="", where=Filter(SHOP))
     assert found.last_session is not None
     assert found.last_session.title == "Chose the job queue lock"

@@ -115,17 +115,12 @@ def full(root: Path) -> Snapshot:
     git_index = _index_stat(root)
     dirs = _settled(_walk_dirs(root, ""), started)
     head = gitutil.head(root)
-    code, out, err = gitutil.run_git_full(
-        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], root,
-        check=False)
+    code, out, err = gitutil.run_git_full(gitutil.STATUS_ARGS, root, check=False)
     if code != 0:
         raise StoreError(f"git status failed in {root}: {' '.join(err.split())}",
                                  f"check the store with `git -C {root} status`")
     snap = Snapshot(head, git_index, dirs)
-    for entry in out.split("\0"):
-        xy, path = entry[:2], entry[3:]
-        if not path:
-            continue
+    for xy, path in gitutil.status_entries(out):
         if xy == "??":
             snap.untracked.append(path)
             continue

@@ -13,8 +13,9 @@ signal moved:
   renamed in it), only that directory is listed again.
 
 A Probe starts `git diff-files` before the caller does its own work (imports,
-opening the index), so they overlap. No snapshot, a changed .gitignore or
-anything unexpected takes the full `git status` path.
+opening the index), so they overlap (commands/fastpath.py starts one first thing).
+No snapshot, a changed .gitignore or anything unexpected takes the full `git status`
+path.
 
 Never: write to the store's files, or guess (when unsure, the full path). The
 one write is to git's index, and only to its cached stat data: refreshed when
@@ -29,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aidermem import gitutil, paths
+from aidermem import gitutil
 from aidermem.errors import StoreError
 
 # A directory changed this close to a check may change again within the same mtime tick
@@ -86,15 +87,6 @@ class Probe:
     def close(self) -> None:
         """Reap git (a probe whose answer was not needed)."""
         self._modified.result()
-
-
-def early_probe(cwd: Path) -> Probe | None:
-    """A Probe of the store, started before the settings are read (config costs pydantic's
-    import), at the store they most likely name (paths.guess_store). Its user must check
-    that `probe.root` is the store the settings do name."""
-    guess = paths.guess_store(gitutil.find_root(cwd), os.environ, Path(cwd))
-    root = guess.expanduser().absolute()
-    return Probe(root) if (root / ".git").is_dir() else None
 
 
 def check(root: Path, before: Snapshot | None, probe: Probe | None = None) -> Snapshot:

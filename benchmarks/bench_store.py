@@ -96,7 +96,7 @@ MINIMAL_SEARCH = """
 import sys
 from pathlib import Path
 from aidermem.index.memory_index import MemoryIndex
-from aidermem.index.search import SearchRequest
+from aidermem.index.search import SearchRequest, find
 from aidermem.store.store import Store
 index = MemoryIndex.open(Store.open(Path(sys.argv[1]), create=False))
 for hit in find(index, SearchRequest(text=sys.argv[2], scope="all")):

@@ -15,7 +15,9 @@ replaces a list whole, never appends to it):
 6. the launcher's own flags: `--mem-budget`, `--mem-no-capture`, `--mem-off`
 
 So the project file beats the user file at the same level, and a more specific
-profile beats a less specific one. Every resolved key carries its `Origin`.
+profile beats a less specific one. Every resolved key carries its `Origin`. The order
+of files and tables (1-4) is `paths.config_layers`, which the read path's cheap guess of
+the store (`paths.guess_store`) follows too, without this module's imports.
 
 This module reads the two files and nothing else: it never writes, never
 creates directories, never runs aider, and never checks whether `read` files
@@ -238,8 +240,8 @@ def project_file(project_root: Path) -> Path:
 
 def _file_paths(project_root: Path | None) -> list[tuple[Path, Literal["user", "project"]]]:
     """Where config files may be, lowest precedence first."""
-    found: list[tuple[Path, Literal["user", "project"]]] = [(paths.user_config_file(), "user")]
-    return found + ([(project_file(project_root), "project")] if project_root else [])
+    layers: tuple[Literal["user", "project"], ...] = ("user", "project")
+    return list(zip(paths.config_files(project_root), layers, strict=False))
 
 
 def _show(value: object) -> str:
@@ -452,12 +454,7 @@ def resolve(
     and ignored; else they are an error, as for a launch.
     """
     files = load_files(project_root, unknown_keys=unknown_keys)
-    if profile:
-        name, selected_by = profile, "command line"
-    elif env.get(PROFILE_ENV, "").strip():
-        name, selected_by = env[PROFILE_ENV].strip(), f"env {PROFILE_ENV}"
-    else:
-        name, selected_by = DEFAULT_PROFILE, "default"
+    name, selected_by = paths.selected_profile(profile, env)
     names = _profile_names(files)
     if name not in names:
         searched = ", ".join(str(p) for p, _ in reversed(_file_paths(project_root)))
@@ -465,8 +462,7 @@ def resolve(
             f"profile {name!r} is not defined (selected by {selected_by}; searched {searched})",
             f"{_suggest(name, names)}available profiles: {', '.join(names)}",
         )
-    sections = dict.fromkeys(["", DEFAULT_PROFILE, name])  # lowest first; "" is the top level
-    layers = [f.tables.get(s, {}) for s in sections for f in files]
+    layers = [table for _, table in paths.config_layers([(f, f.tables) for f in files], name)]
     merged: _Table = {k: (None, Origin("default")) for k in _SETTING_KEYS}
     for layer in [*layers, *_overrides(env, cli, cwd)]:
         merged |= layer

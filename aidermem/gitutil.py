@@ -222,23 +222,21 @@ def recent_commit_subjects(path: Path, n: int) -> list[str]:
     return out.splitlines() if out else []
 
 
+# `git status` as every caller reads it: NUL-separated, untracked files one by one (not their
+# directory), a rename as a deletion plus an addition.
+STATUS_ARGS = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]
+
+
 def changed_files(path: Path) -> list[str]:
     """Paths (relative to the repo root) that differ from HEAD: staged, unstaged, untracked."""
-    code, out, _ = run_git_full(
-        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],
-        path,
-        check=False,
-    )
-    return parse_porcelain_z(out) if code == 0 else []
+    code, out, _ = run_git_full(STATUS_ARGS, path, check=False)
+    return [p for _, p in status_entries(out)] if code == 0 else []
 
 
-def parse_porcelain_z(out: str) -> list[str]:
-    """Paths out of `git status --porcelain=v1 -z --no-renames`, in git's order."""
-    paths: list[str] = []
-    for entry in out.split("\0"):
-        if len(entry) > 3:
-            paths.append(entry[3:])
-    return paths
+def status_entries(out: str) -> list[tuple[str, str]]:
+    """(XY, path) pairs out of `git status` run with STATUS_ARGS, in git's order: X is the
+    staged change, Y the work tree's, `??` an untracked file."""
+    return [(entry[:2], entry[3:]) for entry in out.split("\0") if len(entry) > 3]
 
 
 def commits_between(path: Path, a: str | None, b: str = "HEAD") -> list[tuple[str, str]]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 APP = "aidermem"
 PROJECT_FILE = ".aidermem.toml"
@@ -29,6 +30,8 @@ SETTING_ENV: dict[str, str] = {
 PROFILE_ENV = "AIDERMEM_PROFILE"
 DEFAULT_PROFILE = "default"
 CONFIG_ENV = (PROFILE_ENV, *SETTING_ENV)  # every variable that changes settings
+F = TypeVar("F")
+T = TypeVar("T")
 
 
 def home() -> Path | None:
@@ -82,38 +85,65 @@ def index_dir_for(store_root: Path) -> Path:
     return cache_dir() / "index" / key
 
 
+def config_files(project_root: Path | None) -> list[Path]:
+    """Where config files may be, lowest precedence first: the user's, then the project's."""
+    return [user_config_file(), *([project_root / PROJECT_FILE] if project_root else [])]
+
+
+def selected_profile(given: str | None, env: Mapping[str, str]) -> tuple[str, str]:
+    """The profile in force and what selected it: the command line, else PROFILE_ENV, else
+    the default profile."""
+    if given:
+        return given, "command line"
+    if env.get(PROFILE_ENV, "").strip():
+        return env[PROFILE_ENV].strip(), f"env {PROFILE_ENV}"
+    return DEFAULT_PROFILE, "default"
+
+
+def config_layers(files: Sequence[tuple[F, Mapping[str, T]]], profile: str) -> list[tuple[F, T]]:
+    """The tables of config files that apply under `profile`, lowest precedence first.
+
+    This is config's precedence, kept here so the cheap read path follows the same
+    rules: the top level, then `[profiles.default]`, then `[profiles.<profile>]`, and
+    at each level the files in the order given (config_files: user before project).
+    `files` pairs each file with its tables by section ("" for the top level).
+    """
+    sections = dict.fromkeys(["", DEFAULT_PROFILE, profile])
+    return [(file, tables[section]) for section in sections for file, tables in files
+            if section in tables]
+
+
 def unconfigured(project_root: Path | None, env: Mapping[str, str]) -> bool:
     """True when no config file or setting variable applies: every setting is its default
     (so callers on a hot path can skip reading config, which costs pydantic's import)."""
     if any(env.get(name, "").strip() for name in CONFIG_ENV):
         return False
-    if project_root is not None and (project_root / PROJECT_FILE).exists():
-        return False
-    return not user_config_file().exists()
+    return not any(path.exists() for path in config_files(project_root))
 
 
 def guess_store(project_root: Path | None, env: Mapping[str, str], cwd: Path) -> Path:
     """The store the settings most likely name, read from the config files without
     validating them: config.resolve is the authority (and reports bad files); this only
     lets a command start work on the store before that import-heavy resolution runs.
-    Follows config's precedence for `store`: AIDERMEM_STORE, then the selected profile,
-    `[profiles.default]` and the top level, project file over user file at each level."""
+    The files' tables are taken in config's order (config_layers); STORE_ENV beats them."""
     value = env.get(STORE_ENV, "").strip()
     if value:
         return (cwd / Path(value).expanduser()).resolve()
-    files = [user_config_file(), *([project_root / PROJECT_FILE] if project_root else [])]
-    tables = [_toml_table(path) for path in files]
-    profile = env.get(PROFILE_ENV, "").strip() or DEFAULT_PROFILE
+    files = [(path, _sections(_toml_table(path))) for path in config_files(project_root)]
     found = default_store_dir()
-    for section in dict.fromkeys(["", DEFAULT_PROFILE, profile]):  # lowest precedence first
-        for path, table in zip(files, tables, strict=True):
-            profiles = table.get("profiles")
-            layer = table if not section else (
-                profiles.get(section) if isinstance(profiles, dict) else None)
-            store = layer.get("store") if isinstance(layer, dict) else None
-            if isinstance(store, str):
-                found = (path.parent.resolve() / Path(store).expanduser()).resolve()
+    for path, table in config_layers(files, selected_profile(None, env)[0]):
+        store = table.get("store")
+        if isinstance(store, str):
+            found = (path.parent.resolve() / Path(store).expanduser()).resolve()
     return found
+
+
+def _sections(table: dict[str, object]) -> dict[str, dict[str, object]]:
+    """A config file's tables by section: "" the top level, each profile's name its own."""
+    profiles = table.get("profiles")
+    named = {name: t for name, t in profiles.items() if name and isinstance(t, dict)} \
+        if isinstance(profiles, dict) else {}
+    return {"": table, **named}
 
 
 def _toml_table(path: Path) -> dict[str, object]:

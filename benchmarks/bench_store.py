@@ -1,7 +1,7 @@
 """Speed of the store and index at 1k, 10k and 100k memories.
 
     python benchmarks/bench_store.py [--sizes 1k,10k,100k] [--runs 20] [--reindex-runs 3]
-                                     [--workdir DIR]
+                                     [--workdir DIR] [--against REV]
 
 For each size: generate a store once (benchmarks/gen_memories.py, cached in
 --workdir), then measure
@@ -15,7 +15,10 @@ For each size: generate a store once (benchmarks/gen_memories.py, cached in
   as the installed `aidermem` script (else `python -m aidermem`), else a minimal
   `python -c` that opens the store and index and searches (the report says which);
 - `aidermem add` as a whole process, median;
-- the baseline `python -c pass` in the same run, to show interpreter start-up.
+- the baseline `python -c pass` in the same run, to show interpreter start-up;
+- with --against REV: `aidermem search` and `add` again, each run alternated with the
+  same command run on REV's code (`git archive` into --workdir, first on PYTHONPATH),
+  on the same store: medians of both and their ratio, this checkout / REV.
 Targets: search <= 150 ms at 100k, reindex >= 5,000/s, add <= 300 ms.
 Results go to benchmarks/results/latest.md (ignored by git) and stdout.
 """
@@ -138,7 +141,7 @@ def aidermem_command() -> list[str]:
 
 
 def cli_works(env: dict[str, str], cwd: Path) -> bool:
-    if not (REPO / "aidermem" / "cli.py").exists():
+    if not any((REPO / "aidermem" / cli).exists() for cli in ("cli.py", "cli")):
         return False
     probe = subprocess.run([*aidermem_command(), "search", "--help"], env=env,
                            cwd=cwd, capture_output=True)
@@ -153,7 +156,50 @@ def python_json(script: str, args: list[str], env: dict[str, str]) -> dict[str, 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def bench_size(n: int, workdir: Path, runs: int, reindex_runs: int) -> dict[str, object]:
+def export(rev: str, workdir: Path) -> tuple[str, Path]:
+    """REV's aidermem package and prompts, exported once into workdir: (short sha, dir)."""
+    sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    target = workdir / f"against-{sha}"
+    if not (target / "aidermem").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        tar = subprocess.run(["git", "-C", str(REPO), "archive", sha, "aidermem", "prompts"],
+                             check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=tar, check=True)
+    return sha, target
+
+
+def alternated(ours: list[list[str]], theirs: list[list[str]], env: dict[str, str],
+               env_against: dict[str, str], cwd: Path) -> tuple[list[float], list[float]]:
+    """Each pair run one after the other (ours, then theirs), so drift hits both alike."""
+    a, b = [], []
+    for mine, other in zip(ours, theirs, strict=True):
+        a += timed_runs([mine], env, cwd)
+        b += timed_runs([other], env_against, cwd)
+    return a, b
+
+
+def compare(result: dict[str, object], against: tuple[str, Path], command: list[str],
+            runs: int, env: dict[str, str], cwd: Path) -> None:
+    """search and add of this checkout against REV's, alternated (see the docstring)."""
+    sha, code = against
+    env_against = {**env, "PYTHONPATH": str(code)}
+    searches = [[*command, "search", "--all-projects", QUERIES[i % len(QUERIES)]]
+                for i in range(runs)]
+    alternated(searches[:2], searches[:2], env, env_against, cwd)  # warm up both
+    mine, theirs = alternated(searches, searches, env, env_against, cwd)
+    adds = [[*command, "add", "--global", "--title", f"bench vs {i}",
+             f"benchmark memory {i} about getUserById"] for i in range(2 * max(5, runs // 2))]
+    add_mine, add_theirs = alternated(adds[::2], adds[1::2], env, env_against, cwd)
+    result["against"] = sha
+    for key, a, b in (("search", mine, theirs), ("add", add_mine, add_theirs)):
+        result[f"{key}_vs_ms"] = statistics.median(a)
+        result[f"{key}_against_ms"] = statistics.median(b)
+        result[f"{key}_ratio"] = statistics.median(a) / statistics.median(b)
+
+
+def bench_size(n: int, workdir: Path, runs: int, reindex_runs: int,
+               against: tuple[str, Path] | None = None) -> dict[str, object]:
     home = workdir / f"n{n}"
     store = home / "store"
     if not (store / ".git").exists():
@@ -212,6 +258,8 @@ def bench_size(n: int, workdir: Path, runs: int, reindex_runs: int) -> dict[str,
                 for i in range(add_runs)]
         result["add_via"] = "python -c (minimal)"
     result["add_ms"] = statistics.median(timed_runs(adds, env, cwd))
+    if against is not None and use_cli:
+        compare(result, against, command, runs, env, cwd)
     result["load_after"] = os.getloadavg()[0]
     return result
 
@@ -244,6 +292,15 @@ def render(results: list[dict[str, object]], command: str) -> str:
               "Targets: search ≤ 150 ms at 100k, reindex ≥ 5,000/s, add ≤ 300 ms. "
               "Reindex CPU µs/memory counts the process and its parse workers; on 2 cores "
               "5,000/s needs ≤ 400 µs of CPU per memory with both cores free.", ""]
+    compared = [r for r in results if "against" in r]
+    if compared:
+        lines += [f"Against {compared[0]['against']} (alternated runs on the same store):", "",
+                  "| memories | search ms this / against (ratio) | add ms this / against "
+                  "(ratio) |", "|---:|---:|---:|"]
+        lines += [f"| {r['n']:,} | {r['search_vs_ms']:.1f} / {r['search_against_ms']:.1f} "
+                  f"({r['search_ratio']:.3f}×) | {r['add_vs_ms']:.1f} / "
+                  f"{r['add_against_ms']:.1f} ({r['add_ratio']:.3f}×) |" for r in compared]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -255,13 +312,17 @@ def main() -> int:
                         help="full rebuilds per size; the median rate is reported")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/aidermem-bench"),
                         help="where generated stores are kept between runs")
+    parser.add_argument("--against", metavar="REV",
+                        help="also time search and add against this git revision's code, "
+                             "alternating runs (e.g. HEAD~1)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    against = export(args.against, args.workdir) if args.against else None
     results = []
     for size in args.sizes.split(","):
         n = parse_size(size)
         print(f"{n} memories", flush=True)
-        results.append(bench_size(n, args.workdir, args.runs, args.reindex_runs))
+        results.append(bench_size(n, args.workdir, args.runs, args.reindex_runs, against))
         print("  " + json.dumps(results[-1], default=str), flush=True)
     text = render(results, "python benchmarks/bench_store.py " + " ".join(sys.argv[1:]))
     out = HERE / "results" / "latest.md"

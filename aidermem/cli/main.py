@@ -85,10 +85,6 @@ COMMANDS: dict[str, str] = {
 TAKES_LAUNCH_ARGS: dict[str, frozenset[str]] = {
     "context": frozenset({"--json", "-h", "--help"}),
 }
-# Read-only commands whose first act is syncing the index: its git call starts before the
-# command's imports (worktree.early_probe). Never for commands that write first, which would
-# make the probe's answer stale.
-PROBE_FIRST = frozenset({"search", "list", "digest", "stats"})
 # Commands that only read memories: a config key they do not know is a warning, not an
 # error. Not doctor and profiles: showing what is wrong with the config is their job.
 READ_ONLY = frozenset({"search", "show", "list", "digest", "stats"})
@@ -289,11 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         if where.action == "launch":
             return launch(where.args)
         name, *rest = where.args
-        probe = None
-        if name in PROBE_FIRST and not {"-h", "--help"} & set(rest):
-            from aidermem.store.worktree import early_probe  # git works while we import the rest
+        from aidermem.commands.fastpath import early_probe
 
-            probe = early_probe(Path.cwd())
+        probe = early_probe(name, rest, Path.cwd())  # git works while we import the rest
         from aidermem.commands.app import App
 
         app = App(cwd=Path.cwd(), stdout_isatty=sys.stdout.isatty(), probe=probe,

@@ -1,10 +1,10 @@
 """What a management command works with: settings, project, store and index.
 
 Each is created on first use and at most once per command, so `aidermem show`
-never opens the index. The index is synced with the store the first time it
-is asked for, as a reader: never waiting for another writer, never failing
-because the cache cannot be written (that is a warning too); files the sync had
-to skip are reported as warnings on stderr
+never opens the index. The index is commands.fastpath's CommandIndex: synced
+with the store the first time it is asked for, as a reader: never waiting for
+another writer, never failing because the cache cannot be written (that is a
+warning too); files the sync had to skip are reported as warnings on stderr
 (`aidermem: warning: skipped <path>: <reason>`), never silently.
 
 This module wires existing pieces together; it never renders command output
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from aidermem import paths
+from aidermem.commands.fastpath import CommandIndex
 from aidermem.commands.output import SHORT_ID_MIN, Style
 from aidermem.errors import IndexBusyError, IndexWriteError
 from aidermem.project import Project, identify, remember
@@ -62,8 +63,7 @@ class App:
         self.stdout_isatty = stdout_isatty
         self.style = Style.for_stream(stdout_isatty)
         self._warn = warn
-        self._probe = probe  # the store's git call, started early (worktree.early_probe)
-        self.last_sync: SyncReport | None = None  # what opening the index changed
+        self._probe = probe  # the store's change check, started early (fastpath.early_probe)
 
     def warn(self, message: str) -> None:
         self._warn(f"aidermem: warning: {message}")
@@ -99,31 +99,25 @@ class App:
         return Store.open(self.store_root)
 
     @cached_property
+    def _index(self) -> CommandIndex:
+        """The index's one owner for this command (commands.fastpath), never replaced."""
+        return CommandIndex(self.store, probe=self._probe, on_sync=self._synced)
+
+    @property
     def unsynced_index(self) -> MemoryIndex:
         """The store's index as it is on disk (for `reindex`, which rebuilds it anyway)."""
-        from aidermem.index.memory_index import MemoryIndex
+        return self._index.unsynced()
 
-        probe, self._probe = self._probe, None
-        if probe is not None and probe.root != self.store.root:
-            probe.close()
-            probe = None
-        return MemoryIndex.open(self.store, probe=probe)
-
-    @cached_property
+    @property
     def index(self) -> MemoryIndex:
-        """The store's index, brought up to date with the store once per command.
+        """The store's index, brought up to date with the store once per command."""
+        return self._index.synced()
 
-        Every file it cannot read is reported each time, not only when first
-        seen: until it is fixed, results are missing that memory.
-        """
-        index = self.unsynced_index
-        self.last_sync = index.refresh()
-        if self.last_sync.stale:
-            self.warn(self.last_sync.stale)
-        self._report_broken(index)
-        return index
-
-    def _report_broken(self, index: MemoryIndex) -> None:
+    def _synced(self, index: MemoryIndex, report: SyncReport) -> None:
+        """What a sync found, said on stderr. Every file it cannot read is reported each
+        time, not only when first seen: until it is fixed, results are missing that memory."""
+        if report.stale:
+            self.warn(report.stale)
         broken = index.broken()
         for skipped in broken[:MAX_WARNINGS]:
             self.warn(f"skipped {skipped.path}: {skipped.reason}")
@@ -132,22 +126,9 @@ class App:
                       "(`aidermem doctor` lists them all)")
 
     def read(self, work: Callable[[MemoryIndex], T]) -> T:
-        """`work` done over the up-to-date index, fast: it first runs on the index as it
-        is, while git checks the store for changes (worktree.Probe), and runs again only
-        if the sync then changed the index. For read-only work."""
-        if "index" in self.__dict__ or self._probe is None:
-            return work(self.index)  # nothing runs meanwhile: no time to win
-        index = self.unsynced_index
-        if not index.built():
-            return work(self.index)
-        try:
-            with index.as_is():
-                early: list[T] = [work(index)]
-        except Exception:  # an unsynced index may be in any state: redo the work synced
-            early = []
-        synced = self.index  # waits for git, syncs, reports skipped files
-        changed = self.last_sync is None or self.last_sync.changed
-        return work(synced) if changed or not early else early[0]
+        """`work` done over the up-to-date index, fast: answered from the index while git
+        checks the store when it can be (commands.fastpath). For read-only work."""
+        return self._index.answer(work)
 
     def index_after_write(self, written: dict[str, Memory | None]) -> None:
         """Bring the index up to date after this command committed to the store.
@@ -158,16 +139,7 @@ class App:
         indexing to the next command.
         """
         try:
-            if "index" in self.__dict__:  # opened (and synced) before the write
-                self.last_sync = self.index.sync()
-            elif self.store.last_commit is None:  # nothing committed: opening syncs once
-                _ = self.index
-            else:
-                index = self.unsynced_index
-                self.last_sync = index.follow_commit(*self.store.last_commit, written,
-                                                     wait=AFTER_WRITE_WAIT)
-                self._report_broken(index)
-                self.__dict__["index"] = index
+            self._index.after_commit(self.store.last_commit, written, wait=AFTER_WRITE_WAIT)
         except IndexBusyError:
             self.warn("the search index is busy; the change is stored and the next aidermem "
                       "command will index it")

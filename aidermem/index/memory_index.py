@@ -7,7 +7,9 @@ index reflects, the stat of files that were dirty (hand edits, deletions,
 untracked files) at the last sync and the work-tree snapshot of worktree.py,
 so `sync()` re-reads only what changed since (`git pull`, a commit by another
 process, a hand edit) and, when nothing did, costs one `git diff-files` and no
-lock. The documents themselves are made by documents.py.
+lock (a caller may start it early: `sync(probe=...)`). The documents themselves are made
+by documents.py. Answering from the index while that check runs is commands/fastpath.py's
+trade, made with `open(sync_first=False)`.
 
 Writes are serialized by a file lock next to the state file (storelock), and
 tantivy's own writer lock is retried with backoff until a deadline, then
@@ -77,7 +79,7 @@ class MemoryIndex:
     """The index of one store. Cheap to open; nothing is read until needed."""
 
     def __init__(self, store: Store, directory: Path, *, lock_timeout: float = LOCK_TIMEOUT,
-                 probe: worktree.Probe | None = None) -> None:
+                 sync_first: bool = True) -> None:
         self.store = store
         self.directory = directory
         self.path = directory / "tantivy"
@@ -87,27 +89,26 @@ class MemoryIndex:
         self._lock_path = directory / "index.lock"
         self._reader: tantivy.Index | None = None
         self._synced = False
-        self._probe = probe
-        self._as_is = False  # see as_is()
-        self._checked: tuple[str, worktree.Snapshot] | None = None  # see _follow_unlocked
+        self._sync_first = sync_first
 
     @classmethod
     def open(cls, store: Store, *, lock_timeout: float = LOCK_TIMEOUT,
-             probe: worktree.Probe | None = None) -> MemoryIndex:
-        """`probe`: the store's git calls, started early (worktree.Probe) so the first
-        sync finds them done."""
+             sync_first: bool = True) -> MemoryIndex:
+        """`sync_first=False`: reads see the index as last committed until the caller
+        syncs it (commands.fastpath, which answers early while the check runs)."""
         directory = paths.index_dir_for(store.root)
         private.make_dirs(directory)
         for folder in (directory.parent, directory):  # an older aidermem made them 0755
             private.restrict(folder)
-        return cls(store, directory, lock_timeout=lock_timeout, probe=probe)
+        return cls(store, directory, lock_timeout=lock_timeout, sync_first=sync_first)
 
     # -- reading ---------------------------------------------------------------------------
 
     def searcher(self) -> tantivy.Searcher:
         """A searcher over the last committed state; syncs first if this object never did
-        (so `search.find(MemoryIndex.open(store), ...)` is always current), unless in as_is()."""
-        if not self._synced and not self._as_is:
+        (so `search.find(MemoryIndex.open(store), ...)` is always current), unless opened
+        with sync_first=False."""
+        if not self._synced and self._sync_first:
             self.sync()
         if self._reader is None:
             try:
@@ -121,16 +122,6 @@ class MemoryIndex:
 
                     self._reader = index_fallback.in_memory(self.store, self.schema)
         return self._reader.searcher()
-
-    @contextlib.contextmanager
-    def as_is(self) -> Iterator[None]:
-        """Reads inside see the index as last committed, without syncing first: for work
-        done while the sync's git call runs, and redone if the sync changes anything."""
-        self._as_is = True
-        try:
-            yield
-        finally:
-            self._as_is = False
 
     def built(self) -> bool:
         """Whether an index of the current format is on disk (it may be out of date)."""
@@ -190,17 +181,19 @@ class MemoryIndex:
 
     # -- following the store ---------------------------------------------------------------
 
-    def sync(self) -> SyncReport:
-        """Bring the index up to date with the store's files (commits and hand edits)."""
-        return self._timed(rebuild=False)
+    def sync(self, *, probe: worktree.Probe | None = None) -> SyncReport:
+        """Bring the index up to date with the store's files (commits and hand edits).
+        `probe`: the check's git call, started earlier (worktree.Probe); it is reaped."""
+        return self._timed(rebuild=False, probe=probe)
 
-    def refresh(self, *, exact: bool = False) -> SyncReport:
+    def refresh(self, *, exact: bool = False, probe: worktree.Probe | None = None
+                ) -> SyncReport:
         """sync() for readers, which never wait for a writer and never fail because the
         index cannot be written: then reads see it as last committed (or, with no index
         of this format on disk or when `exact`, one built in memory from the store's files)
         and `stale` says why."""
         try:
-            return self._timed(rebuild=False, wait=0)
+            return self._timed(rebuild=False, wait=0, probe=probe)
         except (IndexBusyError, IndexWriteError) as exc:
             busy = isinstance(exc, IndexBusyError)
             stale = "another aidermem is updating the search index" if busy else exc.message
@@ -220,9 +213,15 @@ class MemoryIndex:
         processes see the old documents until the new ones are committed, all at once."""
         return self._timed(rebuild=True)
 
-    def _timed(self, *, rebuild: bool, wait: float | None = None) -> SyncReport:
+    def _timed(self, *, rebuild: bool, wait: float | None = None,
+               probe: worktree.Probe | None = None) -> SyncReport:
         started = time.perf_counter()
-        report = None if rebuild else self._follow_unlocked()
+        try:
+            found = None if rebuild else self._follow_unlocked(probe)
+        finally:
+            if probe is not None:
+                probe.close()  # used by the check, or not needed (a rebuild): reap git
+        report, checked = (found, None) if isinstance(found, SyncReport) else (None, found)
         if report is None:
             with self._locked(wait=wait):
                 state = self._read_state()
@@ -231,22 +230,23 @@ class MemoryIndex:
                 elif rebuild:
                     report = self._rebuild(wipe=False)
                 else:
-                    report = self._follow(state)
+                    report = self._follow(state, checked)
         self._synced = True
         report.seconds = time.perf_counter() - started
         return report
 
-    def _follow_unlocked(self) -> SyncReport | None:
-        """The common case without taking the lock: nothing changed since the last sync.
-        None when something did (the caller syncs under the lock, reusing this check)."""
+    def _follow_unlocked(self, probe: worktree.Probe | None
+                         ) -> SyncReport | tuple[str, worktree.Snapshot] | None:
+        """The common case without taking the lock: nothing changed since the last sync
+        (an empty report). When something did, the check's answer with the state file's
+        text it was made against, for _follow to reuse; None: nothing to follow from."""
         state = self._read_state()
         if not self._usable(state):
             return None
-        work = worktree.check(self.store.root, state.work, self._take_probe())
+        work = worktree.check(self.store.root, state.work, probe)
         if work == state.work and not self._changes(state, work, self._dirty(work)):
             return SyncReport()
-        self._checked = (state.raw, work)
-        return None
+        return state.raw, work
 
     def upsert(self, pairs: Iterable[tuple[str, Memory]]) -> None:
         """Index these memories now (by relpath, replacing what was there). For callers that
@@ -287,13 +287,14 @@ class MemoryIndex:
         with self._locked():
             self._write(list(relpaths), [])
 
-    def _follow(self, state: _State) -> SyncReport:
-        """Re-read what changed since `state` (under the lock)."""
-        checked, self._checked = self._checked, None
+    def _follow(self, state: _State, checked: tuple[str, worktree.Snapshot] | None
+                ) -> SyncReport:
+        """Re-read what changed since `state` (under the lock); `checked`: the unlocked
+        check's answer and the state it was made against."""
         if checked is not None and checked[0] == state.raw:
             work = checked[1]  # nobody synced since the unlocked check: its answer holds
         else:
-            work = worktree.check(self.store.root, state.work, self._take_probe())
+            work = worktree.check(self.store.root, state.work)
         dirty = self._dirty(work)
         changed = self._changes(state, work, dirty)
         if changed is None:  # history rewritten, or a store replaced under us
@@ -325,10 +326,6 @@ class MemoryIndex:
 
     def _dirty(self, work: worktree.Snapshot) -> dict[str, list[int] | None]:
         return {p: self._stat(p) for p in sorted(work.paths()) if is_memory_path(p)}
-
-    def _take_probe(self) -> worktree.Probe | None:
-        probe, self._probe = self._probe, None
-        return probe
 
     def _reindex(self, relpaths: list[str], broken: dict[str, str]) -> SyncReport:
         """Re-read these files; a missing or malformed file loses its document."""

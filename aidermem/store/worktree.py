@@ -13,8 +13,9 @@ signal moved:
   renamed in it), only that directory is listed again.
 
 A Probe starts `git diff-files` before the caller does its own work (imports,
-opening the index), so they overlap. No snapshot, a changed .gitignore or
-anything unexpected takes the full `git status` path.
+opening the index), so they overlap (commands/fastpath.py starts one first thing).
+No snapshot, a changed .gitignore or anything unexpected takes the full `git status`
+path.
 
 Never: write to the store's files, or guess (when unsure, the full path). The
 one write is to git's index, and only to its cached stat data: refreshed when
@@ -29,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aidermem import gitutil, paths
+from aidermem import gitutil
 from aidermem.errors import StoreError
 
 # A directory changed this close to a check may change again within the same mtime tick
@@ -88,15 +89,6 @@ class Probe:
         self._modified.result()
 
 
-def early_probe(cwd: Path) -> Probe | None:
-    """A Probe of the store, started before the settings are read (config costs pydantic's
-    import), at the store they most likely name (paths.guess_store). Its user must check
-    that `probe.root` is the store the settings do name."""
-    guess = paths.guess_store(gitutil.find_root(cwd), os.environ, Path(cwd))
-    root = guess.expanduser().absolute()
-    return Probe(root) if (root / ".git").is_dir() else None
-
-
 def check(root: Path, before: Snapshot | None, probe: Probe | None = None) -> Snapshot:
     """What differs from HEAD now; cheap when `before` (the last check's answer) is given."""
     probe = probe or Probe(root)
@@ -115,17 +107,12 @@ def full(root: Path) -> Snapshot:
     git_index = _index_stat(root)
     dirs = _settled(_walk_dirs(root, ""), started)
     head = gitutil.head(root)
-    code, out, err = gitutil.run_git_full(
-        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], root,
-        check=False)
+    code, out, err = gitutil.run_git_full(gitutil.STATUS_ARGS, root, check=False)
     if code != 0:
         raise StoreError(f"git status failed in {root}: {' '.join(err.split())}",
                                  f"check the store with `git -C {root} status`")
     snap = Snapshot(head, git_index, dirs)
-    for entry in out.split("\0"):
-        xy, path = entry[:2], entry[3:]
-        if not path:
-            continue
+    for xy, path in gitutil.status_entries(out):
         if xy == "??":
             snap.untracked.append(path)
             continue

@@ -554,3 +554,22 @@ def test_readme_example(repo):
         ("docs", [pf]),
         ("review", [pf]),
     ]
+
+
+def test_config_layers_is_the_precedence_resolve_and_the_store_guess_share(tmp_path: Path) -> None:
+    """paths.config_layers orders the tables as the module docstring says (top level, then
+    [profiles.default], then the named profile; user file before project file at each
+    level), leaving out tables a file does not have."""
+    user, project = tmp_path / "user.toml", tmp_path / "project.toml"
+    files = [(user, {"": "u", "default": "u-default", "team": "u-team"}),
+             (project, {"": "p", "team": "p-team", "other": "p-other"})]
+    assert paths.config_layers(files, "team") == [
+        (user, "u"), (project, "p"), (user, "u-default"), (user, "u-team"), (project, "p-team")]
+    assert paths.config_layers(files, "default") == [(user, "u"), (project, "p"),
+                                                     (user, "u-default")]
+    assert paths.config_files(None) == [paths.user_config_file()]
+    assert paths.config_files(tmp_path) == [paths.user_config_file(), tmp_path / ".aidermem.toml"]
+    assert paths.selected_profile(None, {"AIDERMEM_PROFILE": " team "}) == (
+        "team", "env AIDERMEM_PROFILE")
+    assert paths.selected_profile("cli", {"AIDERMEM_PROFILE": "team"}) == ("cli", "command line")
+    assert paths.selected_profile(None, {"AIDERMEM_PROFILE": "  "}) == ("default", "default")

@@ -219,3 +219,23 @@ def test_no_snapshot_or_no_commits_takes_the_full_path(tmp_path: Path) -> None:
     assert snap.head is None and snap.untracked == ["x.md"]
     again = worktree.check(root, snap)  # no HEAD to compare with: full again, same answer
     assert answer(again) == answer(snap)
+
+
+def test_the_full_check_and_changed_files_read_git_status_with_one_parser(repo: Path) -> None:
+    """worktree.full and gitutil.changed_files both read `git status` through
+    gitutil.status_entries: the same paths, each sorted into staged, modified, untracked."""
+    from aidermem import gitutil
+
+    (repo / "p1/2025/01/a-one.md").write_text("edited, then staged, then edited again\n")
+    git(repo, "add", "p1/2025/01/a-one.md")
+    (repo / "p1/2025/01/a-one.md").write_text("edited once more\n")
+    (repo / "p1/2025/01/b-two.md").unlink()
+    (repo / "p2/new name with spaces.md").write_text("new\n")
+    out = git(repo, *gitutil.STATUS_ARGS)
+    assert {path: xy for xy, path in gitutil.status_entries(out)} == {
+        "p1/2025/01/a-one.md": "MM", "p1/2025/01/b-two.md": " D",
+        "p2/new name with spaces.md": "??"}
+    snap = worktree.full(repo)
+    assert answer(snap) == ({"p1/2025/01/a-one.md", "p1/2025/01/b-two.md"},
+                            {"p1/2025/01/a-one.md"}, {"p2/new name with spaces.md"})
+    assert snap.paths() == set(gitutil.changed_files(repo))

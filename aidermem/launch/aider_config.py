@@ -74,32 +74,34 @@ class AiderValues:
         return self.args.values.get(dest, default)
 
 
-_ASK_GIT = Path("/nonexistent/ask git")  # resolve_argv's "no root known" marker
+_ASK_GIT = Path("/nonexistent/ask git")  # resolve_values' "no root known" marker
 
 
 def resolve_values(launch_args: LaunchArgs, cwd: Path | str, env: Mapping[str, str], *,
                    cwd_root: Path | None = _ASK_GIT) -> AiderValues:
-    """What aider, started with `launch_args.aider_argv` in `cwd` with `env`, will use."""
-    return resolve_argv(launch_args.aider_argv, cwd, env, cwd_root=cwd_root)
-
-
-def resolve_argv(aider_argv: Sequence[str], cwd: Path | str, env: Mapping[str, str], *,
-                 cwd_root: Path | None = _ASK_GIT) -> AiderValues:
-    """What aider, started as `aider <aider_argv>` in `cwd` with `env`, will use.
+    """What aider, started as `aider <launch_args.aider_argv>` in `cwd` with `env`, will use
+    (its command line as `launch_args` already parsed it).
 
     `cwd_root`: the git work-tree root of `cwd` (None: not in git) when the caller
     already asked git; saves asking again. Raises ConfigError for an aider config
     file aider itself would refuse (unreadable, not YAML, not a mapping, a bad
     boolean or list value).
     """
+    return _resolve_parsed(launch_args.aider_argv, launch_args.aider, cwd, env, cwd_root)
+
+
+def _resolve_parsed(aider_argv: Sequence[str], cli_args: AiderArgs, cwd: Path | str,
+                    env: Mapping[str, str], cwd_root: Path | None) -> AiderValues:
+    # The command line is parsed once (cli_args); the later passes parse what configargparse
+    # would hand aider's argparse, as aider itself does (_resolve).
     cwd = Path(cwd).resolve()
     found = gitutil.git_root(cwd) if cwd_root is _ASK_GIT else cwd_root
     guess = found.resolve() if found else None
-    config = _resolve(aider_argv, cwd, env, guess)
+    config = _resolve(aider_argv, cli_args, cwd, env, guess)
     if config.args.values.get("git", True) is not False:
         actual = _repo_of_files(config.args.files, cwd)
         if actual is not None and actual != guess:
-            config = _resolve(aider_argv, cwd, env, actual)
+            config = _resolve(aider_argv, cli_args, cwd, env, actual)
     return config
 
 
@@ -117,13 +119,12 @@ def configured_reads(launch_args: LaunchArgs, values: AiderValues) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def _resolve(cli: Sequence[str], cwd: Path, env: Mapping[str, str],
+def _resolve(cli: Sequence[str], cli_args: AiderArgs, cwd: Path, env: Mapping[str, str],
              git_root: Path | None) -> AiderValues:
     home = _home(env)
-    cli_args = parse_aider_argv(cli)
     configs = _load_configs(cli_args, cwd, home, git_root)
     # Pass 2 of aider: which .env files, read with which encoding.
-    first = parse_aider_argv(_merge(cli, env, configs))
+    first = parse_aider_argv(_merge(cli, cli_args, env, configs))
     env_file = _path(first.env_file, cwd, home) if first.env_file else _default(
         ".env", cwd, git_root)
     encoding = str(first.values.get("encoding") or "utf-8")
@@ -131,7 +132,7 @@ def _resolve(cli: Sequence[str], cwd: Path, env: Mapping[str, str],
     environ = dict(env)
     loaded = tuple(p for p in dotenvs if _load_dotenv(p, encoding, environ))
     # Pass 3: the same merge, with the .env values visible as environment.
-    args = parse_aider_argv(_merge(cli, environ, configs))
+    args = parse_aider_argv(_merge(cli, cli_args, environ, configs))
     problems = list(args.errors)
     if args.unknown:
         problems.append("unrecognized arguments: " + " ".join(args.unknown))
@@ -261,7 +262,8 @@ def _read_config(path: Path) -> dict[str, Any]:
 # -- merging, as configargparse does ----------------------------------------
 
 
-def _merge(cli: Sequence[str], env: Mapping[str, str], configs: Sequence[Config]) -> list[str]:
+def _merge(cli: Sequence[str], cli_args: AiderArgs, env: Mapping[str, str],
+           configs: Sequence[Config]) -> list[str]:
     """The argv configargparse hands to argparse: env and config settings added.
 
     Settings become `--opt=value` tokens, skipped when an exact spelling of the
@@ -271,7 +273,7 @@ def _merge(cli: Sequence[str], env: Mapping[str, str], configs: Sequence[Config]
     args = list(cli)
     batch: list[str] = []
     has_list = False
-    on_cli = parse_aider_argv(cli).exact
+    on_cli = cli_args.exact
     for opt in OPTIONS:
         if opt.env_var is None or opt.env_var not in env or opt.dest in on_cli:
             continue

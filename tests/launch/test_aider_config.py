@@ -30,8 +30,8 @@ from aider_harness import (
 from fakellm import FakeLLM
 
 from aidermem.errors import ConfigError
-from aidermem.launch.aider_args import split_launch_argv
-from aidermem.launch.aider_config import configured_reads, resolve_argv, resolve_values
+from aidermem.launch.aider_args import LaunchArgs, split_launch_argv
+from aidermem.launch.aider_config import configured_reads, resolve_values
 from aidermem.launch.aider_options import OPTIONS
 
 
@@ -270,6 +270,11 @@ def test_a_config_aider_would_refuse_is_a_config_error(repo, text: str, says: st
 def test_a_missing_config_flag_file_is_a_config_error(repo):
     with pytest.raises(ConfigError, match=r"cannot open aider config file nope\.yml"):
         resolve_argv(["--config", "nope.yml"], repo, dict(os.environ))
+
+
+def resolve_argv(argv, cwd, env):
+    """What aider started as `aider ARGV` in `cwd` with `env` will use."""
+    return resolve_values(LaunchArgs(aider_argv=tuple(argv)), cwd, env)
 
 
 # -- reads_to_pass ------------------------------------------------------------

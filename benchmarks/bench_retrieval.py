@@ -146,8 +146,9 @@ def build_store(projects: list[rd.BenchProject], repos: dict[str, Path],
     """Every project's memories in the one store, committed once; aidermem id -> bench id."""
     from ulid import ULID
 
-    from aidermem.commands.app import App
     from aidermem.models import Kind, Memory
+
+    App = _app_class()
 
     memories, ids = [], {}
     for project in projects:
@@ -169,11 +170,22 @@ def build_store(projects: list[rd.BenchProject], repos: dict[str, Path],
     return ids
 
 
+def _app_class() -> type:
+    try:
+        from aidermem.commands.app import App
+    except ImportError:  # --compare with a revision from before the layout by stage
+        from aidermem.app import App  # type: ignore[no-redef]
+    return App
+
+
 def aidermem_results(repo: Path, project: rd.BenchProject, ids: dict[str, str]) -> list[list[str]]:
     """Each query run by the `aidermem search QUERY` command's own code (argument parsing,
     request, App.read over the synced index) from inside the project's repo."""
-    from aidermem.cli.main import build_parser, command
-    from aidermem.commands.app import App
+    try:
+        from aidermem.cli.main import build_parser, command
+    except ImportError:  # --compare with a revision from before the layout by stage
+        from aidermem.cli import build_parser, command  # type: ignore[attr-defined,no-redef]
+    App = _app_class()
 
     app = App(cwd=repo)
     search = command("search")

@@ -184,6 +184,9 @@ def compare(result: dict[str, object], against: tuple[str, Path], command: list[
     """search and add of this checkout against REV's, alternated (see the docstring)."""
     sha, code = against
     env_against = {**env, "PYTHONPATH": str(code)}
+    # `python -m aidermem` on both sides: the installed script names this checkout's entry
+    # point, which an earlier revision (before the layout by stage) does not have.
+    command = [sys.executable, "-m", "aidermem"]
     searches = [[*command, "search", "--all-projects", QUERIES[i % len(QUERIES)]]
                 for i in range(runs)]
     alternated(searches[:2], searches[:2], env, env_against, cwd)  # warm up both

@@ -1,7 +1,9 @@
 """`aidermem stale`: the current project's memories whose links to code are not fresh.
 
-Reads the store's files (every memory with links) and checks each link at the
-checkout's HEAD; writes nothing. `aidermem verify ID` takes a checked memory's links
+Answered from the index, synced with the store first (so a memory edited by hand
+since the last sync counts as it is now): only the memories with a link whose file is
+not at its blob at HEAD are read (linkscan) and their links checked; writes nothing
+but the fingerprint cache. `aidermem verify ID` takes a checked memory's links
 again, `aidermem forget ID` retires it.
 """
 
@@ -10,10 +12,10 @@ from __future__ import annotations
 import argparse
 
 from aidermem.commands.app import App
-from aidermem.commands.output import Result, Style
+from aidermem.commands.output import SHORT_ID_MIN, Result, Style
 from aidermem.commands.payloads import LinkedMemoryOut, LinkStateOut, StalePayload
+from aidermem.index import linkscan
 from aidermem.links.use import Checker
-from aidermem.models import Status
 
 HELP = "list memories whose linked code changed, moved or is gone since they were written"
 
@@ -26,20 +28,21 @@ def run(args: argparse.Namespace, app: App) -> Result:
     del args
     project = app.project
     checker = Checker(project.ids, project.root, app.store_root)
+    index = app.unsynced_index
+    report = index.refresh(exact=True)  # cannot sync: an index read from the files
+    if report.stale:
+        app.warn(report.stale)
+    repo = checker.repo()
+    tree = repo.tree if repo is not None else {}
     found: list[tuple[str, str, str, list[LinkStateOut]]] = []
-    for relpath, memory in app.store.iter_memories():
-        if isinstance(memory, Exception) or not memory.links:
-            continue
-        if memory.status != Status.ACTIVE or memory.project not in project.ids:
-            continue
-        states = checker.states(memory.project, memory.links)
+    for suspect in linkscan.suspects(index, project.ids, tree):
+        states = checker.states_of_docs(suspect.project, suspect.links)
         if all(s.state == "fresh" for s in states):
             continue
-        found.append((memory.id, relpath, memory.title,
+        found.append((suspect.id, suspect.relpath, suspect.title,
                       [LinkStateOut(**s.as_json()) for s in states if s.state != "fresh"]))
     checker.save()
-    short = app.short_ids(mid for mid, *_ in found)
-    repo = checker.repo()
+    short = index.short_ids((mid for mid, *_ in found), min_len=SHORT_ID_MIN)
     return Result(StalePayload(head=repo.head if repo else None, memories=[
         LinkedMemoryOut(id=mid, short_id=short[mid], path=relpath, title=title, links=links)
         for mid, relpath, title, links in found]))

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 
 from aidermem.errors import MemoryFileError
-from aidermem.index import analysis
+from aidermem.index import analysis, linkscan
 
 if TYPE_CHECKING:
     from aidermem.models import Memory
     from aidermem.store.store import Store
 
-SCHEMA_VERSION = 3  # part of index.FORMAT: a change rebuilds every index
+SCHEMA_VERSION = 4  # part of index.FORMAT: a change rebuilds every index
 # Analyzed text fields (tokenized by analysis' registered analyzer).
 TEXT_FIELDS = ("title", "body", "topics", "files", "symbols", "expansion")
 # Bodies longer than this are indexed whole but stored (for snippets) cut.
@@ -46,7 +46,7 @@ def build_schema() -> tantivy.Schema:
         # No positions: queries are bags of terms, never phrases.
         sb.add_text_field(name, tokenizer_name=analysis.TOKENIZER_NAME, index_option="freq")
     for name in ("kind", "project", "project_name", "topics_raw", "status", "session_id",
-                 "conversation_id"):
+                 "conversation_id", linkscan.FIELD):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("created", indexed=True, fast=True)  # epoch seconds
     sb.add_bytes_field("doc", stored=True)  # JSON display fields (see doc_fields)
@@ -81,6 +81,8 @@ def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
         "status": str(memory.status), "created": int(memory.created.timestamp()),
         "doc": json.dumps(display, ensure_ascii=False).encode("utf-8", "replace"),
     }
+    if memory.links:  # what `aidermem stale` and the launch's warm-up find links by
+        fields[linkscan.FIELD] = linkscan.keys(memory.project, memory.links)
     if memory.source.session_id:
         fields["session_id"] = memory.source.session_id
     if memory.source.conversation_id:

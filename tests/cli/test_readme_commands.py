@@ -53,3 +53,22 @@ def test_a_link_to_the_venvs_aidermem_finds_the_aider_beside_it(tmp_path):
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"aider \d+\.\d+\.\d+\S*\n", done.stdout.splitlines(keepends=True)[-1])
+
+
+def test_the_module_tour_names_every_module_and_package():
+    # The tour is how a newcomer finds a module: each one in the tree is named there (command
+    # modules are named by the commands they implement, listed in "The memory CLI").
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tour = readme[readme.index("### Module tour"):readme.index("## Limits and known issues")]
+    package = ROOT / "aidermem"
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        if path.stem == "__main__" or (path.parent.name == "commands" and path.stem not in {
+                "app", "output", "payloads", "fastpath", "_filters", "_editor"}):
+            continue
+        name = path.parent.name if path.stem == "__init__" else path.stem
+        if path.parent != package and path.parent.name not in tour:
+            missing.append(f"{path.parent.name}/")
+        if name != "aidermem" and name not in tour:
+            missing.append(str(path.relative_to(package)))
+    assert missing == []

@@ -3,6 +3,7 @@
     python tools/import_graph.py            # summary: modules, arrows, cycles
     python tools/import_graph.py --edges    # every arrow, one per line
     python tools/import_graph.py --json     # the same as data
+    python tools/import_graph.py --check    # exit 1 on any cycle (CI)
 
 An arrow A -> B is any import of aidermem module B written anywhere in A (module
 level, inside a function, or under TYPE_CHECKING: all of them couple A to B).
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--edges", action="store_true", help="list every arrow")
     parser.add_argument("--json", action="store_true", help="print the graph as JSON")
+    parser.add_argument("--check", action="store_true", help="exit 1 if there is a cycle")
     args = parser.parse_args(argv)
     graph = build_graph(args.root)
     found = cycles(graph)
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"modules: {len(graph)}  arrows: {arrows}  cycles: {len(found)}")
     for component in found:
         print("  cycle: " + " <-> ".join(component))
-    return 0
+    return 1 if args.check and found else 0
 
 
 if __name__ == "__main__":

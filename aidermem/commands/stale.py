@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     repo = checker.repo()
     tree = repo.tree if repo is not None else {}
     found: list[tuple[str, str, str, list[LinkStateOut]]] = []
-    for suspect in linkscan.suspects(index, project.ids, tree):
+    for suspect in linkscan.suspects(index.searcher(), index.schema, project.ids, tree):
         states = checker.states_of_docs(suspect.project, suspect.links)
         if all(s.state == "fresh" for s in states):
             continue

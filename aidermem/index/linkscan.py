@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import tantivy
 
-    from aidermem.index.memory_index import MemoryIndex
     from aidermem.links.check import LinkLike
 
 FIELD = "link_keys"
@@ -72,17 +71,16 @@ class Suspect:
     links: tuple[dict[str, Any], ...]  # models.Link as plain data, as the document holds it
 
 
-def suspects(index: MemoryIndex, project_ids: Sequence[str],
+def suspects(searcher: tantivy.Searcher, schema: tantivy.Schema, project_ids: Sequence[str],
              tree: Mapping[str, str]) -> list[Suspect]:
-    """The project's active memories holding a changed key, in the store's file order."""
+    """The project's active memories holding a changed key, in the store's file order (from
+    a searcher of the index, so this module, which documents.py uses, needs no index)."""
     import tantivy
 
-    searcher = index.searcher()
     wanted = changed_keys(searcher, project_ids, tree)
     if not wanted:
         return []
     Q, Occur = tantivy.Query, tantivy.Occur
-    schema = index.schema
 
     def any_of(field: str, values: Iterable[str]) -> tantivy.Query:
         return Q.boolean_query([(Occur.Should, Q.term_query(schema, field, v))

@@ -72,11 +72,13 @@ def test_only_documents_with_a_changed_blob_are_suspects(shop, capsys):  # noqa:
     project = only_project(index)
     assert linkscan.changed_keys(index.searcher(), [project], repo.tree) == [
         f"{project}\0billing/cart.py\0{old_blob('Cart totals')}"]
-    assert [s.title for s in linkscan.suspects(index, [project], repo.tree)] == ["Cart totals"]
-    assert linkscan.suspects(index, ["another/project"], repo.tree) == []
+    found = linkscan.suspects(index.searcher(), index.schema, [project], repo.tree)
+    assert [s.title for s in found] == ["Cart totals"]
+    assert linkscan.suspects(index.searcher(), index.schema, ["another/project"],
+                              repo.tree) == []
     # No HEAD to compare with (outside a checkout): every linked memory is a suspect.
-    assert sorted(s.title for s in linkscan.suspects(index, [project], {})) == [
-        "Cart totals", "Docs", "Login"]
+    everything = linkscan.suspects(index.searcher(), index.schema, [project], {})
+    assert sorted(s.title for s in everything) == ["Cart totals", "Docs", "Login"]
 
 
 def only_project(index: MemoryIndex) -> str:

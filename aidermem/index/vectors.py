@@ -153,11 +153,10 @@ def _rebuild(index: MemoryIndex, path: Path, now: str, cached: Vectors | None) -
     import numpy as np
     import tantivy
 
-    known: dict[str, int] = {}
-    old = None
+    known: dict[str, Any] = {}  # hash -> float16 row
     if cached is not None:
-        known = {h: i for i, h in enumerate(cached.hashes)}
-        old = np.frombuffer(cached.rows, dtype=np.float16).reshape(-1, embedding.DIM)
+        old = np.frombuffer(cached.rows, dtype="<f2").reshape(-1, embedding.DIM)
+        known = dict(zip(cached.hashes, old, strict=True))
     searcher = index.searcher()
     relpaths, hashes, texts = [], [], []
     total = searcher.num_docs
@@ -170,9 +169,9 @@ def _rebuild(index: MemoryIndex, path: Path, now: str, cached: Vectors | None) -
             texts.append(text)
     matrix = np.zeros((len(relpaths), embedding.DIM), dtype=np.float32)
     missing = [i for i, h in enumerate(hashes) if h not in known]
-    reused = [(i, known[h]) for i, h in enumerate(hashes) if h in known]
-    if reused and old is not None:
-        matrix[[i for i, _ in reused]] = old[[j for _, j in reused]]
+    reused = [i for i, h in enumerate(hashes) if h in known]
+    if reused:
+        matrix[reused] = np.stack([known[hashes[i]] for i in reused])
     if missing:
         matrix[missing] = embedding.embed([texts[i] for i in missing], index.directory)
     blob = _encode(now, relpaths, hashes, matrix)

@@ -83,18 +83,17 @@ class Tokenizer:
         if len(cache) > _PIECE_CACHE_MAX:  # bounds memory over a large reindex's chunks
             cache.clear()
         split = [_PIECE.findall("▁" + text.replace(" ", "▁")) if text else [] for text in texts]
+        new = set(itertools.chain.from_iterable(split)).difference(cache)
         if bulk is not None:
             # A piece given to `tokenizers` gets its "▁" prepended back; pieces with a special
             # token's "<" or only "▁" (which it would see as empty) stay with the BPE here.
-            new = list({p for pieces in split for p in pieces if p not in cache
-                        and "<" not in p and p.strip("▁")})
-            for piece, ids in zip(new, bulk([p[1:].replace("▁", " ") for p in new]),
+            easy = [p for p in new if "<" not in p and p.strip("▁")]
+            for piece, ids in zip(easy, bulk([p[1:].replace("▁", " ") for p in easy]),
                                   strict=True):
                 cache[piece] = ids
-        for pieces in split:
-            for piece in pieces:
-                if piece not in cache:
-                    cache[piece] = self._bpe(piece)
+        for piece in new:
+            if piece not in cache:
+                cache[piece] = self._bpe(piece)
         return [list(itertools.chain.from_iterable(map(cache.__getitem__, pieces)))
                 for pieces in split]
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from aidermem.index.memory_index import MemoryIndex
 
 FILE = "vectors.bin"
+_OLD_FILE = "vectors.npz"  # format 1 (numpy's), replaced by FILE
 FORMAT = 2
 _MAGIC = b"aidermem vectors\n"
 _HASH_CHARS = 24  # blake2b, 12 bytes, in hex
@@ -178,6 +179,7 @@ def _rebuild(index: MemoryIndex, path: Path, now: str, cached: Vectors | None) -
     if now:  # an index with no commit on disk (built in memory, index_fallback) has no stamp
         with contextlib.suppress(OSError):  # a cache that cannot be written is rebuilt later
             atomic.write_atomic(path, blob)
+            (path.parent / _OLD_FILE).unlink(missing_ok=True)
     return _parse_bytes(blob)
 
 

@@ -160,6 +160,16 @@ def test_a_damaged_vector_cache_is_rebuilt_and_nothing_is_lost(seeded: Store, da
     assert len(vectors.current(MemoryIndex.open(seeded)).relpaths) == len(MEMORIES)
 
 
+def test_the_first_format_is_replaced(seeded: Store):
+    titles(seeded, PARAPHRASE, semantic=True)
+    old = cache_file(seeded).with_name("vectors.npz")
+    old.write_bytes(b"PK\x03\x04 an older aidermem's numpy cache")
+    cache_file(seeded).unlink()
+    assert titles(seeded, PARAPHRASE, semantic=True)[0] == REFUNDS
+    assert cache_file(seeded).is_file()
+    assert not old.exists()
+
+
 def test_a_missing_vector_cache_is_rebuilt(seeded: Store):
     before = titles(seeded, PARAPHRASE, semantic=True)
     cache_file(seeded).unlink()

@@ -128,7 +128,7 @@ def _semantic(app: App, store: Store | None) -> tuple[list[Check], None]:
         return [Check(name="semantic", status="warn", detail=(
             "the embedding model (wordllama 0.3.3.post0) is not installed, so search ranks by "
             "BM25 only; reinstall aidermem, or set `semantic = false`"))], None
-    embedding.embed(["doctor"])
+    embedding.embed_query("doctor")
     detail = f"{embedding.MODEL}, from {found[0].parent.parent} (offline)"
     if store is not None:
         cached = vectors.current(MemoryIndex.open(store))

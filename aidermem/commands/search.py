@@ -77,7 +77,6 @@ def _semantic(app: App) -> bool:
     from aidermem.index import embedding
 
     if embedding.available():
-        embedding.preload()
         return True
     app.warn("the embedding model (wordllama) is not installed, so this search ranks by BM25 "
              "only — reinstall aidermem, or set `semantic = false` to silence this")

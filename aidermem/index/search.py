@@ -148,15 +148,17 @@ def find(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
     ranked = ranking.rank(candidates, now=time.time(), current_project=request.current_project,
                           prefer_topics=request.prefer_topics)
     if request.semantic:
-        return _fused(index, request, [r.candidate.key for r in ranked], stored, list(weights))
+        return _fused(index, searcher, request, [r.candidate.key for r in ranked], stored,
+                      list(weights))
     return [_hit(stored[r.candidate.key][0], r.score, list(weights))
             for r in ranked[: request.limit]]
 
 
-def _fused(index: MemoryIndex, request: SearchRequest, lexical: list[str],
-           stored: dict[str, tuple[tantivy.Document, dict[str, Any]]],
+def _fused(index: MemoryIndex, searcher: tantivy.Searcher, request: SearchRequest,
+           lexical: list[str], stored: dict[str, tuple[tantivy.Document, dict[str, Any]]],
            terms: list[str]) -> list[Hit]:
-    """BM25's order fused with the dense one (fusion.py explains the gate)."""
+    """BM25's order fused with the dense one (fusion.py explains the gate); of the memories
+    only the vectors found, just those shown are read."""
     from aidermem.index import fusion
 
     best = None
@@ -165,13 +167,12 @@ def _fused(index: MemoryIndex, request: SearchRequest, lexical: list[str],
         best = " ".join([d["title"], d["body"], *d["topics"], *d["files"]])
     weight = fusion.dense_weight(request.text, best)
     floor = fusion.min_similarity(weight)
-    docs = {key: doc for key, (doc, _) in stored.items()}
-    dense = [(key, doc) for key, sim, doc in fusion.dense_candidates(
-        index, request.text, build_query(index.schema, request, {}))
-        if key in docs or sim >= floor]
-    docs.update((key, doc) for key, doc in dense if key not in docs)
-    order = fusion.fuse(lexical, [key for key, _ in dense], weight)
-    return [_hit(docs[key], score, terms) for key, score in order[: request.limit]]
+    dense = {key: addr for key, sim, addr in fusion.dense_candidates(
+        index, searcher, request.text, build_query(index.schema, request, {}))
+        if key in stored or sim >= floor}
+    order = fusion.fuse(lexical, list(dense), weight)
+    return [_hit(stored[key][0] if key in stored else searcher.doc(dense[key]), score, terms)
+            for key, score in order[: request.limit]]
 
 
 def term_weights(searcher: tantivy.Searcher, terms: list[str]) -> dict[str, float]:

@@ -160,6 +160,16 @@ def test_a_damaged_vector_cache_is_rebuilt_and_nothing_is_lost(seeded: Store, da
     assert len(vectors.current(MemoryIndex.open(seeded)).relpaths) == len(MEMORIES)
 
 
+def test_the_first_format_is_replaced(seeded: Store):
+    titles(seeded, PARAPHRASE, semantic=True)
+    old = cache_file(seeded).with_name("vectors.npz")
+    old.write_bytes(b"PK\x03\x04 an older aidermem's numpy cache")
+    cache_file(seeded).unlink()
+    assert titles(seeded, PARAPHRASE, semantic=True)[0] == REFUNDS
+    assert cache_file(seeded).is_file()
+    assert not old.exists()
+
+
 def test_a_missing_vector_cache_is_rebuilt(seeded: Store):
     before = titles(seeded, PARAPHRASE, semantic=True)
     cache_file(seeded).unlink()
@@ -172,9 +182,89 @@ def test_a_cache_of_the_wrong_shape_is_rebuilt(seeded: Store):
 
     titles(seeded, PARAPHRASE, semantic=True)
     index = MemoryIndex.open(seeded)
-    np.savez(cache_file(seeded), head=np.array(json.dumps({"stamp": vectors.stamp(index)})),
-             relpaths=np.array(["x.md"]), hashes=np.array(["h"]), matrix=np.zeros((1, 3)))
+    # The current stamp, but one memory of 3 dimensions: its sections do not add up.
+    cache_file(seeded).write_bytes(vectors._encode(
+        vectors.stamp(index), ["x.md"], ["0" * 24], np.zeros((1, 3), dtype=np.float32)))
+    assert vectors.read(cache_file(seeded)) is None
     assert len(vectors.current(index).relpaths) == len(MEMORIES)
+    assert vectors.read(cache_file(seeded)) is not None
+
+
+def test_the_query_vector_equals_the_reindex_vector():
+    texts = [PARAPHRASE, REFUNDS, "construct_event 中文 🎉", ""]
+    batch = embedding.embed(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert embedding.embed_query(text) == pytest.approx(row.tolist(), abs=1e-5)
+
+
+def test_nearest_orders_as_the_exact_cosine():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    matrix = rng.normal(size=(700, embedding.DIM)).astype(np.float32)
+    matrix[0] = 0.0
+    matrix[0, 5] = 1.0  # a lane at the quantization's extremes (127 and 0)
+    matrix[1] = -matrix[0]
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    relpaths = [f"m{i}.md" for i in range(len(matrix))]
+    cached = vectors._parse_bytes(vectors._encode("s", relpaths, ["0" * 24] * len(matrix),
+                                                  matrix))
+    rows = matrix.astype(np.float16).astype(np.float64)
+    for query in [matrix[0], rng.normal(size=embedding.DIM), matrix[42] + 0.1 * matrix[43]]:
+        query = (query / np.linalg.norm(query)).tolist()
+        exact = rows @ np.asarray(query)
+        want = list(np.argsort(-exact, kind="stable")[:20])
+        got = cached.nearest(query, 20)
+        assert [i for i, _ in got] == want
+        assert [sim for _, sim in got] == pytest.approx(exact[want].tolist(), abs=1e-9)
+    assert cached.nearest([0.0] * embedding.DIM, 5) == []
+
+
+def test_a_semantic_search_imports_no_numpy_tokenizers_or_scipy(shop):
+    semantic_on(shop)
+    cmd = [sys.executable, "-X", "importtime", "-m", "aidermem", "search", "--json", PARAPHRASE]
+    first = subprocess.run(cmd, cwd=shop, capture_output=True, text=True, timeout=120,
+                           check=False)  # builds the vector cache: numpy may load here
+    assert first.returncode == 0, first.stderr
+    done = subprocess.run(cmd, cwd=shop, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["hits"][0]["title"] == REFUNDS
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "aidermem.index.vectors" in imported  # the semantic path ran
+    assert not {"numpy", "tokenizers", "safetensors", "scipy"} & imported
+
+
+def test_a_reindex_keeps_the_vectors_of_unchanged_memories(shop, tmp_path):
+    """The second reindex needs no model: every memory's vector is found by its hash."""
+    semantic_on(shop)
+    r = subprocess.run([sys.executable, "-m", "aidermem", "reindex"], cwd=shop,
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    site = tmp_path / "site"
+    (tmp_path / "gone").mkdir()
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        _NO_MODEL.format(origin=str(tmp_path / "gone" / "__init__.py")))
+    script = textwrap.dedent("""
+        from aidermem import paths
+        from aidermem.index import embedding, vectors
+        from aidermem.index.memory_index import MemoryIndex
+        from aidermem.store.store import Store
+        assert not embedding.available()
+        index = MemoryIndex.open(Store.open(paths.default_store_dir()))
+        before = vectors.stamp(index)
+        index.rebuild()
+        assert vectors.stamp(index) != before
+        print(len(vectors.current(index).relpaths))
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], cwd=shop, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(len(MEMORIES))
 
 
 def test_the_cache_follows_new_and_edited_memories(seeded: Store):

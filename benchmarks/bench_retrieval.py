@@ -1,7 +1,7 @@
 """Retrieval quality: does search find the memory a developer means?
 
     python benchmarks/bench_retrieval.py [--verbose] [--json OUT.json] [--keep DIR]
-                                         [--compare REF]
+                                         [--compare REF] [--semantic] [--by-project]
 
 For every project in benchmarks/retrieval/*.yaml this makes a real git repo
 whose origin remote gives aidermem's project id, writes the project's memories
@@ -18,7 +18,9 @@ add`), and runs every query twice in the same run:
 It prints recall@5, MRR and nDCG@10 per query style and overall for both.
 `--compare REF` adds a column set for aidermem at another commit, measured in
 the same run: the REF's `aidermem` package is extracted with `git archive` and
-this script runs once more with it first on PYTHONPATH (same data, same baseline).
+this script runs once more with it first on PYTHONPATH (same data, same baseline, and
+`--semantic` when this run has it). `--by-project` adds recall@5 per project and style,
+for choosing a method on some projects and holding the others out.
 Dates are ages (`age_days`) relative to the moment the store is built, so every
 run ranks with the same recency factors. No network; a throw-away HOME.
 """
@@ -58,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also score aidermem as it is at this git commit (e.g. main)")
     parser.add_argument("--semantic", action="store_true",
                         help="score aidermem with `semantic = true` in its user config (the "
-                        "REF of --compare runs with its own defaults)")
+                        "REF of --compare runs with it too)")
+    parser.add_argument("--by-project", action="store_true",
+                        help="also print recall@5 per project and query style")
     args = parser.parse_args(argv)
     projects = rd.load()
     bad = [p for project in projects for p in rd.problems(project)]
@@ -72,8 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
             results = run(projects, Path(tmp), semantic=args.semantic)
     if args.compare:
-        results["compare"] = {"ref": args.compare, **run_at(args.compare)}
+        results["compare"] = {"ref": args.compare,
+                              **run_at(args.compare, semantic=args.semantic)}
     print(report(projects, results, verbose=args.verbose))
+    if args.by_project:
+        print("\n" + by_project(projects, results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n",
                              encoding="utf-8")
@@ -106,7 +113,7 @@ def run(projects: list[rd.BenchProject], work: Path, *, semantic: bool = False
             "scores": {system: summary(queries, system) for system in ("aidermem", "baseline")}}
 
 
-def run_at(ref: str) -> dict[str, Any]:
+def run_at(ref: str, *, semantic: bool = False) -> dict[str, Any]:
     """This benchmark's scores for aidermem at `ref`, from a child process that imports the
     `aidermem` package of that commit (the data and the baseline are this checkout's)."""
     root = bench_common.ROOT
@@ -120,8 +127,9 @@ def run_at(ref: str) -> dict[str, Any]:
         subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
         out = Path(tmp) / "ref.json"
         env = {**os.environ, "PYTHONPATH": str(code)}
-        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", str(out)],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
+        flags = ["--semantic"] * semantic
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", str(out),
+                        *flags], env=env, check=True, stdout=subprocess.DEVNULL)
         ref_results = json.loads(out.read_text(encoding="utf-8"))
     if not ref_results["imported_from"].startswith(str(code)):
         raise SystemExit(f"the run for {ref} imported aidermem from "
@@ -273,6 +281,26 @@ def report(projects: list[rd.BenchProject], results: dict[str, Any], *, verbose:
                                  f"{q['text'][:70]!r} wants {sorted(q['relevant'])} "
                                  f"got {q[system][:5]}")
     return "\n".join(lines)
+
+
+def by_project(projects: list[rd.BenchProject], results: dict[str, Any]) -> str:
+    """Recall@5 per project and query style, for each system of the report."""
+    systems = [("aidermem", results["queries"], "aidermem")]
+    if "compare" in results:
+        systems.insert(0, (f"aidermem@{results['compare']['commit']}",
+                           results["compare"]["queries"], "aidermem"))
+    systems.append(("BM25", results["queries"], "baseline"))
+    headers = ["project", "query style", *(f"{name} R@5" for name, _, _ in systems)]
+    rows = []
+    for project in projects:
+        for style in rd.STYLES:
+            row = [project.name, style]
+            for _, queries, system in systems:
+                runs = [(q[system], q["relevant"]) for q in queries
+                        if q["project"] == project.name and q["style"] == style]
+                row.append(f"{rd.score(runs).recall:.3f}" if runs else "—")
+            rows.append(row)
+    return bench_common.table(headers, rows)
 
 
 if __name__ == "__main__":

@@ -158,3 +158,6 @@ def test_the_benchmark_runs_both_systems_over_a_real_store(tmp_path):
         assert results["scores"][system]["paraphrase"]["n"] == 0
     report = bench_retrieval.report(projects, results, verbose=True)
     assert "| identifier | 1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in report
+    per_project = bench_retrieval.by_project(projects, results)
+    assert "| tiny | identifier | 1.000 | 1.000 |" in per_project
+    assert "| tiny | paraphrase | — | — |" in per_project

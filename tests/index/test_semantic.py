@@ -126,6 +126,20 @@ def test_fuse_adds_weighted_reciprocal_ranks():
     assert fused[0][1] == pytest.approx(1 / 12 + 1 / 11)
 
 
+def test_when_bm25_matched_no_topic_the_dense_order_leads():
+    # BM25 ranked on small words, so its order says nothing: a memory it put first does not
+    # outrank any the vectors put higher, and what only BM25 found comes after, in its order.
+    fused = fusion.fuse(["e", "x", "y"], ["a", "b", "c", "d", "e"], fusion.SEMANTIC_WEIGHT)
+    assert [k for k, _ in fused] == ["a", "b", "c", "d", "e", "x", "y"]
+    scores = [s for _, s in fused]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
+
+
+def test_the_lexical_gate_still_adds_weighted_ranks():
+    fused = fusion.fuse(["x", "a"], ["a", "b"], fusion.LEXICAL_WEIGHT)
+    assert [k for k, _ in fused] == ["a", "x", "b"]
+
+
 def test_an_exact_identifier_query_still_ranks_its_memory_first(seeded: Store):
     for query in ("construct_event", "construct_event SignatureVerificationError"):
         found = titles(seeded, query, semantic=True)

@@ -70,6 +70,7 @@ class SearchRequest:
     current_project: str | None = None  # boosted; defaults to `project`
     aliases: Sequence[str] = ()  # the current project's earlier ids: in scope and boosted as it
     semantic: bool = False  # fuse BM25 with the dense vectors' order (fusion.py)
+    snippets: bool = True  # False: hits carry no snippet (live retrieval reads whole notes)
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -149,7 +150,7 @@ def find(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
                           prefer_topics=request.prefer_topics)
     if request.semantic:
         return _fused(index, request, [r.candidate.key for r in ranked], stored, list(weights))
-    return [_hit(stored[r.candidate.key][0], r.score, list(weights))
+    return [_hit(stored[r.candidate.key][0], r.score, list(weights), snippets=request.snippets)
             for r in ranked[: request.limit]]
 
 
@@ -171,7 +172,8 @@ def _fused(index: MemoryIndex, request: SearchRequest, lexical: list[str],
         if key in docs or sim >= floor]
     docs.update((key, doc) for key, doc in dense if key not in docs)
     order = fusion.fuse(lexical, [key for key, _ in dense], weight)
-    return [_hit(docs[key], score, terms) for key, score in order[: request.limit]]
+    return [_hit(docs[key], score, terms, snippets=request.snippets)
+            for key, score in order[: request.limit]]
 
 
 def term_weights(searcher: tantivy.Searcher, terms: list[str]) -> dict[str, float]:
@@ -255,9 +257,10 @@ def _created(display: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(display["created"])
 
 
-def _hit(doc: tantivy.Document, score: float, terms: Sequence[str]) -> Hit:
+def _hit(doc: tantivy.Document, score: float, terms: Sequence[str], *,
+         snippets: bool = True) -> Hit:
     d = _display(doc)
-    snippet, highlights = make_snippet(d["body"], terms)
+    snippet, highlights = make_snippet(d["body"], terms) if snippets else ("", ())
     return Hit(
         id=d["id"], relpath=_relpath(doc), score=score, title=d["title"],
         kind=d["kind"], project=d["project"], project_name=d["project_name"],

@@ -39,6 +39,7 @@ class Request:
     headers: dict[str, str]
     body: Any  # parsed JSON, or None when the body was empty or not JSON
     raw: bytes
+    received: float = 0.0  # time.perf_counter() when its headers were in (for benchmarks)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -208,13 +209,15 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             pass  # keep pytest output clean
 
         def _read(self) -> Request:
+            received = time.perf_counter()  # the request line and headers are parsed
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = None
-            req = Request(self.command, self.path, dict(self.headers.items()), body, raw)
+            req = Request(self.command, self.path, dict(self.headers.items()), body, raw,
+                          received)
             fake._record(req)
             return req
 

@@ -70,6 +70,7 @@ class SearchRequest:
     current_project: str | None = None  # boosted; defaults to `project`
     aliases: Sequence[str] = ()  # the current project's earlier ids: in scope and boosted as it
     semantic: bool = False  # fuse BM25 with the dense vectors' order (fusion.py)
+    snippets: bool = True  # False: hits carry no snippet (live retrieval reads whole notes)
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -150,7 +151,7 @@ def find(index: MemoryIndex, request: SearchRequest) -> list[Hit]:
     if request.semantic:
         return _fused(index, searcher, request, [r.candidate.key for r in ranked], stored,
                       list(weights))
-    return [_hit(stored[r.candidate.key][0], r.score, list(weights))
+    return [_hit(stored[r.candidate.key][0], r.score, list(weights), snippets=request.snippets)
             for r in ranked[: request.limit]]
 
 
@@ -171,7 +172,8 @@ def _fused(index: MemoryIndex, searcher: tantivy.Searcher, request: SearchReques
         index, searcher, request.text, build_query(index.schema, request, {}))
         if key in stored or sim >= floor}
     order = fusion.fuse(lexical, list(dense), weight)
-    return [_hit(stored[key][0] if key in stored else searcher.doc(dense[key]), score, terms)
+    return [_hit(stored[key][0] if key in stored else searcher.doc(dense[key]), score, terms,
+                 snippets=request.snippets)
             for key, score in order[: request.limit]]
 
 
@@ -256,9 +258,10 @@ def _created(display: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(display["created"])
 
 
-def _hit(doc: tantivy.Document, score: float, terms: Sequence[str]) -> Hit:
+def _hit(doc: tantivy.Document, score: float, terms: Sequence[str], *,
+         snippets: bool = True) -> Hit:
     d = _display(doc)
-    snippet, highlights = make_snippet(d["body"], terms)
+    snippet, highlights = make_snippet(d["body"], terms) if snippets else ("", ())
     return Hit(
         id=d["id"], relpath=_relpath(doc), score=score, title=d["title"],
         kind=d["kind"], project=d["project"], project_name=d["project_name"],

@@ -137,7 +137,7 @@ class LiveContext:
             text=query, scope=self.settings.scope, kinds=retrieve.NOTE_KINDS,
             limit=SEARCH_LIMIT, current_project=self.project.id, project=self.project.id,
             aliases=self.project.aliases, topics=list(self.settings.topics_require),
-            prefer_topics=list(self.settings.topics_prefer))
+            prefer_topics=list(self.settings.topics_prefer), snippets=False)
         hits = find(self.index, request)
         best = max((h.score for h in hits), default=0.0)
         for hit in hits:
@@ -154,13 +154,19 @@ class LiveContext:
     def _fit(self, memory: Memory, *, first: bool) -> str | None:
         """The note's block at the longest excerpt the live budget still has room for."""
         extra = tokens.count(SECTION) if first else 0
-        for limit in (context.NOTE_CHARS, context.SHORT_NOTE_CHARS, 0):
+        # The shortest block first: once the budget is nearly spent (most of a long session)
+        # that one count says no, instead of three on the Enter path.
+        shortest = context.note_block(memory, self.project.id, 0)
+        if self.used + tokens.count(shortest) + extra > self.budget:
+            return None
+        for limit in (context.NOTE_CHARS, context.SHORT_NOTE_CHARS):
             block = context.note_block(memory, self.project.id, limit)
             cost = tokens.count(block) + extra
             if self.used + cost <= self.budget:
                 self.used += cost
                 return block
-        return None
+        self.used += tokens.count(shortest) + extra
+        return shortest
 
     def _write(self, text: str) -> None:
         try:

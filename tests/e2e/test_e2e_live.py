@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aider_harness import aider_flags, wait_prompt
+from aider_harness import aider_flags, discard_pending, wait_prompt
 from e2e_support import Run, Sessions, aider_requests, read_flags, user_config
 from e2e_support import sessions as sessions
 from fakellm import FakeLLM
@@ -192,3 +192,75 @@ def test_live_off_in_a_profile_adds_nothing(store_for: Sessions, fake_llm: FakeL
     assert context_text(run) == launch
     assert run.exit() == 0
     assert "live retrieval" not in run.screen()
+
+
+def request_for(fake: FakeLLM, words: str) -> str:
+    """The first request aider sent whose last user message holds `words`."""
+    found = [r for r in aider_requests(fake) if words in r.last_user_text]
+    assert found, f"no request answered {words!r}"
+    return found[0].text
+
+
+@pytest.mark.e2e
+def test_code_and_architect_messages_are_searched(store_for: Sessions,
+                                                  fake_llm: FakeLLM) -> None:
+    run = store_for.start("--mem-no-capture")
+    run.say("/code " + QUESTION)
+    answering = request_for(fake_llm, "exporter format its CSV")
+    assert EXPORTER in answering and MIGRATIONS not in answering
+    run.say("/architect and how do we roll back a database migration?")
+    # The architect's own request (its editor's follows it and carries the file too).
+    assert MIGRATIONS in request_for(fake_llm, "roll back a database migration")
+    assert run.exit() == 0
+    assert "aidermem: live retrieval: 2 messages searched" in run.screen()
+
+
+def editor_script(where: Path, message: str) -> str:
+    """An $EDITOR that writes `message` into the file it is given, as a person would."""
+    script = where / "fake-editor.sh"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{message}' > \"$1\"\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.e2e
+def test_editor_input_brings_its_memory_by_the_next_request(store_for: Sessions,
+                                                            fake_llm: FakeLLM) -> None:
+    """`/editor` and Ctrl-X Ctrl-E: aider gets the text from the editor, not from the keys."""
+    editor = editor_script(store_for.repo.parent, QUESTION)
+    run = store_for.start("--mem-no-capture", env={"EDITOR": editor, "VISUAL": editor})
+    run.say("/editor")  # aider puts the editor's text at the next prompt, for Enter to send
+    run.say("")
+    assert aider_requests(fake_llm)[-1].last_user_text.startswith(QUESTION + "\n")
+    run.say("thanks, anything else?")
+    assert EXPORTER in last_request(fake_llm)  # by the next request at the latest
+    migration = "how do we roll back a database migration?"
+    editor_script(store_for.repo.parent, migration)
+    discard_pending(run.child)
+    run.child.send("draft\x18\x05")  # Ctrl-X Ctrl-E: the editor replaces the line
+    run.child.send("\r")
+    wait_prompt(run.child)
+    assert aider_requests(fake_llm)[-1].last_user_text.startswith(migration + "\n")
+    run.say("ok, and then?")
+    assert MIGRATIONS in last_request(fake_llm)
+    assert run.exit() == 0
+    assert "aidermem: live retrieval: 4 messages searched" in run.screen()
+
+
+@pytest.mark.e2e
+def test_multi_line_input_brings_its_memory(store_for: Sessions, fake_llm: FakeLLM) -> None:
+    """A `{ … }` block (read from the history), then Alt-Enter newlines (from the keys)."""
+    run = store_for.start("--mem-no-capture")
+    for line in ("{", "a question:", QUESTION, "}"):
+        run.say(line)
+    assert aider_requests(fake_llm)[-1].last_user_text.startswith(f"a question:\n{QUESTION}\n")
+    discard_pending(run.child)
+    run.child.send("and one more:\x1b\rhow do we roll back a database migration?\r")
+    wait_prompt(run.child)
+    sent = aider_requests(fake_llm)[-1]
+    assert sent.last_user_text.startswith(
+        "and one more:\nhow do we roll back a database migration?\n")
+    assert MIGRATIONS in sent.text  # Alt-Enter is followed from the keys: before the request
+    assert EXPORTER in sent.text  # the block's memory, by the next request at the latest
+    assert run.exit() == 0
+    assert "aidermem: live retrieval: 2 messages searched" in run.screen()

@@ -430,3 +430,15 @@ def test_rank_a_session_log_needs_twice_the_text_score_of_a_decision():
     better_log = Candidate("t.md", 2.1, now, SHOP, kind="session")
     order = [r.candidate.key for r in rank([log, decision, better_log], now=now)]
     assert order == ["t.md", "d.md", "s.md"]
+
+
+def test_a_search_without_snippets_finds_the_same_hits_in_the_same_order(store):
+    store.add_many([mem("CSV exporter", "The exporter writes semicolons between fields."),
+                    mem("Exporter dates", "The exporter writes ISO dates.", days_ago=40),
+                    mem("Ledger", "Banker's rounding on totals.")], "notes")
+    full = search(store, "exporter writes")
+    bare = search(store, "exporter writes", snippets=False)
+    assert [h.id for h in bare] == [h.id for h in full] and len(full) == 2
+    assert [h.score for h in bare] == pytest.approx([h.score for h in full])  # recency: now
+    assert all(h.snippet for h in full)
+    assert all(h.snippet == "" and h.highlights == () for h in bare)

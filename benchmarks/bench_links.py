@@ -28,9 +28,11 @@ Timed, in this process, each --runs times after one discarded warm-up:
   command's modules imported, then retrieval timed with the check's imports included),
   without and with the check, alternately, in the changed repository with the blob cache
   deleted before each checked child (`cold`: the first launch after a pull) and kept
-  (`warm`). `--before DIR` runs the same children against another aidermem checkout too
-  (a worktree of an older commit: `git worktree add /tmp/before <commit>`), interleaved
-  with this one's, so a before/after is measured in one run.
+  (`warm`), in wall time and in CPU time (the child's and its git processes': what other
+  work on a busy machine inflates least). `--before DIR` runs the same children against
+  another aidermem checkout too (a worktree of an older commit: `git worktree add
+  /tmp/before <commit>`), interleaved with this one's, so a before/after is measured in
+  one run.
   `--fresh-process-only` skips the in-process rows.
 
 Targets: the check adds <= 50 ms to launch retrieval at 10k memories in a repo of
@@ -237,11 +239,12 @@ def fresh_process(store_root: Path, repo: Path, cache_file: Path, args: argparse
     if args.before is not None:
         sources.append((f"before ({args.before})", args.before.resolve()))
 
-    def child(src: Path, mode: str) -> float:
+    def child(src: Path, mode: str) -> tuple[float, float]:
         out = subprocess.run(
             [sys.executable, str(here / "links_launch_child.py"), str(src), str(store_root),
              str(repo), PROJECT, QUERY, mode], check=True, capture_output=True, text=True)
-        return float(out.stdout)
+        wall, cpu = out.stdout.split()
+        return float(wall), float(cpu)
 
     samples: dict[str, list[float]] = {}
     for state in ("cold", "warm"):
@@ -255,11 +258,13 @@ def fresh_process(store_root: Path, repo: Path, cache_file: Path, args: argparse
                     cache_file.unlink(missing_ok=True)
                 modes = ("base", "check") if i % 2 == 0 else ("check", "base")
                 timed = {mode: child(src, mode) for mode in modes}
-                key = f"fresh process, {state} cache, {name}"
-                samples.setdefault(f"retrieve, no link check ({key})", []).append(timed["base"])
-                samples.setdefault(f"retrieve + link check ({key})", []).append(timed["check"])
-                samples.setdefault(f"**added by the check** ({key})", []).append(
-                    timed["check"] - timed["base"])
+                for k, clock in enumerate(("wall", "CPU")):
+                    key = f"fresh process, {state} cache, {name}, {clock}"
+                    base, checked = timed["base"][k], timed["check"][k]
+                    samples.setdefault(f"retrieve, no link check ({key})", []).append(base)
+                    samples.setdefault(f"retrieve + link check ({key})", []).append(checked)
+                    samples.setdefault(f"**added by the check** ({key})", []).append(
+                        checked - base)
     return samples
 
 

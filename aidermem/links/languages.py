@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import os
 import sys
 from functools import cache
 from pathlib import Path
@@ -85,10 +84,12 @@ BY_EXTENSION = {
 
 def lang_of(filename: str) -> str | None:
     """grep_ast.filename_to_lang without importing grep_ast: by whole name, then extension."""
-    name = os.path.basename(filename)
+    name = filename.rsplit("/", 1)[-1]
     if name in BY_NAME:
         return BY_NAME[name]
-    return BY_EXTENSION.get(os.path.splitext(name)[1])
+    stem = name.lstrip(".")  # os.path.splitext: leading dots start no extension
+    dot = stem.rfind(".")
+    return BY_EXTENSION.get(stem[dot:] if dot >= 0 else "")
 
 
 @cache

@@ -296,7 +296,8 @@ def test_a_changed_blob_is_read_from_the_work_tree_file_that_holds_it(repo: Path
     commit(repo, {"a.py": "def f():\n    return 2\n"})
     _drop_loose_object(repo, Repo(repo).tree["a.py"])
     result = check(link, Repo(repo))
-    assert (result.state, result.reason) == (State.CHANGED, f"f body changed since {link.commit[:7]}")
+    assert (result.state, result.reason) == (State.CHANGED,
+                                             f"f body changed since {link.commit[:7]}")
 
 
 def test_a_work_tree_file_edited_since_head_is_not_taken_for_head(repo: Path) -> None:
@@ -319,10 +320,11 @@ def test_a_cold_check_loads_one_grammar_without_grep_ast_or_the_language_pack(
     commit(repo, {"a.py": "def f():\n    return 1\n", "b.ts": "function g() { return 1; }\n"})
     links = [take(Repo(repo), "a.py", "f"), take(Repo(repo), "b.ts", "g")]
     commit(repo, {"a.py": "def f():\n    return 2\n", "b.ts": "function g() { return 2; }\n"})
+    dumped = json.dumps(json.dumps([link.model_dump() for link in links]))
     probe = (
         "import json, sys\nfrom pathlib import Path\n"
         "from aidermem.links.check import LinkData, Repo, check\n"
-        f"links = [LinkData.of(d) for d in json.loads({json.dumps(json.dumps([link.model_dump() for link in links]))})]\n"
+        f"links = [LinkData.of(d) for d in json.loads({dumped})]\n"
         f"states = [str(check(link, Repo(Path({str(repo)!r}))).state) for link in links]\n"
         "loaded = sorted(m for m in sys.modules if m.startswith(('grep_ast', "
         "'tree_sitter_language_pack', 'tree_sitter_')) and '.bindings.' not in m)\n"

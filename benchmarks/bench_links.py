@@ -23,7 +23,17 @@ Timed, in this process, each --runs times after one discarded warm-up:
 - each pair alternately, so the `added by the check` rows (the paired differences) cancel
   most of a busy machine's drift;
 - the first parse in a fresh process: what a cold cache adds once to a launch or a
-  search process (importing grep_ast and the language pack, loading a grammar).
+  search process (importing tree-sitter, loading a grammar, compiling its query);
+- `fresh process`: a launch's retrieval in a new python (links_launch_child.py: the
+  command's modules imported, then retrieval timed with the check's imports included),
+  without and with the check, alternately, in the changed repository with the blob cache
+  deleted before each checked child (`cold`: the first launch after a pull) and kept
+  (`warm`), in wall time and in CPU time (the child's and its git processes': what other
+  work on a busy machine inflates least). `--before DIR` runs the same children against
+  another aidermem checkout too (a worktree of an older commit: `git worktree add
+  /tmp/before <commit>`), interleaved with this one's, so a before/after is measured in
+  one run.
+  `--fresh-process-only` skips the in-process rows.
 
 Targets: the check adds <= 50 ms to launch retrieval at 10k memories in a repo of
 2,000 files, and <= 20% to `aidermem search`.
@@ -130,6 +140,10 @@ def main() -> int:
     parser.add_argument("--memories", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another aidermem checkout to measure in the same run")
+    parser.add_argument("--fresh-process-only", action="store_true",
+                        help="only the fresh-process rows (and the set-up)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-links-"))
     try:
@@ -187,9 +201,13 @@ def run(work: Path, args: argparse.Namespace) -> int:
         samples[f"{what} + link check ({label})"] = checked_s
         samples[f"**added by the check** to {what} ({label})"] = deltas
 
-    measure("fresh", lambda: launch(False), lambda: launch(True), "retrieve")
-    measure("fresh", lambda: search(False), lambda: search(True), "search query")
+    if not args.fresh_process_only:
+        measure("fresh", lambda: launch(False), lambda: launch(True), "retrieve")
+        measure("fresh", lambda: search(False), lambda: search(True), "search query")
     change_files(repo, source_paths, 0.10, rng)
+    if args.fresh_process_only:
+        samples.update(fresh_process(store.root, repo, cache_file, args))
+        return report_and_save(samples, args, setup, launch(True))
 
     def cold() -> None:
         cache_file.unlink(missing_ok=True)
@@ -201,14 +219,57 @@ def run(work: Path, args: argparse.Namespace) -> int:
 
     # In a fresh process the first parse also loads the grammar tables and a grammar; a
     # warm cache never does (blobs are looked up by file name). Measured once per run here.
-    probe = ("import time; t = time.perf_counter(); from aidermem import fingerprint; "
+    probe = ("import time; t = time.perf_counter(); from aidermem.links import fingerprint; "
              "fingerprint.definitions(b'def f():\\n    return 1\\n', 'python'); "
              "print(time.perf_counter() - t)")
     samples["first parse in a fresh process (imports + grammar)"] = [
         float(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
                              text=True).stdout) for _ in range(args.runs)]
 
-    found = launch(True)
+    samples.update(fresh_process(store.root, repo, cache_file, args))
+    return report_and_save(samples, args, setup, launch(True))
+
+
+def fresh_process(store_root: Path, repo: Path, cache_file: Path, args: argparse.Namespace
+                  ) -> dict[str, list[float]]:
+    """Launch retrieval in new processes, without and with the check, cold and warm cache;
+    this checkout's and --before's children interleaved, their order alternating per round."""
+    here = Path(__file__).resolve().parent
+    sources = [("this checkout", here.parent)]
+    if args.before is not None:
+        sources.append((f"before ({args.before})", args.before.resolve()))
+
+    def child(src: Path, mode: str) -> tuple[float, float]:
+        out = subprocess.run(
+            [sys.executable, str(here / "links_launch_child.py"), str(src), str(store_root),
+             str(repo), PROJECT, QUERY, mode], check=True, capture_output=True, text=True)
+        wall, cpu = out.stdout.split()
+        return float(wall), float(cpu)
+
+    samples: dict[str, list[float]] = {}
+    for state in ("cold", "warm"):
+        for _name, src in sources:  # one discarded pair each: the OS's file cache
+            child(src, "base")
+            child(src, "check")
+        for i in range(args.runs):
+            order = sources if i % 2 == 0 else sources[::-1]
+            for name, src in order:
+                if state == "cold":
+                    cache_file.unlink(missing_ok=True)
+                modes = ("base", "check") if i % 2 == 0 else ("check", "base")
+                timed = {mode: child(src, mode) for mode in modes}
+                for k, clock in enumerate(("wall", "CPU")):
+                    key = f"fresh process, {state} cache, {name}, {clock}"
+                    base, checked = timed["base"][k], timed["check"][k]
+                    samples.setdefault(f"retrieve, no link check ({key})", []).append(base)
+                    samples.setdefault(f"retrieve + link check ({key})", []).append(checked)
+                    samples.setdefault(f"**added by the check** ({key})", []).append(
+                        checked - base)
+    return samples
+
+
+def report_and_save(samples: dict[str, list[float]], args: argparse.Namespace, setup: float,
+                    found: object) -> int:
     linked = [m for m in [found.last_session, *found.notes] if m is not None]  # type: ignore[attr-defined]
     report = "\n".join([
         header("Link checks at launch retrieval and search (issue #13)"), "",

@@ -13,7 +13,8 @@ repository's HEAD, it is in one of these states:
   outside the repository).
 
 Cheap by construction: a link whose file still has its blob is fresh without reading
-the file; other files are parsed once per blob (linkcache). Other files are searched
+the file; other files are parsed once per blob (linkcache), read from the work tree when
+it holds that very blob (no git process) and from git otherwise. Other files are searched
 for a moved symbol only when it left its own file, and only among the files changed
 since the link's commit (all files of the language when that commit is not in the
 clone, as in a shallow one). Git is reached through gitutil only.
@@ -21,6 +22,8 @@ clone, as in a shallow one). Git is reached through gitutil only.
 
 from __future__ import annotations
 
+import hashlib
+import stat
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -153,12 +156,20 @@ class Repo:
         if lang is None:
             self.cache.put(key, None)
             return None
-        raw = gitutil.run_git(["cat-file", "blob", blob], self.root, check=False)
-        data = raw.encode("utf-8", "surrogateescape")
+        data = self._blob_bytes(path, blob)
         defs = None if (not data or b"\0" in data or len(data) > _MAX_BLOB) else (
             fingerprint.definitions(data, lang))
         self.cache.put(key, defs)
         return defs
+
+    def _blob_bytes(self, path: str, blob: str) -> bytes:
+        """The blob's bytes: the work tree's file when it hashes to the blob (after a pull it
+        nearly always does), so no `git cat-file` process is started; git's copy otherwise."""
+        data = _work_tree_copy(self.root / path, blob)
+        if data is not None:
+            return data
+        raw = gitutil.run_git(["cat-file", "blob", blob], self.root, check=False)
+        return raw.encode("utf-8", "surrogateescape")
 
     def changed_since(self, commit: str) -> list[str] | None:
         """Files changed from `commit` to HEAD; None when the commit is not in this clone."""
@@ -168,6 +179,23 @@ class Repo:
                 gitutil.files_changed_between(self.root, commit, self.head or "HEAD")
                 if known else None)
         return self._changed[commit]
+
+
+def _work_tree_copy(file: Path, blob: str) -> bytes | None:
+    """`file`'s bytes if git would store them as `blob` (the blob id is the hash of its
+    header and bytes, so a match is the same content); None for anything else: a symlink,
+    a local edit, a line-ending or clean filter's rewrite, a missing or unreadable file."""
+    algorithm = {40: "sha1", 64: "sha256"}.get(len(blob))
+    try:
+        info = file.lstat()
+        if algorithm is None or not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_BLOB:
+            return None
+        data = file.read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.new(algorithm, b"blob %d\0" % len(data))
+    digest.update(data)
+    return data if digest.hexdigest() == blob else None
 
 
 def check(link: LinkLike, repo: Repo) -> LinkState:

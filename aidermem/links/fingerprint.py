@@ -2,7 +2,8 @@
 
 A memory linked to `auth/service.py::authenticate_user` must learn when that code changed.
 This module finds every definition in one source text with the parsers aider itself uses
-(`grep_ast` over `tree-sitter-language-pack`) and the definition queries aider ships as
+(`tree-sitter-language-pack`'s grammars, chosen by grep-ast's file-name table; languages.py
+loads only the grammar needed) and the definition queries aider ships as
 package data (`aider/queries/tree-sitter-language-pack/*-tags.scm`, falling back to
 `tree-sitter-languages/`). The query files are read as files located through the import
 system; aider's Python API is never imported (it is unsupported and slow to import).
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from aidermem.links import languages
 
 _QUERY_DIRS = ("tree-sitter-language-pack", "tree-sitter-languages")
 _BLANK = "\u2400"  # stands for the symbol's own name in the shape fingerprint
@@ -61,12 +64,10 @@ class Definition:
 
 def language_for(path: str) -> str | None:
     """The tree-sitter language of a file by its name, or None when aidermem has no grammar."""
-    from grep_ast.parsers import filename_to_lang  # light: a table, no parser loaded
-
-    lang = filename_to_lang(PurePosixPath(path).name)
+    lang = languages.lang_of(PurePosixPath(path).name)
     if lang is None or _query(lang) is None:
         return None
-    return str(lang)
+    return lang
 
 
 def definitions(source: bytes, lang: str) -> list[Definition]:
@@ -218,10 +219,9 @@ def _query(lang: str) -> Any:
     if text is None:
         return None
     from tree_sitter import Query, QueryError
-    from tree_sitter_language_pack import get_language
 
     try:
-        return Query(get_language(lang), text)  # type: ignore[arg-type]
+        return Query(languages.language(lang), text)
     except (QueryError, LookupError):
         # A query written for another build of the grammar (julia's, in 0.13.0): a file
         # of that language is treated as one without a grammar, never as a crash.
@@ -230,6 +230,6 @@ def _query(lang: str) -> Any:
 
 @cache
 def _parser(lang: str) -> Any:
-    from tree_sitter_language_pack import get_parser
+    from tree_sitter import Parser
 
-    return get_parser(lang)  # type: ignore[arg-type]
+    return Parser(languages.language(lang))

@@ -149,3 +149,23 @@ def test_broken_source_never_crashes() -> None:
 def test_a_query_that_does_not_fit_its_grammar_means_no_grammar() -> None:
     # aider 0.86 ships a julia tags query that tree-sitter-language-pack 0.13's grammar rejects.
     assert language_for("script.jl") is None
+
+
+def test_the_file_name_table_is_grep_ast_s_entry_by_entry() -> None:
+    from grep_ast.parsers import PARSERS, filename_to_lang
+
+    from aidermem.links.languages import BY_EXTENSION, BY_NAME, lang_of
+
+    assert {**BY_NAME, **BY_EXTENSION} == PARSERS
+    names = [key if not key.startswith(".") else f"dir/file{key}" for key in PARSERS]
+    names += ["Makefile.py", ".bashrc", ".hidden.py", "noext", "a.", "x.PY", "go.mod.bak"]
+    assert [lang_of(n) for n in names] == [filename_to_lang(n) for n in names]
+
+
+@pytest.mark.parametrize("lang", ["python", "typescript", "go", "rust", "csharp", "yaml"])
+def test_one_grammar_loaded_alone_is_the_language_pack_s(lang: str) -> None:
+    from tree_sitter_language_pack import get_language
+
+    from aidermem.links.languages import language
+
+    assert language(lang) == get_language(lang)  # type: ignore[arg-type]

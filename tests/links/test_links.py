@@ -281,3 +281,55 @@ def test_checking_links_on_the_search_path_imports_neither_pydantic_nor_tree_sit
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _drop_loose_object(repo: Path, blob: str) -> None:
+    """Make git itself unable to give this blob (as a partial clone or a broken pack would)."""
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    assert subprocess.run(["git", "-C", str(repo), "cat-file", "-e", blob],
+                          capture_output=True).returncode != 0
+
+
+def test_a_changed_blob_is_read_from_the_work_tree_file_that_holds_it(repo: Path) -> None:
+    commit(repo, {"a.py": "def f():\n    return 1\n"})
+    link = take(Repo(repo), "a.py", "f")
+    commit(repo, {"a.py": "def f():\n    return 2\n"})
+    _drop_loose_object(repo, Repo(repo).tree["a.py"])
+    result = check(link, Repo(repo))
+    assert (result.state, result.reason) == (State.CHANGED,
+                                             f"f body changed since {link.commit[:7]}")
+
+
+def test_a_work_tree_file_edited_since_head_is_not_taken_for_head(repo: Path) -> None:
+    original = "def f():\n    return 1\n"
+    commit(repo, {"a.py": original})
+    link = take(Repo(repo), "a.py", "f")
+    commit(repo, {"a.py": "def f():\n    return 2\n"})
+    (repo / "a.py").write_text(original)  # uncommitted: HEAD still holds `return 2`
+    assert check(link, Repo(repo)).state is State.CHANGED
+    (repo / "a.py").unlink()
+    (repo / "a.py").symlink_to(repo / "missing.py")
+    assert check(link, Repo(repo)).state is State.CHANGED
+
+
+def test_a_cold_check_loads_one_grammar_without_grep_ast_or_the_language_pack(
+        repo: Path, tmp_path: Path) -> None:
+    import json
+    import sys
+
+    commit(repo, {"a.py": "def f():\n    return 1\n", "b.ts": "function g() { return 1; }\n"})
+    links = [take(Repo(repo), "a.py", "f"), take(Repo(repo), "b.ts", "g")]
+    commit(repo, {"a.py": "def f():\n    return 2\n", "b.ts": "function g() { return 2; }\n"})
+    dumped = json.dumps(json.dumps([link.model_dump() for link in links]))
+    probe = (
+        "import json, sys\nfrom pathlib import Path\n"
+        "from aidermem.links.check import LinkData, Repo, check\n"
+        f"links = [LinkData.of(d) for d in json.loads({dumped})]\n"
+        f"states = [str(check(link, Repo(Path({str(repo)!r}))).state) for link in links]\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('grep_ast', "
+        "'tree_sitter_language_pack', 'tree_sitter_')) and '.bindings.' not in m)\n"
+        "grammars = sorted(m.rsplit('.', 1)[1] for m in sys.modules if '.bindings.' in m)\n"
+        "print(json.dumps([states, loaded, grammars]))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout) == [["changed", "changed"], [], ["python", "typescript"]]

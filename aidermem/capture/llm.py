@@ -322,7 +322,10 @@ def _interruptibly(call: Callable[[], T]) -> T:
             done.set()
 
     threading.Thread(target=work, name="aidermem-llm", daemon=True).start()
-    done.wait()
+    # In short waits: Python runs a signal's handler in this thread only when it wakes up,
+    # and the kernel may hand Ctrl-C to the worker thread, which would not wake this one.
+    while not done.wait(0.05):
+        pass
     if failed:
         raise failed[0]
     return result[0]

@@ -37,9 +37,16 @@ def test_ctrl_c_ends_the_wait_while_the_call_is_still_stuck_in_c(tmp_path: Path)
         entered.wait()
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=ctrl_c, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        llm._interruptibly(stuck_in_c)
+    # Python's own Ctrl-C handler, as aidermem's main thread has it when it waits for a
+    # summary; a test run in this process before (or a parallel worker's setup) may have
+    # left SIGINT ignored, and then the wait would never end.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=ctrl_c, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            llm._interruptibly(stuck_in_c)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert not finished.is_set()  # the interrupt did not wait for the call
     holder.execute("ROLLBACK")
     assert finished.wait(30)

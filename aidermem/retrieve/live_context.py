@@ -32,6 +32,7 @@ from aidermem.index import analysis
 from aidermem.index.memory_index import MemoryIndex
 from aidermem.index.search import SearchRequest, find
 from aidermem.launch import context_file
+from aidermem.links.use import Checker, stale_line
 from aidermem.retrieve import live_query, tokens
 from aidermem.retrieve import render as context
 from aidermem.retrieve import select as retrieve
@@ -113,12 +114,18 @@ class LiveContext:
             return outcome
         wanted = live_query.message_terms(message)
         blocks: list[str] = []
+        links: Checker | None = None  # one HEAD read per message, and only for a linked note
         for memory in self._candidates(query):
             if len(outcome.joined) >= MAX_PER_MESSAGE:
                 break
             if memory.id in self.shown or not wanted & _words(memory):
                 continue
-            block = self._fit(memory, first=not self.joined and not blocks)
+            warnings: list[str] = []
+            if memory.links:  # its code may have changed since, even during this session
+                links = links or Checker(self.project.ids, self.project.root, self.store.root)
+                warnings = [stale_line(s) for s in links.states(memory.project, memory.links)
+                            if s.stale]
+            block = self._fit(memory, first=not self.joined and not blocks, warnings=warnings)
             if block is None:
                 outcome.over_budget += 1
                 continue
@@ -151,16 +158,17 @@ class LiveContext:
                 memory.project = self.project.id
             yield memory
 
-    def _fit(self, memory: Memory, *, first: bool) -> str | None:
-        """The note's block at the longest excerpt the live budget still has room for."""
+    def _fit(self, memory: Memory, *, first: bool, warnings: Sequence[str] = ()) -> str | None:
+        """The note's block at the longest excerpt the live budget still has room for, with
+        a line above it for each of its links whose code changed (as at launch)."""
         extra = tokens.count(SECTION) if first else 0
         # The shortest block first: once the budget is nearly spent (most of a long session)
         # that one count says no, instead of three on the Enter path.
-        shortest = context.note_block(memory, self.project.id, 0)
+        shortest = context.note_block(memory, self.project.id, 0, warnings)
         if self.used + tokens.count(shortest) + extra > self.budget:
             return None
         for limit in (context.NOTE_CHARS, context.SHORT_NOTE_CHARS):
-            block = context.note_block(memory, self.project.id, limit)
+            block = context.note_block(memory, self.project.id, limit, warnings)
             cost = tokens.count(block) + extra
             if self.used + cost <= self.budget:
                 self.used += cost

@@ -215,3 +215,25 @@ def test_symbols_of_this_checkout_cannot_go_to_a_global_memory(shop, capsys):
     assert list(store().iter_memories()) == []
     assert run(capsys, "add", "note", "--global", "--files", "docs/auth.md").code == 0
     assert only_memory().links == []
+
+
+def test_a_note_that_joins_mid_session_says_when_its_code_changed(shop, capsys, tmp_path):
+    # Live retrieval checks a joining note's links as the launch does (#13: states at every
+    # use), so a note about code changed since, even during the session, comes marked.
+    from aidermem import config
+    from aidermem.launch import context_file
+    from aidermem.project import identify
+    from aidermem.retrieve.live_context import LiveContext
+
+    run(capsys, "add", "Login: authenticate_user checks the name only", "--kind", "decision",
+        "--symbols", "auth/service.py::Auth.authenticate_user")
+    link_commit = only_memory().links[0].commit
+    commit(shop, {"auth/service.py": SERVICE.replace("check(name)", "check(name, otp)")})
+    settings = config.resolve(cwd=shop, project_root=shop, profile=None, env={},
+                              cli={}).settings
+    path = tmp_path / context_file.NAME
+    context_file.write(path, "# Project memory (aidermem)\n")
+    live = LiveContext(path, identify(shop), settings, "# Project memory (aidermem)\n", ())
+    assert live.add("how does login authenticate the user?").joined == [only_memory().id]
+    assert (f"> **Stale:** `authenticate_user` changed since this note was written at "
+            f"{link_commit[:7]} — verify before relying on it\n") in path.read_text()

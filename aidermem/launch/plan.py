@@ -74,7 +74,6 @@ def resolve_settings(args: LaunchArgs, cwd: Path, project: Project, env: Mapping
 class LaunchPlan:
     """What one launch was asked to do, parsed once (see the module docstring)."""
 
-    argv: tuple[str, ...]  # as typed after `aidermem`
     ours: LaunchArgs  # our --mem-* flags, and the user's own aider argv
     aider: LaunchArgs  # what aider will see: the profile's arguments, then the user's
     cwd: Path
@@ -107,7 +106,7 @@ def plan_launch(argv: list[str], cwd: Path, env: Mapping[str, str]) -> LaunchPla
     basics = Basics.of(resolved) if resolved is not None else Basics(enabled=not ours.mem_off)
     profile = list(basics.aider_args)
     aider = split_launch_argv([*profile, *ours.aider_argv]) if profile else ours
-    return LaunchPlan(tuple(argv), ours, aider, cwd, env, project, basics, resolved)
+    return LaunchPlan(ours, aider, cwd, env, project, basics, resolved)
 
 
 def build_argv(plan: LaunchPlan, exe: str, *, context_path: Path | None) -> list[str]:

@@ -118,15 +118,35 @@ def _write_holder(fd: int) -> None:
         os.pwrite(fd, text.encode("utf-8", "replace"), 0)
 
 
+def _queue_path(path: Path) -> Path:
+    return path.with_name(path.name + ".queue")
+
+
+def _try_now(path: Path, fd: int) -> bool:
+    """Take the lock without waiting, but only if nobody stands in line for it.
+
+    Taking the lock directly would let a process that just released it take it
+    again before the kernel has scheduled the waiter it woke: the turnstile comes
+    first, on the fast path too.
+    """
+    queue = _open(_queue_path(path))
+    try:
+        fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False  # someone waits in line, or holds the lock: queue up behind them
+    finally:
+        os.close(queue)
+
+
 def _acquire(path: Path, timeout: float) -> int:
     fd = _open(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return fd
-    except BlockingIOError:
+        if _try_now(path, fd):
+            return fd
         if timeout <= 0:
-            os.close(fd)
-            raise LockTimeout(holder(path)) from None
+            raise LockTimeout(holder(path))
     except BaseException:
         os.close(fd)
         raise
@@ -158,7 +178,7 @@ class _Waiter(threading.Thread):
 
     def run(self) -> None:
         try:
-            queue = _open(self.path.with_name(self.path.name + ".queue"))
+            queue = _open(_queue_path(self.path))
             try:
                 fcntl.flock(queue, fcntl.LOCK_EX)
                 fcntl.flock(self.fd, fcntl.LOCK_EX)

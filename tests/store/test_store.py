@@ -417,6 +417,8 @@ def test_a_waiting_writer_goes_before_the_holder_takes_the_lock_again(tmp_path: 
         if _someone_holds(queue):
             break
         time.sleep(0.05)
+    else:
+        pytest.fail("the waiter never stood in line for the lock")
     holder.stdin.write("\n")
     holder.stdin.flush()
     assert (holder.wait(60), waiter.wait(60)) == (0, 0)

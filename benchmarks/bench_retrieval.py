@@ -1,7 +1,8 @@
 """Retrieval quality: does search find the memory a developer means?
 
     python benchmarks/bench_retrieval.py [--verbose] [--json OUT.json] [--keep DIR]
-                                         [--compare REF] [--semantic] [--by-project]
+                                         [--compare REF] [--semantic] [--expansions]
+                                         [--by-project]
 
 For every project in benchmarks/retrieval/*.yaml this makes a real git repo
 whose origin remote gives aidermem's project id, writes the project's memories
@@ -21,6 +22,10 @@ the same run: the REF's `aidermem` package is extracted with `git archive` and
 this script runs once more with it first on PYTHONPATH (same data, same baseline, and
 `--semantic` when this run has it). `--by-project` adds recall@5 per project and style,
 for choosing a method on some projects and holding the others out.
+`--expansions` gives each memory the questions, symptoms and aliases of
+benchmarks/retrieval/expansions/ (written for these memories as the capture model
+is asked to, by writers who never saw the queries): how memories captured from a
+session would rank, against the default of hand-added memories without them.
 Dates are ages (`age_days`) relative to the moment the store is built, so every
 run ranks with the same recency factors. No network; a throw-away HOME.
 """
@@ -61,10 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--semantic", action="store_true",
                         help="score aidermem with `semantic = true` in its user config (the "
                         "REF of --compare runs with it too)")
+    parser.add_argument("--expansions", action="store_true",
+                        help="give every memory the model-written questions, symptoms and "
+                        f"aliases of {rd.EXPANSIONS.relative_to(bench_common.ROOT)} (as capture "
+                        "would; the REF of --compare gets them too; the baseline does not)")
     parser.add_argument("--by-project", action="store_true",
                         help="also print recall@5 per project and query style")
     args = parser.parse_args(argv)
-    projects = rd.load()
+    projects = rd.load(expansions=rd.EXPANSIONS if args.expansions else None)
     bad = [p for project in projects for p in rd.problems(project)]
     if bad:
         print("\n".join(bad), file=sys.stderr)
@@ -75,9 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
             results = run(projects, Path(tmp), semantic=args.semantic)
+    if args.expansions:
+        results["commit"] += ", model-written expansions"
     if args.compare:
-        results["compare"] = {"ref": args.compare,
-                              **run_at(args.compare, semantic=args.semantic)}
+        results["compare"] = {"ref": args.compare, **run_at(
+            args.compare, semantic=args.semantic, expansions=args.expansions)}
     print(report(projects, results, verbose=args.verbose))
     if args.by_project:
         print("\n" + by_project(projects, results))
@@ -113,7 +124,7 @@ def run(projects: list[rd.BenchProject], work: Path, *, semantic: bool = False
             "scores": {system: summary(queries, system) for system in ("aidermem", "baseline")}}
 
 
-def run_at(ref: str, *, semantic: bool = False) -> dict[str, Any]:
+def run_at(ref: str, *, semantic: bool = False, expansions: bool = False) -> dict[str, Any]:
     """This benchmark's scores for aidermem at `ref`, from a child process that imports the
     `aidermem` package of that commit (the data and the baseline are this checkout's)."""
     root = bench_common.ROOT
@@ -127,7 +138,7 @@ def run_at(ref: str, *, semantic: bool = False) -> dict[str, Any]:
         subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
         out = Path(tmp) / "ref.json"
         env = {**os.environ, "PYTHONPATH": str(code)}
-        flags = ["--semantic"] * semantic
+        flags = ["--semantic"] * semantic + ["--expansions"] * expansions
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", str(out),
                         *flags], env=env, check=True, stdout=subprocess.DEVNULL)
         ref_results = json.loads(out.read_text(encoding="utf-8"))
@@ -156,6 +167,11 @@ def build_store(projects: list[rd.BenchProject], repos: dict[str, Path],
 
     from aidermem.models import Kind, Memory
 
+    try:
+        from aidermem.expansion import Expansion
+    except ImportError:  # --compare with a revision from before document expansion
+        Expansion = None  # type: ignore[misc,assignment]
+
     App = _app_class()
 
     memories, ids = [], {}
@@ -170,10 +186,15 @@ def build_store(projects: list[rd.BenchProject], repos: dict[str, Path],
             seed = hashlib.sha256(f"{project.name}/{m.id}".encode()).digest()[:10]
             memory_id = str(ULID.from_bytes(millis.to_bytes(6, "big") + seed))
             ids[memory_id] = m.id
+            extra = {}
+            if m.expansion:
+                if Expansion is None:
+                    raise SystemExit("--expansions: this revision has no document expansion")
+                extra["expansion"] = Expansion(**{k: list(v) for k, v in m.expansion.items()})
             memories.append(Memory(
                 id=memory_id, title=m.title, kind=Kind(m.kind), body=m.body,
                 project=app.project.id, project_name=app.project.name, topics=list(m.topics),
-                files=list(m.files), created=created, updated=created))
+                files=list(m.files), created=created, updated=created, **extra))
     App(cwd=repos[projects[0].name]).store.add_many(memories, "bench: retrieval memories")
     return ids
 

@@ -18,6 +18,10 @@ from typing import Any
 import yaml
 
 DATA = Path(__file__).resolve().parent / "retrieval"
+# Model-written expansions (questions, symptoms, aliases per memory id), one file per
+# project, written blind to the queries: what capture would add to these memories.
+EXPANSIONS = DATA / "expansions"
+EXPANSION_KEYS = ("questions", "symptoms", "aliases")
 STYLES = ("exact", "identifier", "symptom", "paraphrase", "non-english")
 KINDS = ("session", "decision", "bug", "convention", "note")
 K_RECALL, K_NDCG = 5, 10
@@ -33,6 +37,7 @@ class BenchMemory:
     topics: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     lang: str = "en"
+    expansion: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def text(self) -> str:
         """The one text field of the plain BM25 baseline: title, body, topics, files."""
@@ -57,17 +62,41 @@ class BenchProject:
     source: Path = field(default=Path())
 
 
-def load(directory: Path = DATA) -> list[BenchProject]:
-    return [load_project(path) for path in sorted(directory.glob("*.yaml"))]
+def load(directory: Path = DATA, expansions: Path | None = None) -> list[BenchProject]:
+    """Every project; with `expansions`, each memory also carries what that directory's
+    `<project file name>` holds for its id (see load_expansions)."""
+    return [load_project(path, expansions and load_expansions(expansions / path.name))
+            for path in sorted(directory.glob("*.yaml"))]
 
 
-def load_project(path: Path) -> BenchProject:
+def load_expansions(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    """{memory id: {"questions"|"symptoms"|"aliases": texts}}; a malformed file is an error."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of memory ids")
+    out = {}
+    for mid, lists in raw.items():
+        if not isinstance(lists, dict) or not set(lists) <= set(EXPANSION_KEYS):
+            raise ValueError(f"{path}: {mid}: expected only {', '.join(EXPANSION_KEYS)}")
+        if not all(isinstance(v, list) and all(isinstance(t, str) for t in v)
+                   for v in lists.values()):
+            raise ValueError(f"{path}: {mid}: each list must hold texts")
+        out[str(mid)] = {k: tuple(v) for k, v in lists.items()}
+    return out
+
+
+def load_project(path: Path, expansions: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None
+                 ) -> BenchProject:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    extra = expansions or {}
+    unknown = set(extra) - {str(m["id"]) for m in raw["memories"]}
+    if unknown:
+        raise ValueError(f"{path.name}: expansions for unknown memories {sorted(unknown)}")
     memories = tuple(
         BenchMemory(id=str(m["id"]), kind=str(m["kind"]), title=str(m["title"]),
                     body=str(m["body"]).strip(), age_days=float(m["age_days"]),
                     topics=tuple(m.get("topics") or ()), files=tuple(m.get("files") or ()),
-                    lang=str(m.get("lang", "en")))
+                    lang=str(m.get("lang", "en")), expansion=extra.get(str(m["id"]), {}))
         for m in raw["memories"]
     )
     queries = tuple(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -161,3 +162,71 @@ def test_the_benchmark_runs_both_systems_over_a_real_store(tmp_path):
     per_project = bench_retrieval.by_project(projects, results)
     assert "| tiny | identifier | 1.000 | 1.000 |" in per_project
     assert "| tiny | paraphrase | — | — |" in per_project
+
+
+TWO_BUGS = (
+    "project: {name: tiny, id: example.com/team/tiny, remote: https://example.com/team/tiny.git}\n"
+    "memories:\n"
+    "- {id: pool, kind: bug, age_days: 3, title: QueuePool limit reached,\n"
+    "   body: Background tasks kept the session open., topics: [database]}\n"
+    "- {id: cache, kind: decision, age_days: 30, title: Redis for idempotency keys,\n"
+    "   body: Keys live for 24 hours., files: [app/idempotency.py]}\n"
+    "queries:\n"
+    "- {text: why does every request hang until it times out, style: paraphrase,\n"
+    "   relevant: {pool: 2}}\n")
+
+
+def test_model_written_expansions_reach_the_stored_memory_and_its_ranking(tmp_path):
+    """--expansions: a memory's questions and symptoms are stored and searched like capture's."""
+    import bench_retrieval
+
+    data, extra = tmp_path / "data", tmp_path / "expansions"
+    data.mkdir()
+    extra.mkdir()
+    (data / "tiny.yaml").write_text(TWO_BUGS, encoding="utf-8")
+    (extra / "tiny.yaml").write_text(
+        "pool:\n  symptoms: [every request hangs until it times out]\n"
+        "  aliases: [SQLAlchemy pool]\n", encoding="utf-8")
+    plain = rd.load(data)
+    expanded = rd.load(data, expansions=extra)
+    assert plain[0].memories[0].expansion == {}
+    assert expanded[0].memories[0].expansion == {
+        "symptoms": ("every request hangs until it times out",), "aliases": ("SQLAlchemy pool",)}
+    assert expanded[0].memories[1].expansion == {}
+    with patch.dict(os.environ):
+        without = bench_retrieval.run(plain, tmp_path / "work-plain")
+    with patch.dict(os.environ):
+        results = bench_retrieval.run(expanded, tmp_path / "work-expanded")
+    assert "pool" not in without["queries"][0]["aidermem"]  # nothing shared but small words
+    assert results["queries"][0]["aidermem"][0] == "pool"
+    assert "pool" not in results["queries"][0]["baseline"]  # the baseline never sees them
+    files = [f.read_text(encoding="utf-8") for f in (tmp_path / "work-expanded").rglob("*.md")
+             if "QueuePool limit reached" in f.read_text(encoding="utf-8")]
+    assert len(files) == 1  # the memory file, its expansion in the front matter
+    front = files[0].split("\n---\n", 1)[0]
+    assert "every request hangs until it times out" in front and "SQLAlchemy pool" in front
+
+
+@pytest.mark.parametrize("text, error", [
+    ("nobody:\n  questions: [what broke]\n", "expansions for unknown memories ['nobody']"),
+    ("pool:\n  reasons: [because]\n", "pool: expected only questions, symptoms, aliases"),
+    ("pool:\n  questions: what broke\n", "pool: each list must hold texts"),
+    ("- pool\n", "expected a mapping of memory ids"),
+])
+def test_malformed_expansion_files_are_refused_by_name(tmp_path, text, error):
+    data, extra = tmp_path / "data", tmp_path / "expansions"
+    data.mkdir()
+    extra.mkdir()
+    (data / "tiny.yaml").write_text(TWO_BUGS, encoding="utf-8")
+    (extra / "tiny.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(error)):
+        rd.load(data, expansions=extra)
+
+
+def test_the_shipped_expansions_cover_every_memory_and_stay_short(projects):
+    expanded = rd.load(expansions=rd.EXPANSIONS)
+    for project in expanded:
+        for m in project.memories:
+            assert m.expansion, f"{project.name}: {m.id} has no expansion"
+            assert all(len(v) <= 4 for v in m.expansion.values()), m.id
+            assert m.title not in [t for v in m.expansion.values() for t in v], m.id

@@ -90,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["compare"] = {"ref": args.compare, **run_at(
             args.compare, semantic=args.semantic, expansions=args.expansions)}
     print(report(projects, results, verbose=args.verbose))
+    print("\n" + by_language(projects, results))
     if args.by_project:
         print("\n" + by_project(projects, results))
     if args.json:
@@ -321,6 +322,34 @@ def by_project(projects: list[rd.BenchProject], results: dict[str, Any]) -> str:
                         if q["project"] == project.name and q["style"] == style]
                 row.append(f"{rd.score(runs).recall:.3f}" if runs else "—")
             rows.append(row)
+    return bench_common.table(headers, rows)
+
+
+def by_language(projects: list[rd.BenchProject], results: dict[str, Any]) -> str:
+    """Recall@5 of the non-English queries, split by the language of the memories they want:
+    those written in the query's own language, and those written in English."""
+    lang = {(p.name, m.id): m.lang for p in projects for m in p.memories}
+    systems = [("aidermem", results["queries"], "aidermem")]
+    if "compare" in results:
+        systems.insert(0, (f"aidermem@{results['compare']['commit']}",
+                           results["compare"]["queries"], "aidermem"))
+    systems.append(("BM25", results["queries"], "baseline"))
+    headers = ["non-English queries, for memories written in", "N",
+               *(f"{name} R@5" for name, _, _ in systems)]
+    rows = []
+    for label, same in (("the query's language", True), ("English", False)):
+        row: list[str] = []
+        for _, queries, system in systems:
+            runs = []
+            for q in queries:
+                if q["style"] != "non-english":
+                    continue
+                wanted = {m: g for m, g in q["relevant"].items()
+                          if (lang[(q["project"], m)] == q["lang"]) == same}
+                if wanted:
+                    runs.append((q[system], wanted))
+            row.append(f"{rd.score(runs).recall:.3f}" if runs else "—")
+        rows.append([label, str(len(runs)), *row])
     return bench_common.table(headers, rows)
 
 

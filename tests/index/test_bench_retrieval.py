@@ -230,3 +230,28 @@ def test_the_shipped_expansions_cover_every_memory_and_stay_short(projects):
             assert m.expansion, f"{project.name}: {m.id} has no expansion"
             assert all(len(v) <= 4 for v in m.expansion.values()), m.id
             assert m.title not in [t for v in m.expansion.values() for t in v], m.id
+
+
+def test_non_english_recall_is_split_by_the_language_of_the_memories_wanted(tmp_path):
+    """The target "non-English queries find non-English memories" has its own line."""
+    import bench_retrieval
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tiny.yaml").write_text(
+        "project: {name: tiny, id: example.com/team/tiny, remote: https://example.com/team/tiny.git}\n"
+        "memories:\n"
+        "- {id: de-pool, kind: bug, age_days: 3, lang: de, title: Verbindungspool erschöpft,\n"
+        "   body: Hintergrundaufgaben hielten die Sitzung offen.}\n"
+        "- {id: pool, kind: bug, age_days: 3, title: QueuePool limit reached,\n"
+        "   body: Background tasks kept the session open.}\n"
+        "queries:\n"
+        "- {text: Verbindungspool erschöpft, style: non-english, lang: de,\n"
+        "   relevant: {de-pool: 2, pool: 1}}\n", encoding="utf-8")
+    projects = rd.load(data)
+    with patch.dict(os.environ):
+        results = bench_retrieval.run(projects, tmp_path / "work")
+    assert results["queries"][0]["aidermem"] == ["de-pool"]  # no English word in common
+    table = bench_retrieval.by_language(projects, results)
+    assert "| the query's language | 1 | 1.000 | 1.000 |" in table
+    assert "| English | 1 | 0.000 | 0.000 |" in table

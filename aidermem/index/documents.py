@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from aidermem.models import Memory
     from aidermem.store.store import Store
 
-SCHEMA_VERSION = 4  # part of index.FORMAT: a change rebuilds every index
+SCHEMA_VERSION = 5  # part of index.FORMAT: a change rebuilds every index
 # Analyzed text fields (tokenized by analysis' registered analyzer).
 TEXT_FIELDS = ("title", "body", "topics", "files", "symbols", "expansion")
 # Bodies longer than this are indexed whole but stored (for snippets) cut.
@@ -67,6 +67,10 @@ def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
         "topics": memory.topics, "files": memory.files, "status": str(memory.status),
         "created": memory.created.isoformat(), "body": memory.body[:STORED_BODY_CHARS],
     }
+    if not memory.expansion.empty():
+        display["expansion"] = memory.expansion.texts()
+    if not memory.expansion.empty():  # embedded beside title and body (vectors.py)
+        display["expansion"] = memory.expansion.texts()
     if memory.links:  # checked where the memory is used (linkuse); absent when none
         display["links"] = [link.model_dump(mode="json") for link in memory.links]
     fields: dict[str, Any] = {

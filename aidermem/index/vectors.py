@@ -1,15 +1,14 @@
 """The vector cache: one dense vector per indexed memory, beside the Tantivy index.
 
-A cache like the index itself, never the truth: `vectors.bin` in the index
-directory holds the memories' relpaths, the hash of each one's embedded text
-(title and body), the vectors, and the stamp of the Tantivy commit they were
+A cache like the index itself, never the truth: `vectors.bin` in the index directory
+holds the memories' relpaths, the hash of each one's embedded text (title and body, and
+its expansion: expansion.py), the vectors, and the stamp of the Tantivy commit they were
 taken from (meta.json's inode, size and mtime, which every commit replaces).
-`current(index)` returns them for the index as it is now: when the stamp still
-matches it maps one file; when the index changed since, it walks the index's
-stored documents once, embeds only the texts whose hash it has not seen (a
-reindex keeps the vectors of unchanged memories), and writes the file anew
-(temp file + rename). A missing, truncated or foreign file is rebuilt the same
-way; deleting it loses nothing.
+`current(index)` returns them for the index as it is now: when the stamp still matches
+it maps one file; when the index changed since, it walks the index's stored documents
+once, embeds only the texts whose hash it has not seen (a reindex keeps the vectors of
+unchanged memories), and writes the file anew (temp file + rename). A missing, truncated
+or foreign file is rebuilt the same way; deleting it loses nothing.
 
 The file is laid out for a search that imports no numpy (~100 ms of a ~70 ms
 search otherwise): besides float16 rows it holds the vectors quantized to 8
@@ -88,6 +87,18 @@ def text_of(display: dict[str, Any]) -> str:
     return f"{display.get('title', '')}\n{display.get('body', '')}"
 
 
+def expansion_of(display: dict[str, Any]) -> str:
+    """A memory's questions, symptoms and aliases, embedded on their own: appended to the
+    body they would fall past the model's MAX_CHARS for any memory with a long body."""
+    return "\n".join(display.get("expansion") or ())
+
+
+def hash_of(text: str, expansion: str) -> str:
+    """What a memory's vector depends on (without an expansion: as before there was one, so
+    upgrading re-embeds nothing)."""
+    return content_hash(f"{text}\n{expansion}" if expansion else text)
+
+
 def content_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=12).hexdigest()
 
@@ -159,15 +170,17 @@ def _rebuild(index: MemoryIndex, path: Path, now: str, cached: Vectors | None) -
         old = np.frombuffer(cached.rows, dtype="<f2").reshape(-1, embedding.DIM)
         known = dict(zip(cached.hashes, old, strict=True))
     searcher = index.searcher()
-    relpaths, hashes, texts = [], [], []
+    relpaths, hashes, texts, expansions = [], [], [], []
     total = searcher.num_docs
     if total:
         for _, addr in searcher.search(tantivy.Query.all_query(), total, count=False).hits:
             doc = searcher.doc(addr)
-            text = text_of(json.loads(doc.get_first("doc") or b"{}"))
+            display = json.loads(doc.get_first("doc") or b"{}")
+            text, expansion = text_of(display), expansion_of(display)
             relpaths.append(str(doc.get_first("relpath")))
-            hashes.append(content_hash(text))
+            hashes.append(hash_of(text, expansion))
             texts.append(text)
+            expansions.append(expansion)
     matrix = np.zeros((len(relpaths), embedding.DIM), dtype=np.float32)
     missing = [i for i, h in enumerate(hashes) if h not in known]
     reused = [i for i, h in enumerate(hashes) if h in known]
@@ -175,12 +188,28 @@ def _rebuild(index: MemoryIndex, path: Path, now: str, cached: Vectors | None) -
         matrix[reused] = np.stack([known[hashes[i]] for i in reused])
     if missing:
         matrix[missing] = embedding.embed([texts[i] for i in missing], index.directory)
+        _add_expansions(matrix, [i for i in missing if expansions[i]], expansions,
+                        index.directory)
     blob = _encode(now, relpaths, hashes, matrix)
     if now:  # an index with no commit on disk (built in memory, index_fallback) has no stamp
         with contextlib.suppress(OSError):  # a cache that cannot be written is rebuilt later
             atomic.write_atomic(path, blob)
             (path.parent / _OLD_FILE).unlink(missing_ok=True)
     return _parse_bytes(blob)
+
+
+def _add_expansions(matrix: Any, rows: list[int], expansions: list[str],
+                    cache_dir: Path) -> None:
+    """Each of `rows` becomes the mean of its memory's unit vector and its expansion's,
+    renormalized: what the memory says and what it answers count the same (weights 0.5 and
+    2 for the expansion moved paraphrase MRR by less than 0.04 either way; BENCHMARKS.md)."""
+    import numpy as np
+
+    if not rows:
+        return
+    both = matrix[rows] + embedding.embed([expansions[i] for i in rows], cache_dir)
+    norms = np.linalg.norm(both, axis=1, keepdims=True)
+    matrix[rows] = np.divide(both, norms, out=np.zeros_like(both), where=norms > 0)
 
 
 def _parse_bytes(blob: bytes) -> Vectors:

@@ -388,3 +388,40 @@ def test_without_the_model_search_warns_and_ranks_by_bm25(shop, tmp_path):
                             capture_output=True, text=True, timeout=120, check=False)
     assert "warn  semantic: the embedding model (wordllama 0.3.3.post0) is not installed" \
         in doctor.stdout
+
+
+# -- the expansion in the vector ----------------------------------------------------------
+
+
+def _vector_of(s: Store, title: str) -> tuple[list[float], str]:
+    """(the cached vector, its hash) of the memory titled `title`."""
+    index = MemoryIndex.open(s)
+    index.sync()
+    cached = vectors.current(index)
+    relpath = next(p for p, m in s.iter_memories() if isinstance(m, Memory) and m.title == title)
+    i = cached.relpaths.index(relpath)
+    return list(cached.row(i)), cached.hashes[i]
+
+
+def test_a_memorys_expansion_is_embedded_beside_its_words(seeded: Store):
+    """The vector is the mean of the memory's and its expansion's unit vectors; a memory with
+    no expansion keeps the hash and vector of title + body, so upgrading re-embeds nothing."""
+    import numpy as np
+
+    from aidermem.expansion import Expansion
+
+    plain, plain_hash = _vector_of(seeded, "Pin the Postgres image")
+    text = "Pin the Postgres image\ndocker-compose uses postgres:16.2; 16.3 broke the locale."
+    assert plain_hash == vectors.content_hash(text)
+    assert plain == pytest.approx(embedding.embed([text])[0].tolist(), abs=2e-3)
+
+    m = next(x for _, x in seeded.iter_memories()
+             if isinstance(x, Memory) and x.title == "Pin the Postgres image")
+    asked = ["why are accented letters sorted wrong in the database container?"]
+    seeded.update(m.model_copy(update={"expansion": Expansion(questions=asked)}), "expand")
+    expanded, expanded_hash = _vector_of(seeded, "Pin the Postgres image")
+    assert expanded_hash != plain_hash  # an edited expansion is embedded again
+    want = embedding.embed([text])[0] + embedding.embed(asked)[0]
+    assert expanded == pytest.approx((want / np.linalg.norm(want)).tolist(), abs=2e-3)
+    query = embedding.embed_query("accented letters sort wrong in the database container")
+    assert np.dot(query, expanded) > np.dot(query, plain) + 0.05  # nearer what it answers

@@ -79,11 +79,24 @@ class Tokenizer:
     def ids_many(self, texts: Sequence[str], bulk: Bulk | None = None) -> list[list[int]]:
         """`ids` of each text; the distinct pieces not seen yet go to `bulk` in one call
         (Hugging Face's Rust tokenizer at a reindex: ~10x this module's BPE per piece)."""
+        split = [self.pieces(text) for text in texts]
+        distinct = list(dict.fromkeys(itertools.chain.from_iterable(split)))
+        known = dict(zip(distinct, self.piece_ids(distinct, bulk), strict=True))
+        return [list(itertools.chain.from_iterable(map(known.__getitem__, pieces)))
+                for pieces in split]
+
+    @staticmethod
+    def pieces(text: str) -> list[str]:
+        """The pieces `text` splits into, each tokenized on its own (the module's docstring)."""
+        return _PIECE.findall("▁" + text.replace(" ", "▁")) if text else []
+
+    def piece_ids(self, pieces: Sequence[str], bulk: Bulk | None = None) -> list[list[int]]:
+        """The ids of each of `pieces` (distinct pieces: a reindex's whole vocabulary), those
+        not seen yet by `bulk` in one call when given, else by this module's BPE."""
         cache = self._pieces
-        if len(cache) > _PIECE_CACHE_MAX:  # bounds memory over a large reindex's chunks
+        if len(cache) > _PIECE_CACHE_MAX:  # bounds memory over a large reindex
             cache.clear()
-        split = [_PIECE.findall("▁" + text.replace(" ", "▁")) if text else [] for text in texts]
-        new = set(itertools.chain.from_iterable(split)).difference(cache)
+        new = [p for p in pieces if p not in cache]
         if bulk is not None:
             # A piece given to `tokenizers` gets its "▁" prepended back; pieces with a special
             # token's "<" or only "▁" (which it would see as empty) stay with the BPE here.
@@ -94,8 +107,7 @@ class Tokenizer:
         for piece in new:
             if piece not in cache:
                 cache[piece] = self._bpe(piece)
-        return [list(itertools.chain.from_iterable(map(cache.__getitem__, pieces)))
-                for pieces in split]
+        return [cache[p] for p in pieces]
 
     def _rank(self, a: str, b: str) -> int | None:
         """The merge rank of (a, b) as an orderable int; None if they do not merge."""

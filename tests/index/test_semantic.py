@@ -211,6 +211,22 @@ def test_the_query_vector_equals_the_reindex_vector():
         assert embedding.embed_query(text) == pytest.approx(row.tolist(), abs=1e-5)
 
 
+def test_a_reindex_batch_embeds_as_one_text_at_a_time():
+    """Past embedding._FEW texts the sums come from sparse products over distinct pieces:
+    the same vectors as the query path's, text by text (the benchmark's real memories, with
+    repeated and empty texts and characters the vocabulary lacks)."""
+    import yaml
+
+    data = Path(__file__).resolve().parents[2] / "benchmarks" / "retrieval" / "shipctl.yaml"
+    memories = yaml.safe_load(data.read_text(encoding="utf-8"))["memories"]
+    texts = [f"{m['title']}\n{m['body']}" for m in memories]
+    texts += [texts[0], "", "  ", "construct_event 中文 🎉 <s>", "x" * 5000]
+    assert len(texts) > embedding._FEW
+    batch = embedding.embed(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert embedding.embed_query(text) == pytest.approx(row.tolist(), abs=1e-5)
+
+
 def test_nearest_orders_as_the_exact_cosine():
     import numpy as np
 

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 
 from aidermem.errors import MemoryFileError
-from aidermem.index import analysis, linkscan
+from aidermem.index import analysis, linkscan, vector_text
 
 if TYPE_CHECKING:
     from aidermem.models import Memory
     from aidermem.store.store import Store
 
-SCHEMA_VERSION = 5  # part of index.FORMAT: a change rebuilds every index
+SCHEMA_VERSION = 6  # part of index.FORMAT: a change rebuilds every index
 # Analyzed text fields (tokenized by analysis' registered analyzer).
 TEXT_FIELDS = ("title", "body", "topics", "files", "symbols", "expansion")
 # Bodies longer than this are indexed whole but stored (for snippets) cut.
@@ -50,6 +50,9 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("created", indexed=True, fast=True)  # epoch seconds
     sb.add_bytes_field("doc", stored=True)  # JSON display fields (see doc_fields)
+    # What the memory's vector depends on (vector_text.hash_of), so the vector cache finds the
+    # memories that changed without decoding every document's JSON.
+    sb.add_text_field("vector_hash", stored=True, tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
@@ -84,6 +87,8 @@ def doc_fields(relpath: str, memory: Memory) -> dict[str, Any]:
         "project_name": memory.project_name.lower(), "topics_raw": memory.topics,
         "status": str(memory.status), "created": int(memory.created.timestamp()),
         "doc": json.dumps(display, ensure_ascii=False).encode("utf-8", "replace"),
+        "vector_hash": vector_text.hash_of(vector_text.text_of(display),
+                                           vector_text.expansion_of(display)),
     }
     if memory.links:  # what `aidermem stale` and the launch's warm-up find links by
         fields[linkscan.FIELD] = linkscan.keys(memory.project, memory.links)

@@ -24,7 +24,6 @@ itself (embedding.py does).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import heapq
 import json
 import mmap
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from aidermem import atomic
 from aidermem.index import embedding
+from aidermem.index.vector_text import expansion_of, hash_of, text_of
 
 if TYPE_CHECKING:
     from aidermem.index.memory_index import MemoryIndex
@@ -80,27 +80,6 @@ class Vectors:
         exact = [(i, sum(map(operator.mul, query, self.row(i)))) for i in pool]
         exact.sort(key=lambda pair: -pair[1])
         return exact[:k]
-
-
-def text_of(display: dict[str, Any]) -> str:
-    """What is embedded for a memory: its title and body."""
-    return f"{display.get('title', '')}\n{display.get('body', '')}"
-
-
-def expansion_of(display: dict[str, Any]) -> str:
-    """A memory's questions, symptoms and aliases, embedded on their own: appended to the
-    body they would fall past the model's MAX_CHARS for any memory with a long body."""
-    return "\n".join(display.get("expansion") or ())
-
-
-def hash_of(text: str, expansion: str) -> str:
-    """What a memory's vector depends on (without an expansion: as before there was one, so
-    upgrading re-embeds nothing)."""
-    return content_hash(f"{text}\n{expansion}" if expansion else text)
-
-
-def content_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=12).hexdigest()
 
 
 def stamp(index: MemoryIndex) -> str:
@@ -175,9 +154,15 @@ def _rebuild(index: MemoryIndex, path: Path, now: str, cached: Vectors | None) -
     if total:
         for _, addr in searcher.search(tantivy.Query.all_query(), total, count=False).hits:
             doc = searcher.doc(addr)
+            relpaths.append(str(doc.get_first("relpath")))
+            stored = doc.get_first("vector_hash")
+            if isinstance(stored, str) and stored in known:  # unchanged: no JSON to decode
+                hashes.append(stored)
+                texts.append("")
+                expansions.append("")
+                continue
             display = json.loads(doc.get_first("doc") or b"{}")
             text, expansion = text_of(display), expansion_of(display)
-            relpaths.append(str(doc.get_first("relpath")))
             hashes.append(hash_of(text, expansion))
             texts.append(text)
             expansions.append(expansion)

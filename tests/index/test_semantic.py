@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_cli_support import make_repo, memory, put, run, store
 
-from aidermem.index import embedding, fusion, vectors
+from aidermem.index import embedding, fusion, vector_text, vectors
 from aidermem.index.memory_index import MemoryIndex
 from aidermem.index.search import SearchRequest, find
 from aidermem.models import Memory
@@ -307,6 +307,21 @@ def test_the_cache_follows_new_and_edited_memories(seeded: Store):
     assert "Customer reimbursements" in titles(seeded, PARAPHRASE, semantic=True)[:2]
 
 
+def test_after_a_change_only_the_changed_memory_is_read_back(seeded: Store, monkeypatch):
+    """Each index document stores its vector's hash, so following one new memory decodes
+    one document's JSON, not every memory's (the first search after an add)."""
+    titles(seeded, PARAPHRASE, semantic=True)
+    seeded.add(mem("Customer reimbursements", "Buyers get back what they paid via finance."))
+    index = MemoryIndex.open(seeded)
+    index.sync()
+    decoded = []
+    real = vectors.json.loads
+    monkeypatch.setattr(vectors.json, "loads", lambda b: decoded.append(b) or real(b))
+    assert len(vectors.current(index).relpaths) == len(MEMORIES) + 1
+    documents = [b for b in decoded if b'"title"' in b]  # not the cache file's own header
+    assert len(documents) == 1 and b"Customer reimbursements" in documents[0]
+
+
 # -- the command line ---------------------------------------------------------------------
 
 
@@ -428,7 +443,7 @@ def test_a_memorys_expansion_is_embedded_beside_its_words(seeded: Store):
 
     plain, plain_hash = _vector_of(seeded, "Pin the Postgres image")
     text = "Pin the Postgres image\ndocker-compose uses postgres:16.2; 16.3 broke the locale."
-    assert plain_hash == vectors.content_hash(text)
+    assert plain_hash == vector_text.content_hash(text)
     assert plain == pytest.approx(embedding.embed([text])[0].tolist(), abs=2e-3)
 
     m = next(x for _, x in seeded.iter_memories()

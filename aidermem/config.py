@@ -180,7 +180,7 @@ class Settings(BaseModel):
     store: Path = Field(default_factory=paths.default_store_dir)
     summarize: SummarizeMode = "background"
     llm_timeout: float = 60.0
-    semantic: bool = False  # search fuses in vectors (fusion.py); off: too slow to start
+    semantic: bool = True  # search fuses in vectors (fusion.py); false: BM25 only
     live: Literal["on", "off"] = "on"  # memories join during the session (live_session.py)
     live_budget: float = 0.5  # the joined memories' own tokens, a share of budget_tokens
 

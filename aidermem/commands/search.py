@@ -71,8 +71,8 @@ def run(args: argparse.Namespace, app: App) -> Result:
 def _semantic(app: App) -> bool:
     """Whether to fuse in the dense order (`semantic = true`); BM25 alone, with a warning,
     when the embedding model is not installed (search still works)."""
-    # Unconfigured, the setting is its default (off): no need for config's imports to know.
-    if paths.unconfigured(app.project.root, os.environ) or not app.settings.semantic:
+    # Unconfigured, the setting is its default (on): no need for config's imports to know.
+    if not paths.unconfigured(app.project.root, os.environ) and not app.settings.semantic:
         return False
     from aidermem.index import embedding
 

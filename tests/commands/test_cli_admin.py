@@ -158,7 +158,8 @@ def test_doctor_all_ok(shop, capsys):
     assert lines[-1] == "all checks passed"
     assert re.search(r"aider: \S+aider \(aider \d+\.\d+\.\d+\)", r.out)
     assert "7 documents, in sync" in r.out
-    assert "ok    semantic: off (semantic = false): search ranks by BM25 only" in r.out
+    assert re.search(r"ok    semantic: wordllama l2_supercat 256, from \S+ \(offline\); "
+                     r"7 vectors cached", r.out)  # on by default
 
 
 def test_doctor_warns_on_hand_edits_and_malformed_files(shop, capsys):

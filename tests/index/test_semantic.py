@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from test_cli_support import make_repo, memory, put, run, store
 
+from aidermem import paths
 from aidermem.index import embedding, fusion, vector_text, vectors
 from aidermem.index.memory_index import MemoryIndex
 from aidermem.index.search import SearchRequest, find
@@ -337,8 +338,10 @@ def semantic_on(repo: Path) -> None:
     (repo / ".aidermem.toml").write_text("semantic = true\n")
 
 
-def test_semantic_true_in_the_config_finds_the_paraphrase(shop, capsys):
-    semantic_on(shop)
+@pytest.mark.parametrize("config", [None, "semantic = true\n"])
+def test_by_default_or_semantic_true_search_finds_the_paraphrase(shop, capsys, config):
+    if config is not None:
+        (shop / ".aidermem.toml").write_text(config)
     r = run(capsys, "search", "--json", PARAPHRASE)
     assert r.code == 0, r.err
     assert json.loads(r.out)["hits"][0]["title"] == REFUNDS
@@ -347,10 +350,11 @@ def test_semantic_true_in_the_config_finds_the_paraphrase(shop, capsys):
                      rf"{len(MEMORIES)} vectors cached", r.out)
 
 
-@pytest.mark.parametrize("config", [None, "semantic = false\n"])
-def test_by_default_or_semantic_false_search_ranks_by_bm25_only(shop, capsys, config):
-    if config is not None:
-        (shop / ".aidermem.toml").write_text(config)
+@pytest.mark.parametrize("where", ["project", "user"])
+def test_semantic_false_search_ranks_by_bm25_only(shop, capsys, where):
+    config = shop / ".aidermem.toml" if where == "project" else paths.user_config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("semantic = false\n")
     r = run(capsys, "search", "--json", PARAPHRASE)
     assert r.code == 0, r.err
     assert REFUNDS not in [h["title"] for h in json.loads(r.out)["hits"]]

@@ -6,9 +6,11 @@ its expansion: expansion.py), the vectors, and the stamp of the Tantivy commit t
 taken from (meta.json's inode, size and mtime, which every commit replaces).
 `current(index)` returns them for the index as it is now: when the stamp still matches
 it maps one file; when the index changed since, it walks the index's stored documents
-once, embeds only the texts whose hash it has not seen (a reindex keeps the vectors of
-unchanged memories), and writes the file anew (temp file + rename). A missing, truncated
-or foreign file is rebuilt the same way; deleting it loses nothing.
+once and, when only a few memories changed, records them in a delta beside the file
+(vector_delta.py: no numpy, the big file untouched); otherwise it embeds the texts whose
+hash it has not seen (a reindex keeps the vectors of unchanged memories) and writes the
+file anew (temp file + rename). A missing, truncated or foreign file is rebuilt the same
+way; deleting it loses nothing.
 
 The file is laid out for a search that imports no numpy (~100 ms of a ~70 ms
 search otherwise): besides float16 rows it holds the vectors quantized to 8
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aidermem import atomic
-from aidermem.index import embedding
+from aidermem.index import embedding, vector_delta
 from aidermem.index.vector_text import expansion_of, hash_of, text_of
 
 if TYPE_CHECKING:
@@ -62,8 +64,10 @@ class Vectors:
         values: tuple[float, ...] = embedding.ROW.unpack_from(self.rows, i * embedding.ROW.size)
         return values
 
-    def nearest(self, query: Sequence[float], k: int) -> list[tuple[int, float]]:
-        """The `k` rows nearest to the unit vector `query`, by cosine, nearest first."""
+    def nearest(self, query: Sequence[float], k: int,
+                skip: frozenset[int] = frozenset()) -> list[tuple[int, float]]:
+        """The `k` rows nearest to the unit vector `query`, by cosine, nearest first (rows
+        in `skip` left out: a delta's removed or edited memories, vector_delta.py)."""
         n = len(self.relpaths)
         top = max((abs(x) for x in query), default=0.0)
         if not n or top == 0.0:
@@ -76,7 +80,8 @@ class Vectors:
             total += (round(q * 127 / top) + 128) * int.from_bytes(
                 col[d * width:(d + 1) * width], "little")
         lanes = memoryview(total.to_bytes(width, "little")).cast("I")
-        pool = heapq.nlargest(min(n, max(RESCORE, 3 * k)), range(n), key=lanes.__getitem__)
+        rows = (j for j in range(n) if j not in skip) if skip else range(n)
+        pool = heapq.nlargest(min(n, max(RESCORE, 3 * k)), rows, key=lanes.__getitem__)
         exact = [(i, sum(map(operator.mul, query, self.row(i)))) for i in pool]
         exact.sort(key=lambda pair: -pair[1])
         return exact[:k]
@@ -91,14 +96,31 @@ def stamp(index: MemoryIndex) -> str:
     return f"{FORMAT}:{embedding.MODEL}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def current(index: MemoryIndex) -> Vectors:
-    """The vectors of every document in `index`, brought up to date if it changed."""
+def current(index: MemoryIndex) -> Vectors | vector_delta.Overlay:
+    """The vectors of every document in `index`, brought up to date if it changed: by a
+    delta beside the file when few memories changed (vector_delta.py), else anew."""
     path = index.directory / FILE
+    delta_path = index.directory / vector_delta.FILE
     now = stamp(index)
     cached = read(path)
     if cached is not None and now and cached[0] == now:
         return cached[1]
-    return _rebuild(index, path, now, cached[1] if cached is not None else None)
+    delta = vector_delta.read(delta_path) if cached is not None else None
+    if delta is not None and cached is not None and delta.base != cached[0]:
+        delta = None  # it amends a cache since rewritten
+    if delta is not None and cached is not None and now and delta.stamp == now:
+        return vector_delta.Overlay(cached[1], delta)
+    known = set(cached[1].hashes) if cached is not None else set()
+    if delta is not None:
+        known.update(h for _, h, _ in delta.extra)
+    docs = _walk(index, known)
+    if cached is not None and now:
+        followed = vector_delta.follow(cached[0], cached[1], delta, docs, now,
+                                       index.directory)
+        if followed is not None:
+            vector_delta.write(delta_path, followed)
+            return vector_delta.Overlay(cached[1], followed)
+    return _rebuild(index, path, now, docs, cached[1] if cached is not None else None, delta)
 
 
 def read(path: Path) -> tuple[str, Vectors] | None:
@@ -140,46 +162,56 @@ def _parse(mapped: mmap.mmap) -> tuple[str, Vectors] | None:
                                        view[bounds[3]:bounds[4]])
 
 
-def _rebuild(index: MemoryIndex, path: Path, now: str, cached: Vectors | None) -> Vectors:
-    import numpy as np
+def _walk(index: MemoryIndex, known: set[str]) -> list[vector_delta.Doc]:
+    """Every indexed memory's relpath and vector hash, with its texts unless the hash is
+    in `known` (then no JSON is decoded: documents.py stored the hash)."""
     import tantivy
 
-    known: dict[str, Any] = {}  # hash -> float16 row
+    searcher = index.searcher()
+    total = searcher.num_docs
+    docs: list[vector_delta.Doc] = []
+    if not total:
+        return docs
+    for _, addr in searcher.search(tantivy.Query.all_query(), total, count=False).hits:
+        doc = searcher.doc(addr)
+        relpath = str(doc.get_first("relpath"))
+        stored = doc.get_first("vector_hash")
+        if isinstance(stored, str) and stored in known:
+            docs.append(vector_delta.Doc(relpath, stored))
+            continue
+        display = json.loads(doc.get_first("doc") or b"{}")
+        text, expansion = text_of(display), expansion_of(display)
+        docs.append(vector_delta.Doc(relpath, hash_of(text, expansion), text, expansion))
+    return docs
+
+
+def _rebuild(index: MemoryIndex, path: Path, now: str, docs: list[vector_delta.Doc],
+             cached: Vectors | None, delta: vector_delta.Delta | None) -> Vectors:
+    import numpy as np
+
+    known: dict[str, Any] = {}  # hash -> row
     if cached is not None:
         old = np.frombuffer(cached.rows, dtype="<f2").reshape(-1, embedding.DIM)
         known = dict(zip(cached.hashes, old, strict=True))
-    searcher = index.searcher()
-    relpaths, hashes, texts, expansions = [], [], [], []
-    total = searcher.num_docs
-    if total:
-        for _, addr in searcher.search(tantivy.Query.all_query(), total, count=False).hits:
-            doc = searcher.doc(addr)
-            relpaths.append(str(doc.get_first("relpath")))
-            stored = doc.get_first("vector_hash")
-            if isinstance(stored, str) and stored in known:  # unchanged: no JSON to decode
-                hashes.append(stored)
-                texts.append("")
-                expansions.append("")
-                continue
-            display = json.loads(doc.get_first("doc") or b"{}")
-            text, expansion = text_of(display), expansion_of(display)
-            hashes.append(hash_of(text, expansion))
-            texts.append(text)
-            expansions.append(expansion)
+    if delta is not None:
+        known.update((h, np.asarray(row, dtype=np.float32)) for _, h, row in delta.extra)
+    relpaths = [d.relpath for d in docs]
+    hashes = [d.hash for d in docs]
     matrix = np.zeros((len(relpaths), embedding.DIM), dtype=np.float32)
     missing = [i for i, h in enumerate(hashes) if h not in known]
     reused = [i for i, h in enumerate(hashes) if h in known]
     if reused:
         matrix[reused] = np.stack([known[hashes[i]] for i in reused])
     if missing:
-        matrix[missing] = embedding.embed([texts[i] for i in missing], index.directory)
-        _add_expansions(matrix, [i for i in missing if expansions[i]], expansions,
-                        index.directory)
+        matrix[missing] = embedding.embed([docs[i].text for i in missing], index.directory)
+        _add_expansions(matrix, [i for i in missing if docs[i].expansion],
+                        [d.expansion for d in docs], index.directory)
     blob = _encode(now, relpaths, hashes, matrix)
     if now:  # an index with no commit on disk (built in memory, index_fallback) has no stamp
         with contextlib.suppress(OSError):  # a cache that cannot be written is rebuilt later
             atomic.write_atomic(path, blob)
             (path.parent / _OLD_FILE).unlink(missing_ok=True)
+            (path.parent / vector_delta.FILE).unlink(missing_ok=True)
     return _parse_bytes(blob)
 
 

@@ -110,7 +110,7 @@ class _Layer(BaseModel):
     llm_timeout: _Timeout | None = Field(
         None, description=f"a number of seconds above 0, at most {MAX_LLM_TIMEOUT:g}"
     )
-    semantic: bool | None = Field(None, description="true or false")
+    semantic: bool | Literal["auto"] | None = Field(None, description='true, false or "auto"')
     live: Literal["on", "off"] | None = Field(None, description='"on" or "off"')
     live_budget: _Share | None = Field(None, description="a share of budget_tokens, 0 to 1")
 
@@ -180,7 +180,8 @@ class Settings(BaseModel):
     store: Path = Field(default_factory=paths.default_store_dir)
     summarize: SummarizeMode = "background"
     llm_timeout: float = 60.0
-    semantic: bool = True  # search fuses in vectors (fusion.py); false: BM25 only
+    # search fuses in vectors (fusion.py); "auto": while the index holds few enough memories
+    semantic: bool | Literal["auto"] = "auto"
     live: Literal["on", "off"] = "on"  # memories join during the session (live_session.py)
     live_budget: float = 0.5  # the joined memories' own tokens, a share of budget_tokens
 

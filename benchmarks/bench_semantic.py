@@ -15,8 +15,8 @@ hit both alike:
 - `aidermem search` with semantic on right after an `aidermem add` (the vector
   cache follows the changed index once: it walks the index, embeds the new memory
   and rewrites the file), median of --after-add-runs;
-- `aidermem search` with no config file at all (the default, semantic on, which skips
-  the config's imports), in the same loop;
+- `aidermem search` with no config file at all (the default, `semantic = "auto"`: on at
+  10,000 memories, off above; it skips the config's imports), in the same loop;
 - the ratio semantic/BM25-only of search and reindex.
 Budgets: search ≤ 1.5 times BM25-only, reindex with vectors ≥ 2,000 memories/s. The default
 search against the default before semantic was on (BM25, no config file) is measured by
@@ -101,10 +101,13 @@ def main() -> int:
                        stdout=subprocess.DEVNULL)
         after_add.append(timed([*aidermem(), "search", "--all-projects", QUERIES[0]], cwd))
     med = {m: statistics.median(v) for m, v in search.items()}
+    from aidermem.index import fusion
+
+    default = "semantic" if fusion.in_force("auto", args.size) else "BM25"
     rate = {m: statistics.median(v) for m, v in reindex.items()}
     rows = [[mode, f"{rate[mode]:,.0f}", f"{med[mode] * 1000:.0f}"] for mode in modes]
     rows[1][1] += f" (warm: {statistics.median(warm):,.0f})"
-    rows.append(["no config file (the default: semantic)", "", f"{med['no config'] * 1000:.0f}"])
+    rows.append([f"no config file (the default: {default})", "", f"{med['no config'] * 1000:.0f}"])
     print(bench_common.header("aidermem semantic search speed"))
     print(f"{args.size:,} memories; load average {os.getloadavg()[0]:.2f} at the end\n")
     print(bench_common.table(["mode", "reindex memories/s, cold (whole process)",

@@ -118,11 +118,18 @@ def _index(store: Store) -> tuple[list[Check], None]:
 def _semantic(app: App, store: Store | None) -> tuple[list[Check], None]:
     """The embedding model loads from its package (never the network) and the vector cache
     covers the index."""
-    from aidermem.index import embedding, vectors
+    from aidermem.index import embedding, fusion, vectors
 
-    if not app.settings.semantic:
+    setting = app.settings.semantic
+    if not setting:
         return [Check(name="semantic", status="ok",
                       detail="off (semantic = false): search ranks by BM25 only")], None
+    index = MemoryIndex.open(store) if store is not None else None
+    count = index.searcher().num_docs if index is not None else 0
+    if not fusion.in_force(setting, count):
+        return [Check(name="semantic", status="ok", detail=(
+            f'off (semantic = "auto" and {count} memories, over {fusion.AUTO_MAX:,}): search '
+            "ranks by BM25 only; `semantic = true` ranks by meaning too, at a cost"))], None
     found = embedding.files()
     if found is None:
         return [Check(name="semantic", status="warn", detail=(
@@ -130,9 +137,11 @@ def _semantic(app: App, store: Store | None) -> tuple[list[Check], None]:
             "BM25 only; reinstall aidermem, or set `semantic = false`"))], None
     embedding.embed_query("doctor")
     detail = f"{embedding.MODEL}, from {found[0].parent.parent} (offline)"
-    if store is not None:
-        cached = vectors.current(MemoryIndex.open(store))
+    if index is not None:
+        cached = vectors.current(index)
         detail += f"; {len(cached.relpaths)} vectors cached"
+    if setting == "auto":
+        detail += f' (semantic = "auto": on up to {fusion.AUTO_MAX:,} memories)'
     return [Check(name="semantic", status="ok", detail=detail)], None
 
 

@@ -40,9 +40,10 @@ def run(args: argparse.Namespace, app: App) -> Result:
 def _vectors(app: App, index: MemoryIndex) -> float:
     """Seconds to bring the vector cache up to date, so the first search after a reindex is
     as fast as any (vectors of unchanged memories are reused by content hash)."""
-    from aidermem.index import embedding, vectors
+    from aidermem.index import embedding, fusion, vectors
 
-    if not (app.settings.semantic and embedding.available()):
+    if not (app.settings.semantic and embedding.available()
+            and fusion.in_force(app.settings.semantic, index.searcher().num_docs)):
         return 0.0
     started = time.perf_counter()
     vectors.current(index)

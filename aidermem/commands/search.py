@@ -46,9 +46,11 @@ def run(args: argparse.Namespace, app: App) -> Result:
     if not text:
         raise UsageError("the query is empty", "give words to search for, or use `aidermem list`")
     _, projects = scope_of(args, app)
-    request = dataclasses.replace(request_for(args, app, text), semantic=_semantic(app))
+    base = request_for(args, app, text)
+    setting = _semantic(app)
 
     def found(index: MemoryIndex) -> list[HitOut]:
+        request = dataclasses.replace(base, semantic=_in_force(setting, index))
         hits = find(index, request)
         if not hits:
             check_project(args, app, index)
@@ -68,19 +70,31 @@ def run(args: argparse.Namespace, app: App) -> Result:
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
 
 
-def _semantic(app: App) -> bool:
-    """Whether to fuse in the dense order (`semantic = true`); BM25 alone, with a warning,
-    when the embedding model is not installed (search still works)."""
-    # Unconfigured, the setting is its default (on): no need for config's imports to know.
-    if not paths.unconfigured(app.project.root, os.environ) and not app.settings.semantic:
+def _semantic(app: App) -> bool | str:
+    """The `semantic` setting (true, false or "auto"); False when the embedding model is not
+    installed (search still works, by BM25 alone: with a warning if `semantic = true`)."""
+    # Unconfigured, the setting is its default ("auto"): no need for config's imports to know.
+    setting = "auto" if paths.unconfigured(app.project.root, os.environ) \
+        else app.settings.semantic
+    if setting is False:
         return False
     from aidermem.index import embedding
 
     if embedding.available():
-        return True
-    app.warn("the embedding model (wordllama) is not installed, so this search ranks by BM25 "
-             "only — reinstall aidermem, or set `semantic = false` to silence this")
+        return setting
+    if setting is True:
+        app.warn("the embedding model (wordllama) is not installed, so this search ranks by "
+                 "BM25 only — reinstall aidermem, or set `semantic = false` to silence this")
     return False
+
+
+def _in_force(setting: bool | str, index: MemoryIndex) -> bool:
+    """Whether this search ranks by meaning too (fusion.in_force: "auto" counts the index)."""
+    if setting is False:
+        return False
+    from aidermem.index import fusion
+
+    return fusion.in_force(setting, index.searcher().num_docs)
 
 
 def link_states(hits: list[Hit], app: App) -> dict[str, list[dict[str, Any]]]:

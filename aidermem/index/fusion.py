@@ -45,11 +45,19 @@ if TYPE_CHECKING:
     from aidermem.index.memory_index import MemoryIndex
 
 K = 10
+AUTO_MAX = 10_000  # `semantic = "auto"` ranks by meaning up to this many indexed memories
 LEXICAL_WEIGHT, SEMANTIC_WEIGHT = 0.2, math.inf  # inf: the dense order leads
 LEXICAL_MIN_SIM, SEMANTIC_MIN_SIM = 0.5, 0.2  # see min_similarity
 COVERAGE = 1 / 3  # share of the query's content words in BM25's best memory
 DENSE_POOL = 100  # nearest vectors looked at before the request's filters
 DENSE_KEEP = 30  # of those, the ones inside the filters that take part in the fusion
+
+def in_force(setting: bool | str, memories: int) -> bool:
+    """Whether a search ranks by meaning: `semantic = true` always, "auto" (the default)
+    while the index holds at most AUTO_MAX memories. Above that, scoring every vector costs
+    more than the search budget allows (2x a BM25 search at 100,000; BENCHMARKS.md)."""
+    return setting is True or (setting == "auto" and memories <= AUTO_MAX)
+
 
 # Something a developer names rather than describes: a_b, a.b, a/b, a::b, a-b-c, camelCase.
 _NAMED = re.compile(r"`|[^\W_]+(?:(?:_|::|[./])[^\W_]+)+|\b[a-z]+[A-Z]\w*|\b[A-Z]\w*[A-Z]\w*[a-z]")

@@ -54,7 +54,7 @@ def test_render_show_exact():
         store           /srv/team-memories                                             env AIDERMEM_STORE
         summarize       background                                                     default
         llm_timeout     90                                                             /srv/shop/.aidermem.toml: llm_timeout
-        semantic        true                                                           default
+        semantic        auto                                                           default
         live            on                                                             default
         live_budget     0.5                                                            default
         """  # noqa: E501 - the exact line is the point

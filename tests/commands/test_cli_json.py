@@ -187,7 +187,8 @@ SETTING_VALUES = {
     "scope": AnyOf(OneOf("project", "all"), [str]), "topics_prefer": [str],
     "topics_require": [str], "query_words": [str], "budget_tokens": int,
     "summary_model": Opt(str), "capture": OneOf("on", "ask", "off"), "store": str,
-    "summarize": OneOf("background", "foreground"), "llm_timeout": float, "semantic": bool,
+    "summarize": OneOf("background", "foreground"), "llm_timeout": float,
+    "semantic": AnyOf(bool, OneOf("auto")),
     "live": OneOf("on", "off"), "live_budget": float,
 }
 PROFILE_SHOW = {"schema_version": int, "action": OneOf("show"), "data": {

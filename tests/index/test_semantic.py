@@ -338,7 +338,7 @@ def semantic_on(repo: Path) -> None:
     (repo / ".aidermem.toml").write_text("semantic = true\n")
 
 
-@pytest.mark.parametrize("config", [None, "semantic = true\n"])
+@pytest.mark.parametrize("config", [None, "semantic = true\n", 'semantic = "auto"\n'])
 def test_by_default_or_semantic_true_search_finds_the_paraphrase(shop, capsys, config):
     if config is not None:
         (shop / ".aidermem.toml").write_text(config)
@@ -361,6 +361,36 @@ def test_semantic_false_search_ranks_by_bm25_only(shop, capsys, where):
     assert not cache_file(store()).exists()
     r = run(capsys, "doctor")
     assert "ok    semantic: off (semantic = false): search ranks by BM25 only" in r.out
+
+
+@pytest.mark.parametrize("config", [None, 'semantic = "auto"\n'])
+def test_auto_ranks_by_bm25_only_above_its_store_size(shop, capsys, monkeypatch, config):
+    """Scoring every vector costs more than the search budget above fusion.AUTO_MAX
+    memories: "auto" (the default) then ranks by BM25 and builds no vectors."""
+    if config is not None:
+        (shop / ".aidermem.toml").write_text(config)
+    monkeypatch.setattr(fusion, "AUTO_MAX", len(MEMORIES) - 1)
+    r = run(capsys, "search", "--json", PARAPHRASE)
+    assert r.code == 0, r.err
+    assert REFUNDS not in [h["title"] for h in json.loads(r.out)["hits"]]
+    assert not cache_file(store()).exists()
+    r = run(capsys, "reindex")
+    assert r.code == 0, r.err
+    assert not cache_file(store()).exists()
+    r = run(capsys, "doctor")
+    assert (f'ok    semantic: off (semantic = "auto" and {len(MEMORIES)} memories, over '
+            f"{len(MEMORIES) - 1:,}): search ranks by BM25 only") in r.out
+
+
+def test_semantic_true_ranks_by_meaning_at_any_store_size(shop, capsys, monkeypatch):
+    semantic_on(shop)
+    monkeypatch.setattr(fusion, "AUTO_MAX", len(MEMORIES) - 1)
+    r = run(capsys, "search", "--json", PARAPHRASE)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["hits"][0]["title"] == REFUNDS
+    r = run(capsys, "doctor")
+    assert re.search(rf"ok    semantic: wordllama \S+ 256, .*; {len(MEMORIES)} vectors cached\n",
+                     r.out)
 
 
 def test_search_runs_semantic_with_the_network_unavailable(shop, tmp_path):

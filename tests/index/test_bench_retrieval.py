@@ -12,6 +12,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -130,27 +131,36 @@ def test_problems_reports_bad_ids_styles_and_grades(tmp_path):
 # -- the harness ----------------------------------------------------------------------------
 
 
-def test_the_benchmark_runs_both_systems_over_a_real_store(tmp_path):
-    """A two-memory project through the real write path, `aidermem search` and the baseline."""
+TWO_MEMORIES = (
+    "project: {name: tiny, id: example.com/team/tiny, remote: https://example.com/team/tiny.git}\n"
+    "memories:\n"
+    "- {id: pool, kind: bug, age_days: 3, title: QueuePool limit reached,\n"
+    "   body: Background tasks kept the session open., topics: [database]}\n"
+    "- {id: cache, kind: decision, age_days: 30, title: Redis for idempotency keys,\n"
+    "   body: Keys live for 24 hours., files: [app/idempotency.py]}\n")
+
+
+def run_tiny(tmp_path: Path, text: str) -> tuple[list[rd.BenchProject], dict[str, Any]]:
+    """The benchmark over one project written as `text`: (its projects, the results)."""
     import bench_retrieval
 
     data = tmp_path / "data"
     data.mkdir()
-    (data / "tiny.yaml").write_text(
-        "project: {name: tiny, id: example.com/team/tiny, "
-        "remote: https://example.com/team/tiny.git}\n"
-        "memories:\n"
-        "- {id: pool, kind: bug, age_days: 3, title: QueuePool limit reached,\n"
-        "   body: Background tasks kept the session open., topics: [database]}\n"
-        "- {id: cache, kind: decision, age_days: 30, title: Redis for idempotency keys,\n"
-        "   body: Keys live for 24 hours., files: [app/idempotency.py]}\n"
-        "queries:\n"
-        "- {text: QueuePool, style: identifier, relevant: {pool: 2}}\n"
-        "- {text: how long do idempotency keys live, style: symptom, relevant: {cache: 2}}\n",
-        encoding="utf-8")
+    (data / "tiny.yaml").write_text(text, encoding="utf-8")
     projects = rd.load(data)
     with patch.dict(os.environ):  # run() points HOME and AIDERMEM_HOME at its work dir
-        results = bench_retrieval.run(projects, tmp_path / "work")
+        return projects, bench_retrieval.run(projects, tmp_path / "work")
+
+
+def test_the_benchmark_runs_both_systems_over_a_real_store(tmp_path):
+    """A two-memory project through the real write path, `aidermem search` and the baseline."""
+    import bench_retrieval
+
+    projects, results = run_tiny(
+        tmp_path,
+        TWO_MEMORIES + "queries:\n"
+        "- {text: QueuePool, style: identifier, relevant: {pool: 2}}\n"
+        "- {text: how long do idempotency keys live, style: symptom, relevant: {cache: 2}}\n")
     assert [q["aidermem"][0] for q in results["queries"]] == ["pool", "cache"]
     assert [q["baseline"][0] for q in results["queries"]] == ["pool", "cache"]
     for system in ("aidermem", "baseline"):
@@ -165,13 +175,7 @@ def test_the_benchmark_runs_both_systems_over_a_real_store(tmp_path):
 
 
 TWO_BUGS = (
-    "project: {name: tiny, id: example.com/team/tiny, remote: https://example.com/team/tiny.git}\n"
-    "memories:\n"
-    "- {id: pool, kind: bug, age_days: 3, title: QueuePool limit reached,\n"
-    "   body: Background tasks kept the session open., topics: [database]}\n"
-    "- {id: cache, kind: decision, age_days: 30, title: Redis for idempotency keys,\n"
-    "   body: Keys live for 24 hours., files: [app/idempotency.py]}\n"
-    "queries:\n"
+    TWO_MEMORIES + "queries:\n"
     "- {text: why does every request hang until it times out, style: paraphrase,\n"
     "   relevant: {pool: 2}}\n")
 
@@ -236,9 +240,8 @@ def test_non_english_recall_is_split_by_the_language_of_the_memories_wanted(tmp_
     """The target "non-English queries find non-English memories" has its own line."""
     import bench_retrieval
 
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "tiny.yaml").write_text(
+    projects, results = run_tiny(
+        tmp_path,
         "project: {name: tiny, id: example.com/team/tiny, remote: https://example.com/team/tiny.git}\n"
         "memories:\n"
         "- {id: de-pool, kind: bug, age_days: 3, lang: de, title: Verbindungspool erschöpft,\n"
@@ -247,10 +250,7 @@ def test_non_english_recall_is_split_by_the_language_of_the_memories_wanted(tmp_
         "   body: Background tasks kept the session open.}\n"
         "queries:\n"
         "- {text: Verbindungspool erschöpft, style: non-english, lang: de,\n"
-        "   relevant: {de-pool: 2, pool: 1}}\n", encoding="utf-8")
-    projects = rd.load(data)
-    with patch.dict(os.environ):
-        results = bench_retrieval.run(projects, tmp_path / "work")
+        "   relevant: {de-pool: 2, pool: 1}}\n")
     assert results["queries"][0]["aidermem"] == ["de-pool"]  # no English word in common
     table = bench_retrieval.by_language(projects, results)
     assert "| the query's language | 1 | 1.000 | 1.000 |" in table

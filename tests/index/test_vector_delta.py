@@ -206,3 +206,22 @@ def test_a_search_after_an_add_imports_no_numpy(tmp_path, monkeypatch):
     assert "aidermem.index.vector_delta" in imported  # the follow ran
     assert not {"numpy", "tokenizers", "safetensors", "scipy"} & imported
     assert (MemoryIndex.open(store()).directory / vector_delta.FILE).is_file()
+
+
+def test_a_full_disk_leaves_the_answers_right(seeded: Store, monkeypatch):
+    """A delta that cannot be written is only not kept: this search answers from it in
+    memory, and the next one follows the index again."""
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    seeded.add(mem("Customer reimbursements", "Buyers get back what they paid."))
+    index = synced(seeded)
+    with monkeypatch.context() as patched:
+        patched.setattr(vector_delta.atomic, "write_atomic", full)
+        found = vectors.current(index)
+    assert not files(index)[1].exists()
+    assert sorted(found.relpaths) == sorted(seeded.iter_paths())
+    assert answers(vectors.current(MemoryIndex.open(seeded))) == answers(found)
+    assert vector_delta.read(files(index)[1]) is not None

@@ -1,8 +1,8 @@
 """Retrieval quality: does search find the memory a developer means?
 
     python benchmarks/bench_retrieval.py [--verbose] [--json OUT.json] [--keep DIR]
-                                         [--compare REF] [--semantic] [--expansions]
-                                         [--by-project]
+                                         [--compare REF] [--semantic | --bm25]
+                                         [--expansions] [--by-project]
 
 For every project in benchmarks/retrieval/*.yaml this makes a real git repo
 whose origin remote gives aidermem's project id, writes the project's memories
@@ -20,8 +20,10 @@ It prints recall@5, MRR and nDCG@10 per query style and overall for both.
 `--compare REF` adds a column set for aidermem at another commit, measured in
 the same run: the REF's `aidermem` package is extracted with `git archive` and
 this script runs once more with it first on PYTHONPATH (same data, same baseline, and
-`--semantic` when this run has it). `--by-project` adds recall@5 per project and style,
-for choosing a method on some projects and holding the others out.
+the same ranking flag). aidermem runs with its default settings (`semantic = "auto"`:
+meaning on, at this size), `--semantic` with `semantic = true`, `--bm25` with `semantic =
+false` (BM25 alone, the default before 2026-12-04). `--by-project` adds recall@5 per
+project and style, for choosing a method on some projects and holding the others out.
 `--expansions` gives each memory the questions, symptoms and aliases of
 benchmarks/retrieval/expansions/ (written for these memories as the capture model
 is asked to, by writers who never saw the queries): how memories captured from a
@@ -63,9 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="build in DIR (must not exist) and keep it, instead of a temp dir")
     parser.add_argument("--compare", metavar="REF",
                         help="also score aidermem as it is at this git commit (e.g. main)")
-    parser.add_argument("--semantic", action="store_true",
-                        help="score aidermem with `semantic = true` in its user config (the "
-                        "REF of --compare runs with it too)")
+    ranking = parser.add_mutually_exclusive_group()
+    ranking.add_argument("--semantic", dest="ranking", action="store_const", const="semantic",
+                         default="default", help="score aidermem with `semantic = true` in "
+                         "its user config (the REF of --compare runs with it too)")
+    ranking.add_argument("--bm25", dest="ranking", action="store_const", const="bm25",
+                         help="score aidermem with `semantic = false`: BM25 alone (the REF of "
+                         "--compare too)")
     parser.add_argument("--expansions", action="store_true",
                         help="give every memory the model-written questions, symptoms and "
                         f"aliases of {rd.EXPANSIONS.relative_to(bench_common.ROOT)} (as capture "
@@ -80,15 +86,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.keep:
         args.keep.mkdir(parents=True)
-        results = run(projects, args.keep, semantic=args.semantic)
+        results = run(projects, args.keep, ranking=args.ranking)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
-            results = run(projects, Path(tmp), semantic=args.semantic)
+            results = run(projects, Path(tmp), ranking=args.ranking)
     if args.expansions:
         results["commit"] += ", model-written expansions"
     if args.compare:
         results["compare"] = {"ref": args.compare, **run_at(
-            args.compare, semantic=args.semantic, expansions=args.expansions)}
+            args.compare, ranking=args.ranking, expansions=args.expansions)}
     print(report(projects, results, verbose=args.verbose))
     print("\n" + by_language(projects, results))
     if args.by_project:
@@ -99,14 +105,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run(projects: list[rd.BenchProject], work: Path, *, semantic: bool = False
+RANKINGS = {"default": None, "semantic": "semantic = true\n", "bm25": "semantic = false\n"}
+
+
+def run(projects: list[rd.BenchProject], work: Path, *, ranking: str = "default"
         ) -> dict[str, Any]:
     bench_common.isolate(work)
-    if semantic:
+    config = RANKINGS[ranking]
+    if config is not None:
         from aidermem import paths
 
         paths.user_config_file().parent.mkdir(parents=True, exist_ok=True)
-        paths.user_config_file().write_text("semantic = true\n", encoding="utf-8")
+        paths.user_config_file().write_text(config, encoding="utf-8")
     repos = {p.name: make_repo(work / "repos" / p.name, p.remote) for p in projects}
     built_at = time.time()
     ids = build_store(projects, repos, built_at)
@@ -120,12 +130,14 @@ def run(projects: list[rd.BenchProject], work: Path, *, semantic: bool = False
                             "aidermem": mine, "baseline": theirs})
     import aidermem
 
-    return {"commit": bench_common.machine_info()["aidermem"] + ", semantic" * semantic,
+    label = {"default": ", default settings", "semantic": ", semantic", "bm25": ", BM25 only"}
+    return {"commit": bench_common.machine_info()["aidermem"] + label[ranking],
             "imported_from": str(Path(aidermem.__file__).parent), "queries": queries,
             "scores": {system: summary(queries, system) for system in ("aidermem", "baseline")}}
 
 
-def run_at(ref: str, *, semantic: bool = False, expansions: bool = False) -> dict[str, Any]:
+def run_at(ref: str, *, ranking: str = "default", expansions: bool = False
+           ) -> dict[str, Any]:
     """This benchmark's scores for aidermem at `ref`, from a child process that imports the
     `aidermem` package of that commit (the data and the baseline are this checkout's)."""
     root = bench_common.ROOT
@@ -139,7 +151,7 @@ def run_at(ref: str, *, semantic: bool = False, expansions: bool = False) -> dic
         subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
         out = Path(tmp) / "ref.json"
         env = {**os.environ, "PYTHONPATH": str(code)}
-        flags = ["--semantic"] * semantic + ["--expansions"] * expansions
+        flags = [f"--{ranking}"] * (ranking != "default") + ["--expansions"] * expansions
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", str(out),
                         *flags], env=env, check=True, stdout=subprocess.DEVNULL)
         ref_results = json.loads(out.read_text(encoding="utf-8"))

@@ -211,6 +211,23 @@ def test_model_written_expansions_reach_the_stored_memory_and_its_ranking(tmp_pa
     assert "every request hangs until it times out" in front and "SQLAlchemy pool" in front
 
 
+@pytest.mark.parametrize("ranking, vectors", [("default", True), ("semantic", True),
+                                                ("bm25", False)])
+def test_the_ranking_flag_sets_what_aidermem_ranks_by(tmp_path, ranking, vectors):
+    """--semantic and --bm25 pin `semantic` in aidermem's config; without either, aidermem
+    runs with its defaults ("auto": meaning on for a store this small)."""
+    import bench_retrieval
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tiny.yaml").write_text(TWO_BUGS, encoding="utf-8")
+    with patch.dict(os.environ):
+        results = bench_retrieval.run(rd.load(data), tmp_path / "work", ranking=ranking)
+    assert bool(list((tmp_path / "work").rglob("vectors.bin"))) is vectors
+    assert results["commit"].endswith(
+        {"default": ", default settings", "semantic": ", semantic", "bm25": ", BM25 only"}[ranking])
+
+
 @pytest.mark.parametrize("text, error", [
     ("nobody:\n  questions: [what broke]\n", "expansions for unknown memories ['nobody']"),
     ("pool:\n  reasons: [because]\n", "pool: expected only questions, symptoms, aliases"),

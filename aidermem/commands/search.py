@@ -47,10 +47,10 @@ def run(args: argparse.Namespace, app: App) -> Result:
         raise UsageError("the query is empty", "give words to search for, or use `aidermem list`")
     _, projects = scope_of(args, app)
     base = request_for(args, app, text)
-    setting = _semantic(app)
+    setting = semantic_setting(app)
 
     def found(index: MemoryIndex) -> list[HitOut]:
-        request = dataclasses.replace(base, semantic=_in_force(setting, index))
+        request = dataclasses.replace(base, semantic=semantic_in_force(setting, index))
         hits = find(index, request)
         if not hits:
             check_project(args, app, index)
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, app: App) -> Result:
     return Result(SearchPayload(query=text, projects=projects, count=len(out), hits=out))
 
 
-def _semantic(app: App) -> bool | str:
+def semantic_setting(app: App) -> bool | str:
     """The `semantic` setting (true, false or "auto"); False when the embedding model is not
     installed (search still works, by BM25 alone: with a warning if `semantic = true`)."""
     # Unconfigured, the setting is its default ("auto"): no need for config's imports to know.
@@ -88,7 +88,7 @@ def _semantic(app: App) -> bool | str:
     return False
 
 
-def _in_force(setting: bool | str, index: MemoryIndex) -> bool:
+def semantic_in_force(setting: bool | str, index: MemoryIndex) -> bool:
     """Whether this search ranks by meaning too (fusion.in_force: "auto" counts the index)."""
     if setting is False:
         return False

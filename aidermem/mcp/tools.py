@@ -15,7 +15,7 @@ import argparse
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -28,9 +28,10 @@ from aidermem.commands.add import NewMemory, store_memory
 from aidermem.commands.app import App
 from aidermem.commands.output import where
 from aidermem.commands.payloads import DigestPayload, ForgetPayload, ProjectsPayload
-from aidermem.commands.search import demotion, link_states
+from aidermem.commands.search import demotion, link_states, semantic_in_force, semantic_setting
 from aidermem.errors import NotFoundError, UsageError
-from aidermem.index.search import SearchRequest, find
+from aidermem.index.memory_index import MemoryIndex
+from aidermem.index.search import Hit, SearchRequest, find
 from aidermem.kinds import day
 from aidermem.models import Kind, Memory, Source, Tool
 from aidermem.project import Project
@@ -133,7 +134,13 @@ def search(app: App, query: str, kinds: Words, topics: Words, all_projects: bool
         scope="all" if all_projects else "project", topics=wanted_topics, kinds=wanted_kinds,
         limit=offset + limit + 1,
     )
-    hits = app.read(lambda index: find(index, request))
+    setting = semantic_setting(app)  # ranked by meaning too, as `aidermem search` is
+
+    def found(index: MemoryIndex) -> list[Hit]:
+        return find(index, replace(
+            request, semantic=semantic_in_force(setting, index)))
+
+    hits = app.read(found)
     states = link_states(hits, app)
     if states:  # a memory whose code changed is demoted, as in `aidermem search`
         hits = sorted(hits, key=lambda h: -h.score * demotion(states.get(h.id)))

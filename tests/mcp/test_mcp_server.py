@@ -137,6 +137,27 @@ def test_search_pages_through_every_result_once(repo):
     assert failed and "belongs to another search" in stale
 
 
+@pytest.mark.parametrize("config, by_meaning", [(None, True), ("semantic = false\n", False)])
+def test_search_ranks_by_meaning_as_the_cli_does(repo, config, by_meaning):
+    """Another agent asks in its own words: with the default (`semantic = "auto"`) the memory
+    that shares no word with the question is found, as by `aidermem search`."""
+    if config is not None:
+        (repo / ".aidermem.toml").write_text(config)
+    refunds = "Refunds are issued from the Stripe dashboard"
+    cli(repo, "add", "--title", refunds, "The finance team issues them there.")
+    cli(repo, "add", "--title", "Pin the Postgres image", "16.3 broke the locale; stay on 16.2.")
+    question = "how do customers get their money returned"
+
+    async def work(s: ClientSession):
+        return await ok(s, "search_memories", query=question)
+
+    titles = [r["title"] for r in connect(repo, work)["results"]]
+    searched = json.loads(cli(repo, "search", "--json", question).stdout)
+    by_cli = [h["title"] for h in searched["hits"]]
+    assert titles == by_cli
+    assert (refunds in titles) is by_meaning
+
+
 def test_a_long_memory_comes_in_bounded_parts_that_join_up(repo):
     body = "".join(f"line {n}: the retry policy backs off exponentially.\n" for n in range(1000))
     body += "重试策略按指数退避。" * 2000  # ~1.3 tokens a character

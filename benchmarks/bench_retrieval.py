@@ -105,13 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-RANKINGS = {"default": None, "semantic": "semantic = true\n", "bm25": "semantic = false\n"}
+# --semantic / --bm25 / neither: aidermem's user config, and how the run is labelled
+RANKINGS = {"default": (None, ", default settings"),
+            "semantic": ("semantic = true\n", ", semantic"),
+            "bm25": ("semantic = false\n", ", BM25 only")}
 
 
 def run(projects: list[rd.BenchProject], work: Path, *, ranking: str = "default"
         ) -> dict[str, Any]:
     bench_common.isolate(work)
-    config = RANKINGS[ranking]
+    config, label = RANKINGS[ranking]
     if config is not None:
         from aidermem import paths
 
@@ -130,8 +133,7 @@ def run(projects: list[rd.BenchProject], work: Path, *, ranking: str = "default"
                             "aidermem": mine, "baseline": theirs})
     import aidermem
 
-    label = {"default": ", default settings", "semantic": ", semantic", "bm25": ", BM25 only"}
-    return {"commit": bench_common.machine_info()["aidermem"] + label[ranking],
+    return {"commit": bench_common.machine_info()["aidermem"] + label,
             "imported_from": str(Path(aidermem.__file__).parent), "queries": queries,
             "scores": {system: summary(queries, system) for system in ("aidermem", "baseline")}}
 

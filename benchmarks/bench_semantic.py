@@ -14,7 +14,8 @@ hit both alike:
   vector cache built), median of --runs per mode;
 - `aidermem search` with semantic on right after an `aidermem add` (the vector
   cache follows the changed index once: it walks the index, embeds the new memory
-  and rewrites the file), median of --after-add-runs;
+  and writes it to the delta beside the cache, vector_delta.py), median of
+  --after-add-runs;
 - `aidermem search` with no config file at all (the default, `semantic = "auto"`: on at
   10,000 memories, off above; it skips the config's imports), in the same loop;
 - the ratio semantic/BM25-only of search and reindex.
@@ -82,6 +83,12 @@ def main() -> int:
             shutil.rmtree(paths.index_dir_for(store), ignore_errors=True)
             reindex[mode].append(args.size / timed([*aidermem(), "reindex"], cwd))
         warm.append(args.size / timed([*aidermem(), "reindex"], cwd))  # semantic, cache kept
+    from aidermem.index import fusion
+    from aidermem.store.store import Store
+
+    # A reused --workdir holds earlier runs' notes: the default depends on the count searched.
+    searched = sum(1 for _ in Store.open(store).iter_paths())
+    default = "semantic" if fusion.in_force("auto", searched) else "BM25"
     search["no config"] = []
     for i in range(args.runs + 2):
         for mode, text in [*modes.items(), ("no config", None)]:
@@ -101,9 +108,6 @@ def main() -> int:
                        stdout=subprocess.DEVNULL)
         after_add.append(timed([*aidermem(), "search", "--all-projects", QUERIES[0]], cwd))
     med = {m: statistics.median(v) for m, v in search.items()}
-    from aidermem.index import fusion
-
-    default = "semantic" if fusion.in_force("auto", args.size) else "BM25"
     rate = {m: statistics.median(v) for m, v in reindex.items()}
     rows = [[mode, f"{rate[mode]:,.0f}", f"{med[mode] * 1000:.0f}"] for mode in modes]
     rows[1][1] += f" (warm: {statistics.median(warm):,.0f})"

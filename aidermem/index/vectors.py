@@ -105,14 +105,16 @@ def current(index: MemoryIndex) -> Vectors | vector_delta.Overlay:
     cached = read(path)
     if cached is not None and now and cached[0] == now:
         return cached[1]
-    delta = vector_delta.read(delta_path) if cached is not None else None
-    if delta is not None and cached is not None and delta.base != cached[0]:
-        delta = None  # it amends a cache since rewritten
-    if delta is not None and cached is not None and now and delta.stamp == now:
-        return vector_delta.Overlay(cached[1], delta)
-    known = set(cached[1].hashes) if cached is not None else set()
-    if delta is not None:
-        known.update(h for _, h, _ in delta.extra)
+    delta, known = None, set()
+    if cached is not None:
+        delta = vector_delta.read(delta_path)
+        if delta is not None and delta.base != cached[0]:
+            delta = None  # it amends a cache since rewritten
+        if delta is not None and now and delta.stamp == now:
+            return vector_delta.Overlay(cached[1], delta)
+        known = set(cached[1].hashes)
+        if delta is not None:
+            known.update(h for _, h, _ in delta.extra)
     docs = _walk(index, known)
     if cached is not None and now:
         followed = vector_delta.follow(cached[0], cached[1], delta, docs, now,

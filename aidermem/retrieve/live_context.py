@@ -118,7 +118,7 @@ class LiveContext:
         for memory in self._candidates(query):
             if len(outcome.joined) >= MAX_PER_MESSAGE:
                 break
-            if memory.id in self.shown or not wanted & _words(memory):
+            if memory.id in self.shown or not says_enough(wanted, _words(memory)):
                 continue
             warnings: list[str] = []
             if memory.links:  # its code may have changed since, even during this session
@@ -195,5 +195,17 @@ def _stat(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
+def says_enough(wanted: set[str], words: set[str]) -> bool:
+    """Whether a note shares enough of the message's content words to join: two of them
+    (all, for a message of one), each as itself or an inflection (writes for write), as
+    the search matched them. One shared word is what any note has with a line of
+    chat ("can you explain that last change", "make the error message friendlier"), and a
+    wrong note costs its tokens on every request for the rest of the session
+    (BENCHMARKS.md "Live retrieval: what joins")."""
+    shared = sum(1 for term in wanted if any(form in words for form in analysis.variants(term)))
+    return shared >= min(2, len(wanted))
+
+
 def _words(memory: Memory) -> set[str]:
-    return set(analysis.terms(" ".join([memory.title, memory.body, *memory.topics])))
+    return set(analysis.terms(" ".join([memory.title, memory.body, *memory.topics,
+                                        *memory.files])))

@@ -57,3 +57,29 @@ def test_a_prefix_rewritten_behind_its_back_is_counted(tmp_path: Path) -> None:
     context_file.write(ctx.path, "something else entirely\n")
     ctx.add("how does the exporter format CSV?")
     assert ctx.prefix_changes == 1
+
+
+def test_a_line_of_chat_sharing_one_word_with_a_note_brings_nothing_in(tmp_path: Path) -> None:
+    ctx = live(tmp_path, ("Exporter error codes", "The CSV exporter exits with error 3 when a "
+                                                  "column is missing (EXP-3)."))
+    # One word in common ("error") is what any note has with a line of chat.
+    assert ctx.add("make the error message friendlier").joined == []
+    assert ctx.path.read_text() == LAUNCH
+    # Two of the message's words, one as an inflection (exits for exit), and it joins.
+    assert len(ctx.add("why does the exporter exit early?").joined) == 1
+    assert "EXP-3" in ctx.path.read_text()
+
+
+def test_a_message_of_one_content_word_joins_on_it(tmp_path: Path) -> None:
+    ctx = live(tmp_path, ("Ledger rounding", "Banker's rounding on totals (LED-2)."))
+    assert len(ctx.add("and the rounding?").joined) == 1
+
+
+def test_a_path_in_the_message_finds_the_note_that_lists_the_file(tmp_path: Path) -> None:
+    store = Store.open(paths.default_store_dir())
+    store.add(Memory(title="Quoting rule", body="Every field is quoted, always (EXP-4).",
+                     project=PROJECT.id, project_name="shop", files=["src/export/csv_writer.py"]),
+              "test note")
+    ctx = live(tmp_path)
+    assert len(ctx.add("src/export/csv_writer.py is failing, have a look").joined) == 1
+    assert "EXP-4" in ctx.path.read_text()

@@ -272,3 +272,34 @@ def test_non_english_recall_is_split_by_the_language_of_the_memories_wanted(tmp_
     table = bench_retrieval.by_language(projects, results)
     assert "| the query's language | 1 | 1.000 | 1.000 |" in table
     assert "| English | 1 | 0.000 | 0.000 |" in table
+
+
+def test_the_live_benchmark_counts_what_joins_a_real_live_context(tmp_path):
+    """bench_live_recall: each query as a message to the real LiveContext; what joined."""
+    import bench_live_recall
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tiny.yaml").write_text(
+        TWO_MEMORIES + "queries:\n"
+        "- {text: why is the QueuePool limit reached, style: symptom, relevant: {pool: 2}}\n"
+        "- {text: how long do the idempotency keys live, style: exact, relevant: {cache: 2}}\n"
+        "- {text: what is our database tasks policy, style: paraphrase, relevant: {cache: 2}}\n",
+        encoding="utf-8")
+    projects = rd.load(data)
+    with patch.dict(os.environ):  # run() points HOME and AIDERMEM_HOME at its work dir
+        joins, nearest = bench_live_recall.run(projects, tmp_path / "work")
+    by_text = {j["text"]: j["joined"] for j in joins}
+    assert by_text["why is the QueuePool limit reached"] == ["pool"]
+    assert by_text["how long do the idempotency keys live"] == ["cache"]
+    # Shares two words (database, tasks) with the pool bug, which it does not mean: wrong.
+    assert by_text["what is our database tasks policy"] == ["pool"]
+    assert len(joins) == 3 + len(bench_live_recall.CHAT)
+    table = bench_live_recall.join_table(joins)
+    assert "| exact | 1 | 1.000 | 0.000 | 0.000 | 0.000 |" in table
+    assert "| paraphrase | 1 | 0.000 | 0.000 | 1.000 | 0.000 |" in table
+    # The nearest memory by meaning is recorded for symptoms, paraphrases and chat lines.
+    assert {n["style"] for n in nearest} == {"symptom", "paraphrase", "chat"}
+    assert all(-1.0 <= n["sim"] <= 1.0 for n in nearest)
+    floors = bench_live_recall.floor_table(nearest)
+    assert floors.count("\n") == len(bench_live_recall.FLOORS) + 1

@@ -112,7 +112,7 @@ class LiveContext:
         outcome = Outcome(query)
         if not query:
             return outcome
-        wanted = live_query.message_terms(message)
+        wanted = [frozenset(analysis.variants(t)) for t in live_query.message_terms(message)]
         blocks: list[str] = []
         links: Checker | None = None  # one HEAD read per message, and only for a linked note
         for memory in self._candidates(query):
@@ -195,14 +195,15 @@ def _stat(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
-def says_enough(wanted: set[str], words: set[str]) -> bool:
+def says_enough(wanted: Sequence[frozenset[str]], words: set[str]) -> bool:
     """Whether a note shares enough of the message's content words to join: two of them
     (all, for a message of one), each as itself or an inflection (writes for write), as
-    the search matched them. One shared word is what any note has with a line of
-    chat ("can you explain that last change", "make the error message friendlier"), and a
-    wrong note costs its tokens on every request for the rest of the session
-    (BENCHMARKS.md "Live retrieval: what joins")."""
-    shared = sum(1 for term in wanted if any(form in words for form in analysis.variants(term)))
+    the search matched them; `wanted` holds each content word's forms (analysis.variants,
+    worked out once per message, not once per candidate). One shared word is what any
+    note has with a line of chat ("can you explain that last change", "make the error
+    message friendlier"), and a wrong note costs its tokens on every request for the rest
+    of the session (BENCHMARKS.md "Live retrieval: what joins")."""
+    shared = sum(1 for forms in wanted if not forms.isdisjoint(words))
     return shared >= min(2, len(wanted))
 
 
